@@ -1,0 +1,36 @@
+"""Select and prepare the concurrency model a process runs on.
+
+Entry points call :func:`prepare_async_mode` as their first statement: eventlet (and gevent)
+must patch the standard library before ``socket``/``threading`` users such as redis-py or
+requests are imported, or those libraries would block the whole hub. This is the only place in
+the code base that monkey-patches.
+"""
+
+import os
+
+SUPPORTED_ASYNC_MODES = ("eventlet", "gevent", "threading")
+DEFAULT_ASYNC_MODE = "eventlet"
+
+
+def configured_async_mode() -> str:
+    """Return ``ASYNC_MODE`` from the environment, validated."""
+    mode = os.environ.get("ASYNC_MODE", DEFAULT_ASYNC_MODE).strip().lower() or DEFAULT_ASYNC_MODE
+    if mode not in SUPPORTED_ASYNC_MODES:
+        raise SystemExit(
+            f"ASYNC_MODE={mode!r} is not supported; choose one of {', '.join(SUPPORTED_ASYNC_MODES)}"
+        )
+    return mode
+
+
+def prepare_async_mode() -> str:
+    """Monkey-patch the standard library for the configured async mode and return the mode."""
+    mode = configured_async_mode()
+    if mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    return mode

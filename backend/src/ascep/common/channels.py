@@ -1,0 +1,67 @@
+"""Every name two ASCEP processes must agree on: Redis channels and keys, Socket.IO events.
+
+Producers publish JSON on the Redis channels; the gateway's bridge turns each channel into one
+Socket.IO event. Keep these names stable: they are the public contract documented in the README.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Redis pub/sub channels (the original ASCEP names, so existing producers keep working) ---
+PRICE_UPDATES: Final = "price_updates"
+ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
+CEP_ALERTS: Final = "cep_alerts"
+SERVICE_STATUS: Final = "service_status"
+TASK_UPDATES: Final = "task_updates"
+CONFIG_CHANGES: Final = "ascep:config_changes"  # services reload shared config on a message
+
+# --- Socket.IO events, server -> client ---
+EVENT_CONNECTED: Final = "connected"
+EVENT_PRICE_UPDATE: Final = "price_update"
+EVENT_PRICE_BATCH: Final = "price_batch"
+EVENT_ARBITRAGE_SIGNAL: Final = "arbitrage_signal"
+EVENT_CEP_ALERT: Final = "cep_alert"
+EVENT_SERVICE_STATUS: Final = "service_status"
+EVENT_TASK_UPDATE: Final = "task_update"
+EVENT_SUBSCRIPTION_CONFIRMED: Final = "subscription_confirmed"
+EVENT_ERROR: Final = "error"
+
+# --- Socket.IO events, client -> server ---
+EVENT_SUBSCRIBE_PRICES: Final = "subscribe_prices"
+EVENT_UNSUBSCRIBE_PRICES: Final = "unsubscribe_prices"
+EVENT_SUBSCRIBE_SIGNALS: Final = "subscribe_signals"
+EVENT_UNSUBSCRIBE_SIGNALS: Final = "unsubscribe_signals"
+EVENT_SUBSCRIBE_ALERTS: Final = "subscribe_alerts"
+EVENT_UNSUBSCRIBE_ALERTS: Final = "unsubscribe_alerts"
+
+#: Which Socket.IO event each Redis channel becomes.
+CHANNEL_EVENTS: Final[dict[str, str]] = {
+    PRICE_UPDATES: EVENT_PRICE_UPDATE,
+    ARBITRAGE_SIGNALS: EVENT_ARBITRAGE_SIGNAL,
+    CEP_ALERTS: EVENT_CEP_ALERT,
+    SERVICE_STATUS: EVENT_SERVICE_STATUS,
+    TASK_UPDATES: EVENT_TASK_UPDATE,
+}
+
+# --- Redis keys (all under one prefix so an operator can see what is ours) ---
+KEY_PREFIX: Final = "ascep:"
+
+#: Hash: registered service name -> JSON description (mirrored by the gateway for discovery).
+REGISTRY_KEY: Final = "ascep:registry"
+
+#: Set of latency sample keys, so readers never need ``KEYS``/``SCAN``.
+LATENCY_INDEX_KEY: Final = "ascep:latency:index"
+
+#: Hash: symbol -> JSON of its latest ``price_update`` (also the index of known symbols).
+PRICES_LATEST_KEY: Final = "ascep:prices:latest"
+
+
+def latency_key(service: str, endpoint: str) -> str:
+    """Sorted set of latency samples for one (service, endpoint), scored by epoch ms."""
+    return f"ascep:latency:{service}:{endpoint}"
+
+
+def price_history_key(symbol: str) -> str:
+    """Capped Redis Stream of one symbol's ``price_update`` records."""
+    return f"ascep:prices:history:{symbol}"

@@ -1,0 +1,186 @@
+"""Declared, typed settings read from the environment.
+
+Each service declares its settings once (name, type, default, help) — like mitmproxy's options —
+so that defaults live in one place, a malformed value fails at start-up with an error naming the
+variable, and the README's configuration table can be checked against the declarations.
+Precedence, lowest first: declared default, environment, explicit overrides (tests).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ascep.common.errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"expected one of {sorted(_TRUE | _FALSE)}")
+
+
+def parse_csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {
+    str: str,
+    int: int,
+    float: float,
+    bool: parse_bool,
+    tuple: parse_csv,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration variable: its type, default and why it exists."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def parse(self, raw: Any) -> Any:
+        """Convert and validate ``raw`` (a string from the environment or a typed override)."""
+        if isinstance(raw, str) and self.type is not str:
+            try:
+                value = _PARSERS[self.type](raw)
+            except (ValueError, KeyError) as exc:
+                raise ConfigError(self.name, f"{raw!r} is not a valid {self.type.__name__}: {exc}") from exc
+        elif self.type is tuple and isinstance(raw, list | tuple):
+            value = tuple(raw)
+        elif self.type is float and isinstance(raw, int) and not isinstance(raw, bool):
+            value = float(raw)
+        else:
+            value = raw
+        if value is not None and not isinstance(value, self.type):
+            raise ConfigError(self.name, f"expected {self.type.__name__}, got {type(value).__name__}")
+        self._check_range(value)
+        return value
+
+    def _check_range(self, value: Any) -> None:
+        if value is None:
+            return
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(self.name, f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.minimum is not None and value < self.minimum:
+            raise ConfigError(self.name, f"{value} is below the minimum {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ConfigError(self.name, f"{value} is above the maximum {self.maximum}")
+
+
+#: Settings every service reads.
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ASCEP_ENV",
+        str,
+        "development",
+        "`production` refuses to start without a real SECRET_KEY.",
+        choices=("development", "production", "test"),
+    ),
+    Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis used for events, state and statistics."),
+    Setting("HOST", str, "127.0.0.1", "Interface to listen on (`0.0.0.0` in containers)."),
+    Setting(
+        "LOG_LEVEL",
+        str,
+        "INFO",
+        "Python logging level.",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    ),
+    Setting(
+        "SECRET_KEY",
+        str,
+        "",
+        "Flask secret. Empty: a random per-process key (development only).",
+        secret=True,
+    ),
+    Setting(
+        "ASYNC_MODE",
+        str,
+        "eventlet",
+        "Concurrency model: eventlet, gevent or threading.",
+        choices=("eventlet", "gevent", "threading"),
+    ),
+)
+
+
+def port_setting(default: int) -> Setting:
+    """The ``PORT`` setting with a service's registry port as default."""
+    return Setting("PORT", int, default, "TCP port this service listens on.", minimum=1, maximum=65535)
+
+
+def load_settings(
+    declared: Iterable[Setting],
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Resolve every declared setting; raise :class:`ConfigError` naming the first bad one."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for setting in declared:
+        if setting.name in overrides:
+            values[setting.name] = setting.parse(overrides.pop(setting.name))
+        elif setting.name in environ:
+            values[setting.name] = setting.parse(environ[setting.name])
+        else:
+            values[setting.name] = setting.default
+    values.update(overrides)  # undeclared keys (e.g. Flask's TESTING) pass through untouched
+    _finalise_secret_key(values)
+    return values
+
+
+def _finalise_secret_key(values: dict[str, Any]) -> None:
+    """No usable default secret: production demands one, development gets a random one."""
+    if "SECRET_KEY" not in values:
+        return
+    key = values["SECRET_KEY"]
+    if values.get("ASCEP_ENV") == "production" and len(key or "") < 32:
+        raise ConfigError("SECRET_KEY", "must be set to at least 32 characters when ASCEP_ENV=production")
+    if not key:
+        values["SECRET_KEY"] = secrets.token_urlsafe(32)
+
+
+def public_summary(declared: Iterable[Setting], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as shown by ``/status``: secrets and credentials masked."""
+    summary: dict[str, Any] = {}
+    for setting in declared:
+        value = values.get(setting.name)
+        if setting.secret:
+            value = "***" if value else ""
+        elif isinstance(value, str) and "@" in value and "://" in value:
+            value = _mask_url_credentials(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        summary[setting.name] = value
+    return summary
+
+
+def _mask_url_credentials(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    _, _, host = rest.rpartition("@")
+    return f"{scheme}://***@{host}"
+
+
+def markdown_table(declared: Iterable[Setting]) -> str:
+    """A README-ready table of settings."""
+    rows = ["| Variable | Default | Description |", "| --- | --- | --- |"]
+    for s in declared:
+        default = ",".join(s.default) if isinstance(s.default, tuple) else s.default
+        rows.append(f"| `{s.name}` | `{default}` | {s.help} |")
+    return "\n".join(rows)

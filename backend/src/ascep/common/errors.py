@@ -1,0 +1,191 @@
+"""The one error hierarchy of ASCEP, and the JSON envelope every HTTP error is rendered in.
+
+Every error a client can see is an :class:`AscepError` carrying an HTTP ``status_code`` and a
+stable machine-readable ``code``. Views and proxy steps raise them; one handler per app renders
+``{"error": {"code", "message", "details"}, "request_id"}``. Messages are written for the
+client: they never contain internal URLs or tracebacks.
+
+    AscepError                      500 INTERNAL_ERROR
+    ├── ConfigError                 (start-up only: a setting is missing or malformed)
+    ├── RegistrationError           (start-up only: a service registration is invalid)
+    ├── ClientError                 4xx: the request is at fault
+    │   ├── BadRequest              400 BAD_REQUEST
+    │   ├── Unauthorized            401 UNAUTHORIZED
+    │   ├── Forbidden               403 FORBIDDEN
+    │   ├── NotFound                404 NOT_FOUND
+    │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
+    │   ├── Conflict                409 CONFLICT
+    │   ├── PayloadTooLarge         413 PAYLOAD_TOO_LARGE
+    │   ├── ValidationFailed        422 VALIDATION_ERROR
+    │   └── RateLimited             429 RATE_LIMITED
+    └── ServerError                 5xx: we, or something behind us, are at fault
+        ├── InternalError           500 INTERNAL_ERROR
+        ├── BadGateway              502 BAD_GATEWAY
+        ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
+        │   └── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
+        └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+
+class AscepError(Exception):
+    """Base of every ASCEP error; renders as the standard error envelope."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def envelope(self, request_id: str | None) -> dict[str, Any]:
+        """The JSON-ready error envelope for this error."""
+        return error_envelope(self.code, self.message, self.details, request_id)
+
+
+class ConfigError(AscepError):
+    """A setting is missing or malformed; raised at start-up, naming the setting."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}", {"setting": setting})
+        self.setting = setting
+        self.reason = reason
+
+
+class RegistrationError(AscepError):
+    """A service registration is invalid; raised when the registry line runs, not on traffic."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        super().__init__(f"register_service({argument}=...): {reason}", {"argument": argument})
+        self.argument = argument
+
+
+class ClientError(AscepError):
+    """The request is at fault (4xx)."""
+
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class BadRequest(ClientError):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class Unauthorized(ClientError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(ClientError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(ClientError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class MethodNotAllowed(ClientError):
+    status_code = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
+class Conflict(ClientError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLarge(ClientError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class ValidationFailed(ClientError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+
+
+class RateLimited(ClientError):
+    status_code = 429
+    code = "RATE_LIMITED"
+
+
+class ServerError(AscepError):
+    """We, or a dependency behind us, are at fault (5xx)."""
+
+
+class InternalError(ServerError):
+    status_code = 500
+    code = "INTERNAL_ERROR"
+
+
+class BadGateway(ServerError):
+    status_code = 502
+    code = "BAD_GATEWAY"
+
+
+class ServiceUnavailable(ServerError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    code = "DEPENDENCY_UNAVAILABLE"
+
+
+class UpstreamTimeout(ServerError):
+    status_code = 504
+    code = "UPSTREAM_TIMEOUT"
+
+
+_STATUS_TO_CLASS: dict[int, type[AscepError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        ValidationFailed,
+        RateLimited,
+        InternalError,
+        BadGateway,
+        ServiceUnavailable,
+        UpstreamTimeout,
+    )
+}
+
+
+def error_for_status(status: int, message: str, details: dict[str, Any] | None = None) -> AscepError:
+    """Build the canonical error for an HTTP status (used to wrap framework errors)."""
+    cls = _STATUS_TO_CLASS.get(status)
+    if cls is None:
+        cls = ClientError if 400 <= status < 500 else InternalError
+    err = cls(message, details)
+    if cls in (ClientError, InternalError) and status != cls.status_code:
+        err.status_code = status  # type: ignore[misc]  # keep an unusual status verbatim
+    return err
+
+
+def error_envelope(
+    code: str, message: str, details: dict[str, Any] | None, request_id: str | None
+) -> dict[str, Any]:
+    """The one error shape of every ASCEP HTTP API."""
+    return {
+        "error": {"code": code, "message": message, "details": details or {}},
+        "request_id": request_id,
+    }
+
+
+def envelope_bytes(error: AscepError, request_id: str | None) -> bytes:
+    """The envelope of ``error`` as compact UTF-8 JSON (for raw WSGI responses)."""
+    return json.dumps(error.envelope(request_id), separators=(",", ":")).encode()

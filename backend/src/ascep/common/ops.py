@@ -1,0 +1,160 @@
+"""The operational endpoints every ASCEP service exposes: /health, /ready, /status, /metrics.
+
+A service registers small callables instead of writing these views again:
+
+* health checks — cheap, in-memory ("is my price subscription alive?"); any ``unhealthy`` makes
+  ``/health`` answer 503, any ``degraded`` reports degraded with 200;
+* readiness checks — may touch dependencies ("does Redis answer?"); any failure makes ``/ready``
+  answer 503 so a load balancer or supervisor stops sending traffic;
+* status sections — extra detail for ``/status`` (buffer sizes, counters, connection state);
+* Prometheus collectors — registered on :attr:`Ops.metrics`, a per-app registry so two apps in
+  one process (tests) never clash.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+
+from ascep import __version__
+from ascep.common.config import Setting, public_summary
+from ascep.common.errors import ServiceUnavailable
+from ascep.common.timeutil import iso_utc
+from ascep.common.web import error_response
+
+logger = logging.getLogger(__name__)
+
+HealthStatus = Literal["healthy", "degraded", "unhealthy"]
+_SEVERITY: dict[str, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one health or readiness check."""
+
+    status: HealthStatus
+    detail: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "detail": self.detail}
+
+
+def worst(statuses: Iterable[str]) -> HealthStatus:
+    """The most severe of ``statuses`` (``healthy`` when there are none)."""
+    result: HealthStatus = "healthy"
+    for status in statuses:
+        if _SEVERITY[status] > _SEVERITY[result]:
+            result = status  # type: ignore[assignment]
+    return result
+
+
+@dataclass
+class Ops:
+    """Per-app registry of checks, status sections and metrics."""
+
+    service: str
+    settings: tuple[Setting, ...]
+    config: Mapping[str, Any]
+    started_monotonic: float = field(default_factory=time.monotonic)
+    metrics: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
+    health_checks: dict[str, Callable[[], CheckResult]] = field(default_factory=dict)
+    readiness_checks: dict[str, Callable[[], CheckResult]] = field(default_factory=dict)
+    status_sections: dict[str, Callable[[], Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        ProcessCollector(registry=self.metrics)
+        PlatformCollector(registry=self.metrics)
+
+    def uptime_seconds(self) -> float:
+        return round(time.monotonic() - self.started_monotonic, 3)
+
+    def run_checks(self, checks: Mapping[str, Callable[[], CheckResult]]) -> dict[str, CheckResult]:
+        """Run ``checks``; a check that raises counts as unhealthy instead of breaking the view."""
+        results: dict[str, CheckResult] = {}
+        for name, check in checks.items():
+            try:
+                results[name] = check()
+            except Exception as exc:
+                logger.exception("check %r raised", name)
+                results[name] = CheckResult("unhealthy", f"check failed: {type(exc).__name__}")
+        return results
+
+    def status_report(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "service": self.service,
+            "version": __version__,
+            "uptime_seconds": self.uptime_seconds(),
+            "timestamp": iso_utc(),
+            "config": public_summary(self.settings, self.config),
+        }
+        for name, section in self.status_sections.items():
+            try:
+                report[name] = section()
+            except Exception as exc:
+                logger.exception("status section %r raised", name)
+                report[name] = {"error": type(exc).__name__}
+        return report
+
+
+def get_ops(app: Flask | None = None) -> Ops:
+    """The :class:`Ops` of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["ascep.ops"]
+
+
+ops_blueprint = Blueprint("ops", __name__)
+
+
+@ops_blueprint.get("/health")
+def health() -> Response:
+    ops = get_ops()
+    results = ops.run_checks(ops.health_checks)
+    status = worst(r.status for r in results.values())
+    body = {
+        "status": status,
+        "service": ops.service,
+        "version": __version__,
+        "uptime_seconds": ops.uptime_seconds(),
+        "timestamp": iso_utc(),
+        "checks": {name: r.as_dict() for name, r in results.items()},
+    }
+    if status == "unhealthy":
+        failing = sorted(n for n, r in results.items() if r.status == "unhealthy")
+        return error_response(ServiceUnavailable(f"{ops.service} is unhealthy", {"failing": failing}), body)
+    return jsonify(body)
+
+
+@ops_blueprint.get("/ready")
+def ready() -> Response:
+    ops = get_ops()
+    results = ops.run_checks(ops.readiness_checks)
+    body = {
+        "ready": all(r.status != "unhealthy" for r in results.values()),
+        "service": ops.service,
+        "checks": {name: r.as_dict() for name, r in results.items()},
+    }
+    if not body["ready"]:
+        failing = sorted(n for n, r in results.items() if r.status == "unhealthy")
+        return error_response(ServiceUnavailable(f"{ops.service} is not ready", {"failing": failing}), body)
+    return jsonify(body)
+
+
+@ops_blueprint.get("/status")
+def status() -> Response:
+    return jsonify(get_ops().status_report())
+
+
+@ops_blueprint.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(get_ops().metrics), mimetype=CONTENT_TYPE_LATEST)

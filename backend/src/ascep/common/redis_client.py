@@ -1,0 +1,53 @@
+"""Redis connections with the timeouts and health checks every ASCEP process needs.
+
+Command connections get a socket timeout so a dead Redis fails a call quickly instead of hanging a
+request; pub/sub connections get none (a quiet channel is not an error) and rely on TCP keepalive
+plus redis-py's periodic health check to notice a dead peer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+#: Errors that mean "Redis is unreachable right now" (as opposed to a bad command).
+REDIS_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    OSError,
+)
+
+
+def connect(
+    url: str,
+    *,
+    for_pubsub: bool = False,
+    socket_timeout: float = 5.0,
+    connect_timeout: float = 2.0,
+) -> redis.Redis:
+    """A client for ``url`` returning ``str`` values; one per process is enough (it pools)."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=None if for_pubsub else socket_timeout,
+        socket_keepalive=True,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+    )
+
+
+def is_reachable(client: redis.Redis) -> bool:
+    """``True`` when Redis answers PING; never raises."""
+    try:
+        return bool(client.ping())
+    except REDIS_UNAVAILABLE_ERRORS:
+        return False
+    except redis.RedisError:
+        logger.exception("unexpected error pinging Redis")
+        return False

@@ -1,0 +1,84 @@
+"""Flask glue shared by every ASCEP app: request ids, the error envelope, JSON error pages.
+
+Kept apart from :mod:`ascep.common.errors` so that domain code can raise ASCEP errors without
+importing Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ascep.common.errors import AscepError, InternalError, error_for_status
+from ascep.common.request_id import (
+    REQUEST_ID_HEADER,
+    current_request_id,
+    request_id_from_environ,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def request_id() -> str | None:
+    """The current request's correlation id (``None`` outside a request)."""
+    return getattr(g, "request_id", None)
+
+
+def error_response(error: AscepError, extra: dict[str, Any] | None = None) -> Response:
+    """Render ``error`` as the envelope; ``extra`` adds top-level fields (e.g. a health report)."""
+    body = dict(extra or {})
+    body.update(error.envelope(request_id()))
+    response = jsonify(body)
+    response.status_code = error.status_code
+    return response
+
+
+def install_request_context(app: Flask) -> None:
+    """Give every request a correlation id: accepted from the client or minted, echoed back."""
+
+    @app.before_request
+    def _assign_request_id() -> None:
+        rid = request_id_from_environ(request.environ)
+        g.request_id = rid
+        g.request_id_token = current_request_id.set(rid)
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        rid = request_id()
+        if rid:
+            response.headers[REQUEST_ID_HEADER] = rid
+        return response
+
+    @app.teardown_request
+    def _reset_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            current_request_id.reset(token)
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Every error an app returns, including Flask's own 404/405, uses the envelope."""
+
+    @app.errorhandler(AscepError)
+    def _ascep_error(error: AscepError) -> Response:
+        if error.status_code >= 500:
+            logger.warning("%s %s -> %s %s", request.method, request.path, error.code, error.message)
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        wrapped = error_for_status(status, error.description or error.name)
+        response = error_response(wrapped)
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(valid_methods))
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(InternalError("internal error"))

@@ -1,0 +1,218 @@
+"""Service registry: which service owns which ``/api`` endpoint, validated when registered.
+
+Pure Python (no Flask, no I/O) so routing is unit-testable and cheap: a lookup walks the request
+path's segments from the longest prefix down, one dict probe per segment.
+
+A registration that could never work — a bad name, port or endpoint, or an endpoint another
+service already owns — raises :class:`~ascep.common.errors.RegistrationError` naming the argument
+at import time, so a typo in ``service_registry.py`` stops the gateway before it takes traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ascep.common.errors import RegistrationError
+
+#: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
+RESERVED_ENDPOINTS: frozenset[str] = frozenset({"/health", "/latency", "/services"})
+
+HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ENDPOINT = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """One registered service, as written in ``service_registry.py``."""
+
+    name: str
+    port: int
+    endpoints: tuple[str, ...]
+    description: str = ""
+    host: str = "localhost"
+    health_endpoint: str = "/health"
+    methods: frozenset[str] | None = None  # None: every method
+
+    @property
+    def url_variable(self) -> str:
+        """Environment variable that overrides this service's address (``PRICE_FEED_URL``)."""
+        return f"{self.name.upper()}_URL"
+
+    def base_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """``http://host:port``, or the ``<NAME>_URL`` override (validated) when set."""
+        environ = os.environ if environ is None else environ
+        override = environ.get(self.url_variable, "").strip()
+        if not override:
+            return f"http://{self.host}:{self.port}"
+        parts = urlsplit(override)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RegistrationError(self.url_variable, f"{override!r} is not an http(s) URL")
+        if parts.path not in ("", "/") or parts.query:
+            raise RegistrationError(self.url_variable, "must be scheme://host[:port] with no path")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def allows(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "host": self.host,
+            "port": self.port,
+            "endpoints": list(self.endpoints),
+            "description": self.description,
+            "health_endpoint": self.health_endpoint,
+            "methods": sorted(self.methods) if self.methods is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Route:
+    """The registered endpoint a request path falls under, and the service that owns it."""
+
+    endpoint: str
+    service: ServiceDefinition
+
+
+class ServiceRegistry:
+    """Registrations by name and by endpoint, with longest-prefix routing."""
+
+    def __init__(self) -> None:
+        self._services: dict[str, ServiceDefinition] = {}
+        self._routes: dict[str, Route] = {}
+
+    def register_service(
+        self,
+        name: str,
+        port: int,
+        endpoints: Iterable[str],
+        description: str = "",
+        host: str = "localhost",
+        health_endpoint: str = "/health",
+        methods: Iterable[str] | None = None,
+    ) -> ServiceDefinition:
+        """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it."""
+        definition = ServiceDefinition(
+            name=self._check_name(name),
+            port=_check_port(port),
+            endpoints=self._check_endpoints(name, endpoints),
+            description=_check_text("description", description),
+            host=_check_host(host),
+            health_endpoint=_check_health_endpoint(health_endpoint),
+            methods=_check_methods(methods),
+        )
+        self._services[definition.name] = definition
+        for endpoint in definition.endpoints:
+            self._routes[endpoint] = Route(endpoint, definition)
+        return definition
+
+    def _check_name(self, name: object) -> str:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise RegistrationError("name", f"{name!r} must be lower_snake_case (letters, digits, _)")
+        if name in self._services:
+            raise RegistrationError("name", f"a service named {name!r} is already registered")
+        return name
+
+    def _check_endpoints(self, name: str, endpoints: object) -> tuple[str, ...]:
+        if isinstance(endpoints, str) or not isinstance(endpoints, Iterable):
+            raise RegistrationError("endpoints", "must be a list of paths such as ['/foo']")
+        checked: list[str] = []
+        for endpoint in endpoints:
+            if not isinstance(endpoint, str) or not _ENDPOINT.match(endpoint.rstrip("/") or "?"):
+                raise RegistrationError(
+                    "endpoints", f"{endpoint!r} must look like '/foo' or '/foo/bar' (no '..', no '//')"
+                )
+            endpoint = endpoint.rstrip("/")
+            if any(seg in (".", "..") for seg in endpoint.split("/")):
+                raise RegistrationError("endpoints", f"{endpoint!r} contains a dot segment")
+            reserved = _under_any(endpoint, RESERVED_ENDPOINTS)
+            if reserved:
+                raise RegistrationError(
+                    "endpoints", f"{endpoint!r} is reserved by the gateway (/api{reserved})"
+                )
+            owner = self._routes.get(endpoint)
+            if owner is not None or endpoint in checked:
+                other = owner.service.name if owner else name
+                raise RegistrationError("endpoints", f"{endpoint!r} is already claimed by {other!r}")
+            checked.append(endpoint)
+        if not checked:
+            raise RegistrationError("endpoints", "at least one endpoint is required")
+        return tuple(checked)
+
+    def match(self, path: str) -> Route | None:
+        """The route of the longest registered endpoint that ``path`` equals or lies under."""
+        routes = self._routes
+        candidate = path.rstrip("/") or "/"
+        while candidate:
+            route = routes.get(candidate)
+            if route is not None:
+                return route
+            cut = candidate.rfind("/")
+            if cut <= 0:
+                return None
+            candidate = candidate[:cut]
+        return None
+
+    def get(self, name: str) -> ServiceDefinition | None:
+        return self._services.get(name)
+
+    def endpoint_owner(self, endpoint: str) -> ServiceDefinition | None:
+        route = self._routes.get(endpoint.rstrip("/"))
+        return route.service if route else None
+
+    def __iter__(self) -> Iterator[ServiceDefinition]:
+        return iter(self._services.values())
+
+    def __len__(self) -> int:
+        return len(self._services)
+
+
+def _under_any(endpoint: str, prefixes: Iterable[str]) -> str | None:
+    for prefix in prefixes:
+        if endpoint == prefix or endpoint.startswith(prefix + "/"):
+            return prefix
+    return None
+
+
+def _check_port(port: object) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise RegistrationError("port", f"{port!r} must be an integer from 1 to 65535")
+    return port
+
+
+def _check_text(argument: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise RegistrationError(argument, f"{value!r} must be a string")
+    return value
+
+
+def _check_host(host: object) -> str:
+    if not isinstance(host, str) or not _HOST.match(host):
+        raise RegistrationError("host", f"{host!r} must be a host name or IP address")
+    return host
+
+
+def _check_health_endpoint(path: object) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or " " in path:
+        raise RegistrationError("health_endpoint", f"{path!r} must be a path starting with '/'")
+    return path
+
+
+def _check_methods(methods: Iterable[str] | None) -> frozenset[str] | None:
+    if methods is None:
+        return None
+    if isinstance(methods, str):
+        raise RegistrationError("methods", "must be a list such as ['GET', 'POST']")
+    normalised = frozenset(str(m).upper() for m in methods)
+    unknown = normalised - HTTP_METHODS
+    if unknown or not normalised:
+        raise RegistrationError("methods", f"unknown or empty: {sorted(unknown) or '[]'}")
+    return normalised
