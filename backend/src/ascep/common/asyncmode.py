@@ -7,6 +7,7 @@ the code base that monkey-patches.
 """
 
 import os
+import warnings
 
 SUPPORTED_ASYNC_MODES = ("eventlet", "gevent", "threading")
 DEFAULT_ASYNC_MODE = "eventlet"
@@ -26,6 +27,8 @@ def prepare_async_mode() -> str:
     """Monkey-patch the standard library for the configured async mode and return the mode."""
     mode = configured_async_mode()
     if mode == "eventlet":
+        # eventlet announces its maintenance mode on import; we chose it knowingly (see README).
+        warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()

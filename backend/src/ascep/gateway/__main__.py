@@ -1,0 +1,43 @@
+"""Run the gateway: ``python -m ascep.gateway`` (port from ``PORT``, default 5000)."""
+
+from ascep.common.asyncmode import prepare_async_mode
+
+ASYNC_MODE = prepare_async_mode()  # first: patch the stdlib before any socket user is imported
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+from ascep.common.logging_setup import configure_logging  # noqa: E402
+from ascep.common.serve import PortInUseError, ensure_port_free  # noqa: E402
+from ascep.gateway import create_app  # noqa: E402
+
+logger = logging.getLogger("ascep.gateway")
+
+
+def main() -> None:
+    app = create_app()
+    configure_logging("gateway", app.config["LOG_LEVEL"])
+    gateway = app.extensions["ascep.gateway"]
+    host, port = app.config["HOST"], app.config["PORT"]
+    try:
+        ensure_port_free(host, port)
+    except PortInUseError as exc:
+        logger.error("%s", exc)
+        sys.exit(2)
+
+    def stop(signum: int, _frame: Any) -> None:
+        logger.info("received signal %d, shutting down", signum)
+        gateway.shutdown()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    gateway.start_background()
+    logger.info("gateway listening on http://%s:%d (%s)", host, port, ASYNC_MODE)
+    gateway.realtime.socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Assemble the gateway: registry, proxy pipeline, latency recording, health, Socket.IO."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import Flask
+from flask_cors import CORS
+from flask_socketio import SocketIO
+
+from ascep.common import channels
+from ascep.common.ops import CheckResult, Ops, get_ops
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
+from ascep.common.service import create_service_app
+from ascep.gateway.health import HealthAggregator
+from ascep.gateway.latency.recorder import LatencyRecorder
+from ascep.gateway.latency.store import LatencyStore
+from ascep.gateway.metrics import GatewayMetrics
+from ascep.gateway.proxy import steps
+from ascep.gateway.proxy.cors import CorsPolicy
+from ascep.gateway.proxy.forward import Forwarder
+from ascep.gateway.proxy.pipeline import build_pipeline
+from ascep.gateway.proxy.wsgi import ApiDispatcher, ProxyApp
+from ascep.gateway.realtime import Realtime
+from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
+from ascep.gateway.settings import SETTINGS
+from ascep.gateway.views import bp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    """Everything one gateway process holds; kept in ``app.extensions["ascep.gateway"]``."""
+
+    app: Flask
+    ops: Ops
+    registry: ServiceRegistry
+    redis: redis.Redis
+    latency_store: LatencyStore
+    recorder: LatencyRecorder
+    forwarder: Forwarder
+    health: HealthAggregator
+    realtime: Realtime
+    retention_seconds: int
+
+    def start_background(self) -> None:
+        """Start the flush loop and the health poller (the entry point calls this once)."""
+        sleep = self.realtime.socketio.sleep
+        self.realtime.socketio.start_background_task(self.recorder.run, sleep)
+        self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
+
+    def _poll_health_forever(self, sleep: Any) -> None:
+        interval = self.app.config["HEALTH_POLL_INTERVAL"]
+        while True:
+            try:
+                self.mirror_registry()
+                self.health.poll()
+            except Exception:
+                logger.exception("background health poll failed; retrying in %ss", interval)
+            sleep(interval)
+
+    def mirror_registry(self) -> None:
+        """Publish the registry to Redis so other processes (health monitor) discover services."""
+        try:
+            self.redis.hset(
+                channels.REGISTRY_KEY,
+                mapping={
+                    d.name: _json({**d.describe(), "url": self.forwarder.base_url(d)}) for d in self.registry
+                },
+            )
+        except REDIS_UNAVAILABLE_ERRORS:
+            logger.debug("Redis unreachable; registry not mirrored this round")
+
+    def shutdown(self) -> None:
+        """Write what is still buffered before the process exits (best effort)."""
+        self.recorder.stop()
+        try:
+            written = self.recorder.flush()
+            logger.info("shutdown: flushed %d latency samples", written)
+        except REDIS_UNAVAILABLE_ERRORS:
+            logger.warning("shutdown: Redis unreachable, %d latency samples lost", self.recorder.pending)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def build_app(config: dict[str, Any] | None = None) -> Flask:
+    config = dict(config or {})
+    registry: ServiceRegistry = config.pop("SERVICE_REGISTRY", None) or _default_registry()
+    app = create_service_app("gateway", SETTINGS, config, import_name="ascep.gateway")
+    ops = get_ops(app)
+    cfg = app.config
+
+    redis_client = connect(cfg["REDIS_URL"])
+    store = LatencyStore(redis_client, cfg["LATENCY_RETENTION_SECONDS"], cfg["LATENCY_MAX_SAMPLES"])
+    metrics = GatewayMetrics(ops.metrics)
+    recorder = LatencyRecorder(
+        store,
+        buffer_max=cfg["LATENCY_BUFFER_MAX"],
+        flush_interval=cfg["LATENCY_FLUSH_INTERVAL"],
+        observe=metrics.observe,
+    )
+    forwarder = Forwarder(
+        registry,
+        connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
+        read_timeout=cfg["PROXY_READ_TIMEOUT"],
+        pool_size=cfg["PROXY_POOL_SIZE"],
+        trust_env=cfg["PROXY_TRUST_ENV"],
+    )
+    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"])
+    pipeline = build_pipeline(
+        [
+            steps.apply_cors(cors),
+            steps.render_errors,
+            steps.reject_dot_segments,
+            steps.resolve_route(registry),
+            steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.record_latency(recorder),
+        ],
+        forwarder,
+    )
+    app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
+        ProxyApp(pipeline, cfg["MAX_BODY_BYTES"]),
+        app.wsgi_app,
+        owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
+    )
+    CORS(
+        app,
+        origins=sorted(cors.origins),
+        supports_credentials=cors.allow_credentials,
+        expose_headers=["X-Request-ID"],
+    )
+    socketio = SocketIO(
+        app,
+        async_mode=cfg["ASYNC_MODE"],
+        cors_allowed_origins="*" if cors.any_origin else sorted(cors.origins),
+    )
+    realtime = Realtime(socketio)
+    health = HealthAggregator(
+        registry,
+        {d.name: forwarder.base_url(d) for d in registry},
+        redis_client,
+        timeout=cfg["HEALTH_CHECK_TIMEOUT"],
+        async_mode=cfg["ASYNC_MODE"],
+        active_connections=lambda: realtime.active_connections,
+    )
+    gateway = Gateway(
+        app=app,
+        ops=ops,
+        registry=registry,
+        redis=redis_client,
+        latency_store=store,
+        recorder=recorder,
+        forwarder=forwarder,
+        health=health,
+        realtime=realtime,
+        retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
+    )
+    app.extensions["ascep.gateway"] = gateway
+    app.register_blueprint(bp)
+    _register_ops(gateway, metrics)
+    return app
+
+
+def _default_registry() -> ServiceRegistry:
+    from ascep.gateway.service_registry import service_registry
+
+    return service_registry
+
+
+def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
+    ops = gateway.ops
+    ops.readiness_checks["redis"] = lambda: (
+        CheckResult("healthy", "reachable")
+        if is_reachable(gateway.redis)
+        else CheckResult("unhealthy", "unreachable")
+    )
+    ops.readiness_checks["registry"] = lambda: (
+        CheckResult("healthy", f"{len(gateway.registry)} services")
+        if len(gateway.registry)
+        else CheckResult("unhealthy", "no services registered")
+    )
+    ops.status_sections["latency_recorder"] = gateway.recorder.status
+    ops.status_sections["redis"] = lambda: {"reachable": is_reachable(gateway.redis)}
+    ops.status_sections["services"] = lambda: {
+        d.name: {"url_variable": d.url_variable, "endpoints": list(d.endpoints)} for d in gateway.registry
+    }
+    ops.status_sections["realtime"] = gateway.realtime.status
+    metrics.gauge(
+        "ascep_gateway_latency_buffer_pending",
+        "Latency samples waiting for Redis.",
+        lambda: gateway.recorder.pending,
+    )
+    metrics.gauge(
+        "ascep_gateway_latency_samples_dropped",
+        "Latency samples dropped (buffer full).",
+        lambda: gateway.recorder.dropped,
+    )
+    metrics.gauge(
+        "ascep_gateway_socketio_connections",
+        "Connected Socket.IO clients.",
+        lambda: gateway.realtime.active_connections,
+    )

@@ -1,0 +1,88 @@
+"""Latency statistics over a set of samples: exact, with nearest-rank percentiles.
+
+Nearest-rank (the value at rank ⌈p/100·n⌉ of the sorted samples) always returns a latency that was
+actually observed, is exact for the samples retained, and needs no interpolation choice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+PERCENTILE_METHOD = "nearest-rank"
+
+
+def is_error(status: int) -> bool:
+    """A call counts as an error when the service or the gateway failed it (5xx).
+
+    4xx answers are the client's mistake and say nothing about the service's health.
+    """
+    return status >= 500
+
+
+def nearest_rank(sorted_values: Sequence[float], percentile: float) -> float:
+    """The ``percentile`` (0-100] of ascending ``sorted_values`` by the nearest-rank method."""
+    if not sorted_values:
+        raise ValueError("no values")
+    if not 0 < percentile <= 100:
+        raise ValueError("percentile must be in (0, 100]")
+    rank = math.ceil(percentile / 100 * len(sorted_values))
+    return sorted_values[max(rank, 1) - 1]
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    count: int
+    error_count: int
+    avg_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+    @property
+    def error_rate(self) -> float:
+        return round(self.error_count / self.count, 6) if self.count else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "error_count": self.error_count,
+            "error_rate": self.error_rate,
+            "avg_ms": self.avg_ms,
+            "min_ms": self.min_ms,
+            "max_ms": self.max_ms,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+        }
+
+
+def summarize(samples: Iterable[tuple[float, int]]) -> LatencySummary:
+    """Summarise ``(duration_ms, status)`` pairs."""
+    durations: list[float] = []
+    errors = 0
+    for duration_ms, status in samples:
+        durations.append(duration_ms)
+        if is_error(status):
+            errors += 1
+    if not durations:
+        return LatencySummary(0, 0, None, None, None, None, None, None)
+    durations.sort()
+
+    def r(value: float) -> float:
+        return round(value, 3)
+
+    return LatencySummary(
+        count=len(durations),
+        error_count=errors,
+        avg_ms=r(math.fsum(durations) / len(durations)),
+        min_ms=r(durations[0]),
+        max_ms=r(durations[-1]),
+        p50_ms=r(nearest_rank(durations, 50)),
+        p95_ms=r(nearest_rank(durations, 95)),
+        p99_ms=r(nearest_rank(durations, 99)),
+    )

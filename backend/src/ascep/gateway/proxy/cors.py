@@ -1,0 +1,61 @@
+"""CORS policy for proxied responses (Flask's own routes use flask-cors with the same origins).
+
+Proxied calls bypass Flask, so the gateway applies the policy itself: allowed origins get their
+origin echoed (never ``*`` together with credentials), preflights are answered here without
+bothering the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+EXPOSED_HEADERS = "X-Request-ID"
+PREFLIGHT_MAX_AGE = "600"
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    origins: frozenset[str]
+
+    @classmethod
+    def from_origins(cls, origins: Iterable[str]) -> CorsPolicy:
+        return cls(frozenset(o.rstrip("/") for o in origins if o))
+
+    @property
+    def any_origin(self) -> bool:
+        return "*" in self.origins
+
+    @property
+    def allow_credentials(self) -> bool:
+        """Credentials only with an explicit origin list: ``*`` plus credentials is unsafe."""
+        return not self.any_origin
+
+    def allows(self, origin: str | None) -> bool:
+        return bool(origin) and (self.any_origin or origin in self.origins)
+
+    def response_headers(self, origin: str | None) -> list[tuple[str, str]]:
+        """Headers to add to an actual (non-preflight) response."""
+        if not origin or not self.allows(origin):
+            return []
+        headers = [
+            ("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
+            ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+        ]
+        if not self.any_origin:
+            headers.append(("Vary", "Origin"))
+        if self.allow_credentials:
+            headers.append(("Access-Control-Allow-Credentials", "true"))
+        return headers
+
+    def preflight_headers(self, origin: str | None, requested_headers: str | None) -> list[tuple[str, str]]:
+        """Headers answering an ``OPTIONS`` preflight (empty: the browser will refuse)."""
+        headers = self.response_headers(origin)
+        if not headers:
+            return []
+        headers.append(("Access-Control-Allow-Methods", ALLOWED_METHODS))
+        if requested_headers:
+            headers.append(("Access-Control-Allow-Headers", requested_headers))
+        headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
+        return headers

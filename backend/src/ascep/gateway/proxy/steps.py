@@ -1,0 +1,133 @@
+"""The gateway's proxy steps, in the order :func:`default_steps` chains them.
+
+Each step does one thing and is testable alone with a plain function as ``call_next``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+
+from ascep.common.errors import (
+    AscepError,
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    envelope_bytes,
+)
+from ascep.gateway.latency.recorder import LatencyRecorder, Sample
+from ascep.gateway.proxy.cors import CorsPolicy
+from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
+from ascep.gateway.proxy.pipeline import Handler, Step
+from ascep.gateway.registry import ServiceRegistry
+
+logger = logging.getLogger(__name__)
+
+
+def apply_cors(policy: CorsPolicy) -> Step:
+    """Answer preflights here; add CORS headers to every proxied answer for allowed origins."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        origin = exchange.header("Origin")
+        if exchange.method == "OPTIONS" and origin and exchange.header("Access-Control-Request-Method"):
+            headers = policy.preflight_headers(origin, exchange.header("Access-Control-Request-Headers"))
+            return ProxyResponse(204, "No Content", [*headers, ("Content-Length", "0")], [])
+        response = call_next(exchange)
+        if origin:
+            response.headers.extend(policy.response_headers(origin))
+        return response
+
+    return step
+
+
+def reject_dot_segments(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+    """Refuse ``.``/``..`` segments: a service normalising them could be reached outside its prefix."""
+    segments = exchange.path.split("/")
+    if "." in segments or ".." in segments:
+        raise BadRequest("path must not contain '.' or '..' segments", {"path": exchange.path})
+    return call_next(exchange)
+
+
+def resolve_route(registry: ServiceRegistry) -> Step:
+    """Find the service owning the path (longest registered prefix) and check the method."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        route = registry.match(exchange.path)
+        if route is None:
+            raise NotFound(
+                f"no service is registered for /api{exchange.path}", {"path": "/api" + exchange.path}
+            )
+        if not route.service.allows(exchange.method):
+            raise MethodNotAllowed(
+                f"{exchange.method} is not allowed on /api{route.endpoint}",
+                {"allowed": sorted(route.service.methods or ())},
+            )
+        exchange.route = route
+        return call_next(exchange)
+
+    return step
+
+
+def limit_body(max_bytes: int) -> Step:
+    """Refuse bodies over ``max_bytes`` before any byte reaches a service."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        if exchange.content_length is not None and exchange.content_length > max_bytes:
+            raise PayloadTooLarge(
+                f"request body of {exchange.content_length} bytes exceeds the limit of {max_bytes}",
+                {"limit_bytes": max_bytes},
+            )
+        return call_next(exchange)
+
+    return step
+
+
+def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.perf_counter) -> Step:
+    """Time the call from arrival to the last byte sent back, errors and timeouts included."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        route = exchange.route
+        assert route is not None, "record_latency must run after resolve_route"
+        service, endpoint, method = route.service.name, route.endpoint, exchange.method
+        try:
+            response = call_next(exchange)
+        except Exception as exc:
+            status = getattr(exc, "status_code", 500)
+            recorder.record(Sample(service, endpoint, method, status, clock() - exchange.started))
+            raise
+
+        def finished(status: int, failed: bool) -> None:
+            recorded = 502 if failed and status < 500 else status
+            recorder.record(Sample(service, endpoint, method, recorded, clock() - exchange.started))
+
+        response.on_close(finished)
+        return response
+
+    return step
+
+
+def render_errors(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+    """Turn any error below into the standard envelope, so outer steps see a normal answer."""
+    try:
+        return call_next(exchange)
+    except AscepError as error:
+        if error.status_code >= 500:
+            logger.warning(
+                "%s /api%s -> %d %s", exchange.method, exchange.path, error.status_code, error.code
+            )
+        return error_response(error, exchange.request_id)
+    except Exception:
+        logger.exception("unexpected error proxying %s /api%s", exchange.method, exchange.path)
+        return error_response(InternalError("internal gateway error"), exchange.request_id)
+
+
+def error_response(error: AscepError, request_id: str) -> ProxyResponse:
+    body = envelope_bytes(error, request_id)
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if isinstance(error, MethodNotAllowed) and error.details.get("allowed"):
+        headers.append(("Allow", ", ".join(error.details["allowed"])))
+    return ProxyResponse(error.status_code, HTTPStatus(error.status_code).phrase, headers, [body])

@@ -1,0 +1,101 @@
+"""The gateway's settings (in addition to the common ones), each with its default and reason."""
+
+from __future__ import annotations
+
+from ascep.common.config import Setting, port_setting
+
+DEV_CORS_ORIGINS = (
+    "http://localhost:3000",
+    "http://127.0.0.1:3000",
+    "http://localhost:5173",
+    "http://127.0.0.1:5173",
+    "http://localhost:5000",
+    "http://127.0.0.1:5000",
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    port_setting(5000),
+    Setting(
+        "CORS_ORIGINS",
+        tuple,
+        DEV_CORS_ORIGINS,
+        "Origins allowed to call the API from a browser (comma-separated; `*` disables credentials).",
+    ),
+    Setting(
+        "MAX_BODY_BYTES",
+        int,
+        10 * 1024 * 1024,
+        "Largest request body forwarded to a service; larger gets 413.",
+        minimum=0,
+    ),
+    Setting(
+        "PROXY_CONNECT_TIMEOUT",
+        float,
+        2.0,
+        "Seconds to open a connection to a service before answering 504.",
+        minimum=0.01,
+    ),
+    Setting(
+        "PROXY_READ_TIMEOUT",
+        float,
+        30.0,
+        "Seconds to wait for a service's response before answering 504.",
+        minimum=0.01,
+    ),
+    Setting(
+        "PROXY_POOL_SIZE",
+        int,
+        128,
+        "Keep-alive connections kept per service (at least the expected concurrency).",
+        minimum=1,
+    ),
+    Setting(
+        "PROXY_TRUST_ENV",
+        bool,
+        False,
+        "Honour HTTP(S)_PROXY/NO_PROXY for calls to services (off: faster, and services are local).",
+    ),
+    Setting(
+        "LATENCY_RETENTION_SECONDS",
+        int,
+        3600,
+        "How long latency samples are kept in Redis (also the largest `window`).",
+        minimum=10,
+    ),
+    Setting(
+        "LATENCY_MAX_SAMPLES",
+        int,
+        10000,
+        "Samples kept per (service, endpoint) in Redis; the oldest are trimmed first.",
+        minimum=100,
+    ),
+    Setting(
+        "LATENCY_FLUSH_INTERVAL",
+        float,
+        0.1,
+        "Seconds between flushes of buffered latency samples to Redis.",
+        minimum=0.01,
+        maximum=10,
+    ),
+    Setting(
+        "LATENCY_BUFFER_MAX",
+        int,
+        100000,
+        "Samples held in memory while Redis is unreachable; beyond it the oldest are dropped.",
+        minimum=100,
+    ),
+    Setting(
+        "HEALTH_CHECK_TIMEOUT",
+        float,
+        2.0,
+        "Seconds each service's health endpoint may take in `/api/health`.",
+        minimum=0.05,
+    ),
+    Setting(
+        "HEALTH_POLL_INTERVAL",
+        float,
+        15.0,
+        "Seconds between background health polls (last known health in `/api/services`).",
+        minimum=1,
+    ),
+)

@@ -1,0 +1,71 @@
+"""A real HTTP service for gateway tests, run as its own process: ``python upstream_server.py``.
+
+Every path echoes what arrived (method, path, query, headers, body) as JSON. Query parameters
+steer the answer so one server covers every case: ``delay_ms`` (answer late), ``status`` (answer
+with that status), ``set_cookie`` (two Set-Cookie headers), ``bytes`` (a large streamed body),
+``health`` via ``POST /control/health?status=unhealthy`` (what ``GET /health`` reports).
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import base64  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+HEALTH = {"status": "healthy"}
+
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    query = dict(
+        part.split("=", 1) if "=" in part else (part, "")
+        for part in environ.get("QUERY_STRING", "").split("&")
+        if part
+    )
+    if path == "/control/health":
+        HEALTH["status"] = query.get("status", "healthy")
+        return _json(start_response, 200, HEALTH)
+    if path == "/health":
+        code = 503 if HEALTH["status"] == "unhealthy" else 200
+        return _json(start_response, code, {"status": HEALTH["status"], "service": "upstream"})
+    if "delay_ms" in query:
+        time.sleep(int(query["delay_ms"]) / 1000)
+    if "bytes" in query:
+        size = int(query["bytes"])
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (b"x" * min(65536, size - i) for i in range(0, size, 65536))
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else environ["wsgi.input"].read()
+    echo = {
+        "method": environ["REQUEST_METHOD"],
+        "path": path,
+        "raw_path": environ.get("RAW_PATH_INFO"),
+        "query": environ.get("QUERY_STRING", ""),
+        "headers": {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")},
+        "content_type": environ.get("CONTENT_TYPE"),
+        "body_b64": base64.b64encode(body).decode(),
+        "pid": os.getpid(),
+    }
+    extra = []
+    if "set_cookie" in query:
+        extra = [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/")]
+    extra.append(("X-Upstream", "yes"))
+    return _json(start_response, int(query.get("status", 200)), echo, extra)
+
+
+def _json(start_response, status, payload, extra=()):
+    body = json.dumps(payload).encode()
+    reasons = {200: "OK", 201: "Created", 404: "Not Found", 418: "I'm a teapot", 503: "Service Unavailable"}
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *extra]
+    start_response(f"{status} {reasons.get(status, 'Status')}", headers)
+    return [body]
+
+
+if __name__ == "__main__":
+    import eventlet.wsgi
+
+    sock = eventlet.listen(("127.0.0.1", int(os.environ["PORT"])), reuse_port=False, backlog=1024)
+    eventlet.wsgi.server(sock, app, log_output=False)
