@@ -15,7 +15,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
 
-HEALTH = {"status": "healthy"}
+HEALTH = {"status": "healthy", "delay_ms": 0}
 
 
 def app(environ, start_response):
@@ -27,8 +27,10 @@ def app(environ, start_response):
     )
     if path == "/control/health":
         HEALTH["status"] = query.get("status", "healthy")
+        HEALTH["delay_ms"] = int(query.get("delay_ms", 0))
         return _json(start_response, 200, HEALTH)
     if path == "/health":
+        time.sleep(HEALTH["delay_ms"] / 1000)
         code = 503 if HEALTH["status"] == "unhealthy" else 200
         return _json(start_response, code, {"status": HEALTH["status"], "service": "upstream"})
     if "delay_ms" in query:

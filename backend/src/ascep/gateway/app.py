@@ -140,7 +140,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     socketio = SocketIO(
         app,
         async_mode=cfg["ASYNC_MODE"],
-        cors_allowed_origins="*" if cors.any_origin else sorted(cors.origins),
+        cors_allowed_origins=cors.allows_socketio,
     )
     realtime = Realtime(socketio)
     health = HealthAggregator(

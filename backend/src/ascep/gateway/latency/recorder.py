@@ -62,7 +62,7 @@ class LatencyRecorder:
         self.dropped = 0
         self.last_flush_error: str | None = None
         self.redis_ok = True
-        self._backoff = Backoff(initial=flush_interval, cap=5.0)
+        self._backoff = Backoff(initial=flush_interval, cap=max(5.0, flush_interval))
         self._stopping = False
 
     def record(self, sample: Sample) -> None:

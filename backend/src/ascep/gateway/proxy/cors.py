@@ -35,6 +35,13 @@ class CorsPolicy:
     def allows(self, origin: str | None) -> bool:
         return bool(origin) and (self.any_origin or origin in self.origins)
 
+    def allows_socketio(self, origin: str | None, environ: dict) -> bool:
+        """Socket.IO handshake check: listed origins, plus the gateway's own (same-origin pages)."""
+        if not origin or self.allows(origin):
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own
+
     def response_headers(self, origin: str | None) -> list[tuple[str, str]]:
         """Headers to add to an actual (non-preflight) response."""
         if not origin or not self.allows(origin):

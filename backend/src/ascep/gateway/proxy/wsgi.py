@@ -88,7 +88,9 @@ def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
     if raw is not None:
         return list(raw)
     headers = [
-        (key[5:].replace("_", "-").title(), value) for key, value in environ.items() if key.startswith("HTTP_")
+        (key[5:].replace("_", "-").title(), value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
     ]
     if environ.get("CONTENT_TYPE"):
         headers.append(("Content-Type", environ["CONTENT_TYPE"]))
