@@ -53,7 +53,10 @@ def test_one_line_routes_a_brand_new_service(
 
 
 def test_a_bad_line_stops_the_gateway_naming_the_argument(tmp_path: Path) -> None:
-    line = 'service_registry.register_service(name="my_service", port=99999, endpoints=["/foo"], description="x")'
+    line = (
+        'service_registry.register_service(name="my_service", port=99999, '
+        'endpoints=["/foo"], description="x")'
+    )
     script = write_launcher(tmp_path, line)
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
