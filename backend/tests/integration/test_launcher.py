@@ -1,0 +1,126 @@
+"""``./ascep run``: supervisord brings the stack up (embedded Redis when needed) and down cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from ascep.gateway.service_registry import service_registry
+from support.polling import wait_for
+from support.ports import free_port
+from support.processes import ManagedProcess
+from support.redis_server import RedisServer
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def launcher_env(run_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT")}
+    env.update(ASCEP_RUN_DIR=str(run_dir), GATEWAY_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+    for definition in service_registry:
+        env[f"{definition.name.upper()}_PORT"] = str(free_port())
+    env.update(extra)
+    return env
+
+
+def supervisorctl(run_dir: Path, *args: str) -> str:
+    conf = REPO / "supervisord.conf"
+    env = {**os.environ, "ASCEP_RUN_DIR": str(run_dir), "ASCEP_PYTHON": sys.executable}
+    env.update({k: "x" for k in ("ASCEP_REDIS_SERVER", "ASCEP_REDIS_PORT", "GATEWAY_PORT")})
+    env["ASCEP_EMBEDDED_REDIS"] = "false"
+    for definition in service_registry:
+        env[f"{definition.name.upper()}_PORT"] = "1"
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(bin_dir / "supervisorctl"), "-c", str(conf), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=20,
+    )
+    return result.stdout
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def start_stack(tmp_path: Path, **extra: str) -> tuple[ManagedProcess, dict[str, str]]:
+    env = launcher_env(tmp_path / "run", **extra)
+    stack = ManagedProcess("stack", [sys.executable, "-m", "ascep.launcher"], env, tmp_path).start()
+    return stack, env
+
+
+def stop_stack(stack: ManagedProcess, children: list[psutil.Process]) -> None:
+    assert stack.process is not None
+    stack.process.send_signal(signal.SIGINT)  # what Ctrl-C does
+    assert stack.process.wait(timeout=30) == 0, stack.log_text()[-3000:]
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left behind: {alive}"
+
+
+@pytest.mark.timeout(90)
+def test_embedded_redis_gateway_and_clean_shutdown(tmp_path: Path) -> None:
+    default_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing answers there
+    stack, env = start_stack(tmp_path, ASCEP_DEFAULT_REDIS_URL=default_redis)
+    try:
+        gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+        stack.wait_until(
+            lambda: requests.get(f"{gateway}/ready", timeout=1).status_code == 200,
+            timeout=40,
+            what="gateway ready with the embedded Redis",
+        )
+
+        def all_running() -> str:
+            status = supervisorctl(tmp_path / "run", "status")
+            lines = [line for line in status.splitlines() if line.strip()]
+            return status if lines and all("RUNNING" in line for line in lines) else ""
+
+        status = wait_for(all_running, timeout=20, message="every program RUNNING")
+        assert "redis" in status
+        assert "gateway" in status
+        children = descendants(stack.pid)
+        names = " ".join(" ".join(p.cmdline()) for p in children)
+        assert "redis-server" in names
+        assert "ascep.gateway" in names
+    except BaseException:
+        stack.stop(signal.SIGKILL)
+        raise
+    stop_stack(stack, children)
+
+
+@pytest.mark.timeout(90)
+def test_explicit_redis_url_starts_no_redis(tmp_path: Path) -> None:
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        stack, env = start_stack(tmp_path, REDIS_URL=redis.url)
+        try:
+            gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+            stack.wait_until(
+                lambda: requests.get(f"{gateway}/ready", timeout=1).status_code == 200,
+                timeout=40,
+                what="gateway ready on the given Redis",
+            )
+            children = descendants(stack.pid)
+            assert not any("redis-server" in " ".join(p.cmdline()) for p in children)
+            wait_for(
+                lambda: "RUNNING" in supervisorctl(tmp_path / "run", "status", "gateway"),
+                timeout=10,
+                message="gateway RUNNING",
+            )
+        except BaseException:
+            stack.stop(signal.SIGKILL)
+            raise
+        stop_stack(stack, children)
+    finally:
+        redis.stop()
