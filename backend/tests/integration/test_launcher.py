@@ -65,7 +65,7 @@ def stop_stack(stack: ManagedProcess, children: list[psutil.Process]) -> None:
     assert stack.process is not None
     stack.process.send_signal(signal.SIGINT)  # what Ctrl-C does
     assert stack.process.wait(timeout=30) == 0, stack.log_text()[-3000:]
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left behind: {alive}"
 
 
