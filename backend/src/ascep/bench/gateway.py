@@ -1,0 +1,145 @@
+"""``python -m ascep.bench gateway``: the proxy side by side with direct calls and nginx.
+
+Targets, interleaved in one run (round robin, ``--rounds`` times) so machine noise hits them all
+alike; the table shows medians over rounds:
+
+* ``direct``      — the fast upstream itself (nginx returning a small JSON, else an asyncio server);
+* ``gw-local``    — the gateway's own ``/health`` (Flask on eventlet: the framework's floor here);
+* ``gw-proxy``    — ``/api/prices`` through the gateway to the upstream (the measured product);
+* ``nginx-proxy`` — nginx reverse-proxying to the same upstream (the honest ceiling), if installed.
+
+The gateway is pinned to CPU 0, the load generator and upstream to CPU 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+
+import requests
+
+from ascep.bench._load import LoadResult, generator_name, run_load
+from ascep.bench._servers import Processes, free_port, wait_port
+
+TARGETS = {
+    "proxy_vs_local_min": 0.25,
+    "added_p50_ms_max": 2.0,
+    "p99_ms_at_32_max": 150.0,
+}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ascep.bench gateway")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", default="1,32", help="comma-separated concurrency levels")
+    args = parser.parse_args(argv)
+    levels = [int(c) for c in args.connections.split(",")]
+    gateway_cpu, load_cpu = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
+
+    procs = Processes()
+    try:
+        nginx = procs.nginx(cpu=load_cpu)
+        upstream_port = nginx[0] if nginx else procs.fast_upstream(cpu=load_cpu)
+        gateway_port = free_port()
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(gateway_port),
+            "REDIS_URL": procs.redis(),
+            "PRICE_FEED_URL": f"http://127.0.0.1:{upstream_port}",
+            "LOG_LEVEL": "WARNING",
+        }
+        procs.start([sys.executable, "-m", "ascep.gateway"], env=env, cpu=gateway_cpu)
+        wait_port(gateway_port)
+        urls = {
+            "direct": f"http://127.0.0.1:{upstream_port}/prices",
+            "gw-local": f"http://127.0.0.1:{gateway_port}/health",
+            "gw-proxy": f"http://127.0.0.1:{gateway_port}/api/prices",
+        }
+        if nginx:
+            urls["nginx-proxy"] = f"http://127.0.0.1:{nginx[1]}/prices"
+        for url in urls.values():
+            requests.get(url, timeout=5).raise_for_status()
+            run_load(url, 8, 1, cpu=load_cpu)  # warm pools and caches
+
+        results: dict[tuple[str, int], list[LoadResult]] = defaultdict(list)
+        for round_no in range(args.rounds):
+            for connections in levels:
+                for name, url in urls.items():
+                    results[(name, connections)].append(
+                        run_load(url, connections, args.duration, cpu=load_cpu)
+                    )
+            sys.stderr.write(f"round {round_no + 1}/{args.rounds} done\n")
+        report(results, urls, levels, upstream="nginx" if nginx else "asyncio")
+    finally:
+        procs.stop_all()
+    return 0
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(
+    results: dict[tuple[str, int], list[LoadResult]], urls: dict[str, str], levels: list[int], upstream: str
+) -> None:
+    out = sys.stdout.write
+    out(
+        f"\nGateway benchmark — upstream: {upstream}, load: {generator_name()}, "
+        f"{len(next(iter(results.values())))} interleaved rounds, medians\n\n"
+    )
+    out(f"{'target':<12} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}\n")
+    out("-" * 55 + "\n")
+    med: dict[tuple[str, int], dict[str, float]] = {}
+    for connections in levels:
+        for name in urls:
+            runs = results[(name, connections)]
+            row = {
+                "rps": median([r.requests_per_second for r in runs]),
+                "p50": median([r.p50_ms for r in runs]),
+                "p99": median([r.p99_ms for r in runs]),
+                "errors": sum(r.errors for r in runs),
+            }
+            med[(name, connections)] = row
+            figures = f"{row['rps']:>10.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>7.0f}"
+            out(f"{name:<12} {connections:>5} {figures}\n")
+    high, low = max(levels), min(levels)
+    ratio = med[("gw-proxy", high)]["rps"] / med[("gw-local", high)]["rps"]
+    added = med[("gw-proxy", low)]["p50"] - med[("direct", low)]["p50"]
+    p99 = med[("gw-proxy", high)]["p99"]
+    errors = sum(r["errors"] for r in med.values())
+    out("\nRatios and targets\n")
+    checks = [
+        (
+            f"proxy / gateway-local throughput at {high} conns",
+            f"{ratio:.2f}x",
+            ratio >= TARGETS["proxy_vs_local_min"],
+            ">= 0.25x",
+        ),
+        (
+            f"proxy p50 added over direct at {low} conn",
+            f"{added:.2f} ms",
+            added <= TARGETS["added_p50_ms_max"],
+            "<= 2 ms",
+        ),
+        (f"proxy p99 at {high} conns", f"{p99:.1f} ms", p99 <= TARGETS["p99_ms_at_32_max"], "<= 150 ms"),
+        ("errors (all runs)", f"{errors:.0f}", errors == 0, "0"),
+    ]
+    if ("nginx-proxy", high) in med:
+        nginx_ratio = med[("nginx-proxy", high)]["rps"] / med[("gw-proxy", high)]["rps"]
+        checks.append(
+            (
+                f"nginx-proxy / gateway-proxy throughput at {high} conns",
+                f"{nginx_ratio:.1f}x",
+                True,
+                "(reference)",
+            )
+        )
+    for label, value, ok, target in checks:
+        out(f"  {label:<48} {value:>10}  target {target:<10} {'PASS' if ok else 'MISS'}\n")
+    out(f"\n(measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
