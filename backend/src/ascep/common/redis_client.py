@@ -29,8 +29,12 @@ def connect(
     for_pubsub: bool = False,
     socket_timeout: float = 5.0,
     connect_timeout: float = 2.0,
+    retries: int = 1,
 ) -> redis.Redis:
-    """A client for ``url`` returning ``str`` values; one per process is enough (it pools)."""
+    """A client for ``url`` returning ``str`` values; one per process is enough (it pools).
+
+    ``retries=0`` suits supervised loops that reconnect themselves and want to see every error.
+    """
     return redis.Redis.from_url(
         url,
         decode_responses=True,
@@ -38,7 +42,7 @@ def connect(
         socket_timeout=None if for_pubsub else socket_timeout,
         socket_keepalive=True,
         health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
     )
 
 

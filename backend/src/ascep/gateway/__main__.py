@@ -5,6 +5,7 @@ from ascep.common.asyncmode import prepare_async_mode
 ASYNC_MODE = prepare_async_mode()  # first: patch the stdlib before any socket user is imported
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
@@ -27,10 +28,15 @@ def main() -> None:
         logger.error("%s", exc)
         sys.exit(2)
 
-    def stop(signum: int, _frame: Any) -> None:
-        logger.info("received signal %d, shutting down", signum)
+    def finish() -> None:
         gateway.shutdown()
-        sys.exit(0)
+        logging.shutdown()
+        os._exit(0)  # the WSGI server loop has no stop call; everything worth keeping is written
+
+    def stop(signum: int, _frame: Any) -> None:
+        # A signal handler may interrupt any greenlet: do the work in a greenlet of its own.
+        logger.info("received signal %d, shutting down", signum)
+        gateway.realtime.socketio.start_background_task(finish)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ class Gateway:
     forwarder: Forwarder
     health: HealthAggregator
     realtime: Realtime
+    proxy: ProxyApp
     retention_seconds: int
 
     def start_background(self) -> None:
@@ -52,6 +54,7 @@ class Gateway:
         sleep = self.realtime.socketio.sleep
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
+        self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
         interval = self.app.config["HEALTH_POLL_INTERVAL"]
@@ -75,9 +78,16 @@ class Gateway:
         except REDIS_UNAVAILABLE_ERRORS:
             logger.debug("Redis unreachable; registry not mirrored this round")
 
-    def shutdown(self) -> None:
-        """Write what is still buffered before the process exits (best effort)."""
+    def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """Let calls in flight finish (up to ``grace_seconds``), then write what is buffered."""
+        sleep = self.realtime.socketio.sleep
+        deadline = time.monotonic() + grace_seconds
+        while self.proxy.in_flight > 0 and time.monotonic() < deadline:
+            sleep(0.01)
+        if self.proxy.in_flight:
+            logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
         self.recorder.stop()
+        self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()
             logger.info("shutdown: flushed %d latency samples", written)
@@ -126,8 +136,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         ],
         forwarder,
     )
+    proxy = ProxyApp(pipeline, cfg["MAX_BODY_BYTES"])
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
-        ProxyApp(pipeline, cfg["MAX_BODY_BYTES"]),
+        proxy,
         app.wsgi_app,
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
     )
@@ -142,7 +153,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         async_mode=cfg["ASYNC_MODE"],
         cors_allowed_origins=cors.allows_socketio,
     )
-    realtime = Realtime(socketio)
+    realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
     health = HealthAggregator(
         registry,
         {d.name: forwarder.base_url(d) for d in registry},
@@ -150,6 +161,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         timeout=cfg["HEALTH_CHECK_TIMEOUT"],
         async_mode=cfg["ASYNC_MODE"],
         active_connections=lambda: realtime.active_connections,
+        bridge_status=realtime.bridge.status,
     )
     gateway = Gateway(
         app=app,
@@ -161,6 +173,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         forwarder=forwarder,
         health=health,
         realtime=realtime,
+        proxy=proxy,
         retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
     )
     app.extensions["ascep.gateway"] = gateway
@@ -202,9 +215,4 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         "ascep_gateway_latency_samples_dropped",
         "Latency samples dropped (buffer full).",
         lambda: gateway.recorder.dropped,
-    )
-    metrics.gauge(
-        "ascep_gateway_socketio_connections",
-        "Connected Socket.IO clients.",
-        lambda: gateway.realtime.active_connections,
     )

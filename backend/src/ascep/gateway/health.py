@@ -70,6 +70,7 @@ class HealthAggregator:
         timeout: float,
         async_mode: str,
         active_connections: Callable[[], int],
+        bridge_status: Callable[[], dict[str, Any]] = lambda: {"state": "connected"},
     ) -> None:
         self.registry = registry
         self.base_urls = dict(base_urls)
@@ -77,6 +78,7 @@ class HealthAggregator:
         self.timeout = timeout
         self.async_mode = async_mode
         self.active_connections = active_connections
+        self.bridge_status = bridge_status
         self.session = requests.Session()
         self.session.trust_env = False
         self.last_known: dict[str, ServiceHealth] = {}
@@ -115,7 +117,10 @@ class HealthAggregator:
         checks += [lambda d=d: self.check_service(d) for d in definitions]
         redis_health, *service_health = parallel_map(lambda check: check(), checks, self.async_mode)
         statuses = [h.status for h in service_health]
+        bridge = self.bridge_status()
         status = overall_status(statuses, redis_health["status"] == "healthy")
+        if status == "healthy" and bridge["state"] != "connected":
+            status = "degraded"  # events are not reaching browsers
         return {
             "status": status,
             "overall_status": status,
@@ -123,6 +128,7 @@ class HealthAggregator:
             "services": {h.name: h.as_dict() for h in service_health},
             "redis": redis_health,
             "active_connections": self.active_connections(),
+            "realtime": bridge,
             "summary": {s: statuses.count(s) for s in _VALID} | {"total": len(statuses)},
         }
 

@@ -98,4 +98,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between background health polls (last known health in `/api/services`).",
         minimum=1,
     ),
+    Setting(
+        "SOCKETIO_BATCH_INTERVAL",
+        float,
+        0.05,
+        "Seconds between `price_batch` flushes and client lag checks.",
+        minimum=0.005,
+        maximum=1,
+    ),
+    Setting("SOCKETIO_BATCH_MAX", int, 500, "Updates that trigger an early `price_batch` flush.", minimum=1),
+    Setting(
+        "SOCKETIO_QUEUE_HIGH",
+        int,
+        200,
+        "Packets queued for one client above which it is lagging (its prices are conflated).",
+        minimum=2,
+    ),
+    Setting(
+        "SOCKETIO_QUEUE_LOW", int, 20, "Packets queued below which a lagging client catches up.", minimum=0
+    ),
+    Setting(
+        "SOCKETIO_BACKLOG_MAX",
+        int,
+        500,
+        "Signals/alerts/status events kept for one lagging client; older ones are dropped.",
+        minimum=1,
+    ),
 )

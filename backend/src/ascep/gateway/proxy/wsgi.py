@@ -30,9 +30,11 @@ class ProxyApp:
     def __init__(self, handler: Handler, max_body_bytes: int) -> None:
         self.handler = handler
         self.max_body_bytes = max_body_bytes
+        self.in_flight = 0  # calls not yet fully answered; a graceful shutdown waits for them
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
+        self.in_flight += 1
         request_id = request_id_from_environ(environ)
         current_request_id.set(request_id)
         try:
@@ -42,8 +44,12 @@ class ProxyApp:
         else:
             response = self.handler(exchange)
         response.headers.append((REQUEST_ID_HEADER, request_id))
+        response.on_close(self._finished)
         start_response(response.status_line(), response.headers)
         return ResponseBody(response)
+
+    def _finished(self, _status: int, _failed: bool) -> None:
+        self.in_flight -= 1
 
     def _exchange(self, environ: dict[str, Any], request_id: str, started: float) -> Exchange:
         path_info: str = environ.get("PATH_INFO", "")

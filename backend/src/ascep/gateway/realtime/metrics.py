@@ -1,0 +1,57 @@
+"""Prometheus view of the real-time side, read at scrape time from the live objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from ascep.gateway.realtime import Realtime
+
+
+class RealtimeCollector(Collector):
+    def __init__(self, realtime: Realtime) -> None:
+        self.realtime = realtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        bridge, fanout = self.realtime.bridge, self.realtime.fanout
+        yield GaugeMetricFamily(
+            "ascep_gateway_socketio_connections",
+            "Connected Socket.IO clients.",
+            self.realtime.active_connections,
+        )
+        yield GaugeMetricFamily(
+            "ascep_gateway_bus_connected",
+            "1 while the Redis bus bridge is subscribed.",
+            1 if bridge.state == "connected" else 0,
+        )
+        forwarded = CounterMetricFamily(
+            "ascep_gateway_bus_events", "Bus events forwarded to the fan-out.", labels=["channel"]
+        )
+        for channel, count in bridge.forwarded.items():
+            forwarded.add_metric([channel], count)
+        yield forwarded
+        yield CounterMetricFamily(
+            "ascep_gateway_bus_reconnects", "Bus bridge reconnections.", bridge.reconnects
+        )
+        yield CounterMetricFamily(
+            "ascep_gateway_bus_malformed", "Malformed bus messages skipped.", bridge.malformed
+        )
+        yield GaugeMetricFamily(
+            "ascep_gateway_socketio_lagging_clients",
+            "Clients currently behind (conflated).",
+            len(fanout._lagging),
+        )
+        yield CounterMetricFamily(
+            "ascep_gateway_socketio_conflated_updates",
+            "Price updates superseded for lagging clients.",
+            fanout.conflated_total,
+        )
+        yield CounterMetricFamily(
+            "ascep_gateway_socketio_dropped_events",
+            "Events dropped from full backlogs of lagging clients.",
+            fanout.dropped_total,
+        )

@@ -1,0 +1,128 @@
+"""What Socket.IO clients may send, validated into typed subscriptions (pure, no I/O).
+
+The contract is strict on purpose: an unknown key or a wrong type is answered with an ``error``
+event naming the field, so a client bug shows up at once instead of as silently missing data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ascep.common.events import EventFormatError
+
+MAX_SYMBOLS = 500
+SIGNAL_TYPES = frozenset({"direct", "triangular", "cycle"})
+_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class PriceSubscription:
+    """``symbols`` None means every symbol; ``batch`` selects ``price_batch`` delivery."""
+
+    symbols: frozenset[str] | None
+    batch: bool
+
+    def wants(self, symbol: str) -> bool:
+        return self.symbols is None or symbol in self.symbols
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "stream": "prices",
+            "subscribed": True,
+            "symbols": sorted(self.symbols) if self.symbols is not None else None,
+            "batch": self.batch,
+        }
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    """Which arbitrage signals a client wants (None: no restriction)."""
+
+    types: frozenset[str] | None
+    min_spread_percentage: float | None
+
+    def matches(self, signal: Mapping[str, Any]) -> bool:
+        if self.types is not None and signal.get("type") not in self.types:
+            return False
+        if self.min_spread_percentage is not None:
+            spread = signal.get("spread_percentage")
+            if not isinstance(spread, int | float) or spread < self.min_spread_percentage:
+                return False
+        return True
+
+    @property
+    def key(self) -> str:
+        """Canonical text of the filter: clients with equal filters share one room."""
+        types = ",".join(sorted(self.types)) if self.types is not None else "*"
+        spread = repr(self.min_spread_percentage) if self.min_spread_percentage is not None else "*"
+        return f"{types}|{spread}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "stream": "signals",
+            "subscribed": True,
+            "filters": {
+                "types": sorted(self.types) if self.types is not None else None,
+                "min_spread_percentage": self.min_spread_percentage,
+            },
+        }
+
+
+def _object(payload: Any, allowed: set[str]) -> Mapping[str, Any]:
+    if payload is None:
+        return {}
+    if not isinstance(payload, Mapping):
+        raise EventFormatError("$", "must be an object")
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        raise EventFormatError(unknown[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+    return payload
+
+
+def parse_price_subscription(payload: Any) -> PriceSubscription:
+    data = _object(payload, {"symbols", "batch"})
+    batch = data.get("batch", False)
+    if not isinstance(batch, bool):
+        raise EventFormatError("batch", "must be true or false")
+    raw = data.get("symbols")
+    if raw is None:
+        return PriceSubscription(None, batch)
+    if not isinstance(raw, list) or not raw:
+        raise EventFormatError("symbols", "must be a non-empty list of symbols (omit it for all)")
+    if len(raw) > MAX_SYMBOLS:
+        raise EventFormatError("symbols", f"at most {MAX_SYMBOLS} symbols")
+    symbols = set()
+    for index, symbol in enumerate(raw):
+        if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
+            raise EventFormatError(f"symbols[{index}]", "must be a symbol such as 'BTCUSDT' or 'EUR/USD'")
+        symbols.add(symbol.upper())
+    return PriceSubscription(frozenset(symbols), batch)
+
+
+def parse_signal_filter(payload: Any) -> SignalFilter:
+    data = _object(payload, {"types", "min_spread_percentage"})
+    types = data.get("types")
+    if types is not None:
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+            raise EventFormatError("types", f"must be a non-empty list from {sorted(SIGNAL_TYPES)}")
+        unknown = sorted(set(types) - SIGNAL_TYPES)
+        if unknown:
+            raise EventFormatError("types", f"unknown signal type {unknown[0]!r}")
+        types = frozenset(types)
+    spread = data.get("min_spread_percentage")
+    if spread is not None:
+        if isinstance(spread, bool) or not isinstance(spread, int | float) or not math.isfinite(spread):
+            raise EventFormatError("min_spread_percentage", "must be a number")
+        if spread < 0:
+            raise EventFormatError("min_spread_percentage", "must not be negative")
+        spread = float(spread)
+    return SignalFilter(types, spread)
+
+
+def parse_empty(payload: Any) -> None:
+    """Unsubscribe and alert events take no options; anything but nothing/{} is an error."""
+    _object(payload, set())
