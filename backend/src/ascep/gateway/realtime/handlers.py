@@ -43,12 +43,12 @@ def register_handlers(socketio: SocketIO, fanout: Fanout, on_count: Callable[[in
 
     @socketio.on("connect")
     def connected(auth: Any = None) -> None:
-        fanout.connect(request.sid)  # type: ignore[attr-defined]
+        sid: str = request.sid  # type: ignore[attr-defined]
+        fanout.connect(sid)
         on_count(len(fanout.clients))
-        emit(
-            channels.EVENT_CONNECTED,
-            {"server": "ascep-gateway", "version": __version__, "time": iso_utc(), "sid": request.sid},  # type: ignore[attr-defined]
-        )
+        hello = {"server": "ascep-gateway", "version": __version__, "time": iso_utc(), "sid": sid}
+        # Sent once the handler has returned, so it follows the namespace's connect acknowledgement.
+        socketio.start_background_task(socketio.emit, channels.EVENT_CONNECTED, hello, to=sid)
 
     @socketio.on("disconnect")
     def disconnected(reason: Any = None) -> None:
