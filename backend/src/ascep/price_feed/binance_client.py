@@ -150,7 +150,8 @@ class BinanceSource:
             ws.settimeout(self._poll)
             return self._read(ws)
         finally:
-            ws.close(timeout=0.5)
+            ws.close(timeout=0.5)  # a no-op once the server's close frame was answered...
+            ws.shutdown()  # ...so release the socket explicitly
 
     def _read(self, ws: websocket.WebSocket) -> bool:
         opts = self.options

@@ -26,11 +26,11 @@ SECONDS_PER_YEAR = 365.0 * 24 * 3600
 
 
 def price_decimals(pair: Pair, mid: float) -> int:
-    """Tick precision: forex 5 decimals (JPY quotes 3); crypto ~6 significant digits."""
+    """Tick precision: forex 5 decimals (JPY quotes 3); crypto ~7 significant digits."""
     if pair.kind == "forex":
         return 3 if pair.quote == "JPY" else 5
     magnitude = math.floor(math.log10(mid)) if mid > 0 else 0
-    return max(0, min(8, 5 - magnitude))
+    return max(0, min(8, 6 - magnitude))
 
 
 @dataclass(frozen=True, slots=True)

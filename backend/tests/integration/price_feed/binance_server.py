@@ -111,15 +111,7 @@ class FakeBinance:
         def run() -> None:
             assert self._loop is not None
             asyncio.set_event_loop(self._loop)
-            self._server = self._loop.run_until_complete(
-                serve(
-                    self._handle,
-                    "127.0.0.1",
-                    self.port,
-                    ping_interval=self.ping_interval,
-                    ping_timeout=self.ping_interval,
-                )
-            )
+            self._server = self._loop.run_until_complete(self._listen())
             ready.set()
             self._loop.run_forever()
             self._loop.close()
@@ -160,6 +152,15 @@ class FakeBinance:
     def _call(self, coro: Any) -> Any:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
+
+    async def _listen(self) -> Server:
+        return await serve(
+            self._handle,
+            "127.0.0.1",
+            self.port,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval,
+        )
 
     async def _shutdown(self) -> None:
         assert self._server is not None
