@@ -65,7 +65,7 @@ class BinanceOptions:
     backoff_cap: float = 60.0
     healthy_after: float = 30.0
     max_connection_age: float = 23.5 * 3600
-    min_interval: float = 0.1
+    min_interval: float = 0.2
 
     @property
     def stream_url(self) -> str:

@@ -18,6 +18,7 @@ itself. Delivery is at-least-once: a batch cut by a dying connection may be writ
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -42,7 +43,7 @@ def percentile(samples: list[float], fraction: float) -> float | None:
     if not samples:
         return None
     ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
     return ordered[index]
 
 

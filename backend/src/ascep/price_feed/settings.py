@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BINANCE_MAX_RATE",
         float,
-        10.0,
+        5.0,
         "Most records per second per Binance symbol (newest kept); 0 publishes every message.",
         minimum=0.0,
     ),
