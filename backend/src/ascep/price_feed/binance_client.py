@@ -181,8 +181,9 @@ class BinanceSource:
                 if now - connected_at >= opts.max_connection_age:
                     logger.info("rolling the Binance connection over after %.0fs", now - connected_at)
                     return True
-                if self.backoff.failures and now - connected_at >= opts.healthy_after:
-                    self.backoff.reset()
+                healthy = last_valid > connected_at and now - connected_at >= opts.healthy_after
+                if self.backoff.failures and healthy:
+                    self.backoff.reset()  # only a connection that really delivered earns a reset
                 self._flush_pending(now)
             if now - last_yield >= _YIELD_EVERY_S:
                 last_yield = now
