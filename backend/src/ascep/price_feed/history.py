@@ -1,0 +1,51 @@
+"""Reading a symbol's capped history stream, with ``limit`` and ``since`` semantics.
+
+* without ``since``: the newest ``limit`` records, oldest first;
+* with ``since`` (epoch ms): the first ``limit`` records whose ``ts >= since``, oldest first — so a
+  client can page forward by passing the last ``ts + 1`` it saw.
+
+Stream ids are Redis's arrival times, which are never earlier than a record's ``ts`` (the record is
+stamped on receipt, on the same host, before it is written), so ``XRANGE`` from ``since`` finds
+every candidate; records that arrived late (e.g. buffered through a Redis outage) are filtered out
+by their own ``ts``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from ascep.common.channels import price_history_key
+from ascep.price_feed.publisher import HISTORY_FIELD
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def _records(entries: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+    out = []
+    for _, fields in entries:
+        raw = fields.get(HISTORY_FIELD)
+        if raw is not None:
+            out.append(json.loads(raw))
+    return out
+
+
+def read_history(client: redis.Redis, symbol: str, limit: int, since_ms: int | None) -> list[dict[str, Any]]:
+    """Records of ``symbol`` as stored (``PriceUpdate.to_dict()``), oldest first."""
+    key = price_history_key(symbol)
+    if since_ms is None:
+        return list(reversed(_records(client.xrevrange(key, "+", "-", count=limit))))
+    found: list[dict[str, Any]] = []
+    start = str(max(0, since_ms))
+    while len(found) < limit:
+        entries = client.xrange(key, start, "+", count=limit)
+        if not entries:
+            break
+        found.extend(r for r in _records(entries) if r.get("ts", 0) >= since_ms)
+        if len(entries) < limit:
+            break
+        start = "(" + entries[-1][0]
+    return found[:limit]

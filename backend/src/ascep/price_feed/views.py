@@ -1,0 +1,111 @@
+"""HTTP API of the price feed. Thin: parsing, lookups in the feed, the error envelope.
+
+Symbols appear in paths, and forex symbols contain a slash, so ``/prices/<path>`` is parsed by
+hand: a trailing ``/history`` segment selects the history view, everything before it is the
+symbol. ``/prices/EUR/USD``, ``/prices/EURUSD``, ``/prices/eur-usd``, ``/prices/EUR%2FUSD`` and
+``/prices/EUR/USD/history`` all work; no instrument is called ``history``, so this is never
+ambiguous.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.timeutil import iso_utc
+from ascep.price_feed.feed import PriceFeed
+from ascep.price_feed.history import DEFAULT_LIMIT, MAX_LIMIT, read_history
+from ascep.price_feed.symbols import Pair
+
+prices_blueprint = Blueprint("prices", __name__)
+
+HISTORY_SUFFIX = "/history"
+
+
+def _feed() -> PriceFeed:
+    return current_app.extensions["price_feed"]
+
+
+def _resolve(raw: str) -> Pair:
+    pair = _feed().index.resolve(raw)
+    if pair is None:
+        raise NotFound(f"unknown symbol {raw!r}", {"symbol": raw, "known": _feed().index.symbols()})
+    return pair
+
+
+def _limit() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest("limit must be an integer", {"parameter": "limit", "value": raw}) from exc
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}", {"parameter": "limit", "value": raw})
+    return value
+
+
+def _since() -> int | None:
+    """``since`` as epoch milliseconds or ISO 8601 (``2026-01-02T03:04:05Z``)."""
+    raw = request.args.get("since")
+    if raw is None or raw == "":
+        return None
+    if raw.isdigit():
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest(
+            "since must be epoch milliseconds or an ISO 8601 time", {"parameter": "since", "value": raw}
+        ) from exc
+    if moment.tzinfo is None:
+        raise BadRequest("since needs a time zone (e.g. a trailing Z)", {"parameter": "since", "value": raw})
+    return int(moment.timestamp() * 1000)
+
+
+@prices_blueprint.get("/prices")
+def all_prices() -> Response:
+    latest = _feed().latest
+    prices = {symbol: latest[symbol].to_dict() for symbol in sorted(list(latest))}
+    return jsonify({"prices": prices, "timestamp": iso_utc(), "total_pairs": len(prices)})
+
+
+@prices_blueprint.get("/prices/<path:rest>")
+def one_symbol(rest: str) -> Response:
+    rest = rest.strip("/")
+    if rest.lower().endswith(HISTORY_SUFFIX):
+        return _history(rest[: -len(HISTORY_SUFFIX)])
+    pair = _resolve(rest)
+    record = _feed().latest.get(pair.symbol)
+    if record is None:
+        raise NotFound(f"no price for {pair.symbol} yet", {"symbol": pair.symbol})
+    return jsonify(record.to_dict())
+
+
+def _history(raw_symbol: str) -> Response:
+    pair = _resolve(raw_symbol)
+    limit, since = _limit(), _since()
+    try:
+        records = read_history(current_app.extensions["price_feed.redis"], pair.symbol, limit, since)
+    except REDIS_UNAVAILABLE_ERRORS as exc:
+        raise DependencyUnavailable(
+            "price history is unavailable: Redis is down", {"dependency": "redis"}
+        ) from exc
+    body: dict[str, Any] = {
+        "symbol": pair.symbol,
+        "history": records,
+        "count": len(records),
+        "limit": limit,
+        "since": since,
+    }
+    return jsonify(body)
+
+
+@prices_blueprint.get("/sources")
+def sources() -> Response:
+    return jsonify(_feed().sources_report())
