@@ -10,6 +10,8 @@ It decides three things, exports them for ``supervisord.conf``, then *becomes* s
   service (default: its registry port).
 * Addresses: ``<NAME>_URL`` defaults to ``http://127.0.0.1:<NAME>_PORT`` so the gateway reaches
   each service where supervisord started it.
+* Demo data: ``FOREX_MISPRICING_INTERVAL_S`` defaults to 60 here (0 in the service itself), so a
+  local stack shows arbitrage signals without configuration.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def supervisor_environment(environ: Mapping[str, str], plan: RedisPlan, run_dir:
     )
     env["GATEWAY_PORT"] = environ.get("GATEWAY_PORT") or environ.get("PORT") or "5000"
     env.pop("PORT", None)  # each program gets its own PORT from supervisord.conf
+    # Demo-friendly default: the forex simulator plants a short-lived mispricing every minute.
+    env.setdefault("FOREX_MISPRICING_INTERVAL_S", "60")
     for definition in service_registry:
         prefix = definition.name.upper()
         port = env.setdefault(f"{prefix}_PORT", str(definition.port))

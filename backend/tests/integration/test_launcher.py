@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from ascep.gateway.service_registry import service_registry
+from ascep.launcher import RedisPlan, supervisor_environment
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import ManagedProcess
@@ -31,15 +32,11 @@ def launcher_env(run_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def supervisorctl(run_dir: Path, *args: str) -> str:
-    conf = REPO / "supervisord.conf"
-    env = {**os.environ, "ASCEP_RUN_DIR": str(run_dir), "ASCEP_PYTHON": sys.executable}
-    env.update({k: "x" for k in ("ASCEP_REDIS_SERVER", "ASCEP_REDIS_PORT", "GATEWAY_PORT")})
-    env["ASCEP_EMBEDDED_REDIS"] = "false"
-    for definition in service_registry:
-        env[f"{definition.name.upper()}_PORT"] = "1"
-    bin_dir = Path(sys.executable).parent
+    """Ask the running supervisord (its config needs the same variables the launcher exports)."""
+    plan = RedisPlan("redis://127.0.0.1:1/0", embedded=False, port=1)
+    env = supervisor_environment({**os.environ, "ASCEP_RUN_DIR": str(run_dir)}, plan, run_dir)
     result = subprocess.run(
-        [str(bin_dir / "supervisorctl"), "-c", str(conf), *args],
+        [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(REPO / "supervisord.conf"), *args],
         capture_output=True,
         text=True,
         env=env,
