@@ -42,7 +42,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     gateway.start_background()
     logger.info("gateway listening on http://%s:%d (%s)", host, port, ASYNC_MODE)
-    gateway.realtime.socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
+    threading_mode = ASYNC_MODE == "threading"
+    if threading_mode:
+        logger.warning("ASYNC_MODE=threading serves with Werkzeug's development server: not for production")
+    gateway.realtime.socketio.run(
+        app, host=host, port=port, log_output=False, use_reloader=False, allow_unsafe_werkzeug=threading_mode
+    )
 
 
 if __name__ == "__main__":
