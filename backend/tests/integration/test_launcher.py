@@ -58,6 +58,15 @@ def start_stack(tmp_path: Path, **extra: str) -> tuple[ManagedProcess, dict[str,
     return stack, env
 
 
+def abandon_stack(stack: ManagedProcess) -> None:
+    """After a failure: stop supervisord gracefully, then kill whatever it left behind."""
+    children = descendants(stack.pid)
+    stack.stop(signal.SIGTERM, timeout=20)
+    for child in children:
+        if child.is_running():
+            child.kill()
+
+
 def stop_stack(stack: ManagedProcess, children: list[psutil.Process]) -> None:
     assert stack.process is not None
     stack.process.send_signal(signal.SIGINT)  # what Ctrl-C does
@@ -91,7 +100,7 @@ def test_embedded_redis_gateway_and_clean_shutdown(tmp_path: Path) -> None:
         assert "redis-server" in names
         assert "ascep.gateway" in names
     except BaseException:
-        stack.stop(signal.SIGKILL)
+        abandon_stack(stack)
         raise
     stop_stack(stack, children)
 
@@ -116,7 +125,7 @@ def test_explicit_redis_url_starts_no_redis(tmp_path: Path) -> None:
                 message="gateway RUNNING",
             )
         except BaseException:
-            stack.stop(signal.SIGKILL)
+            abandon_stack(stack)
             raise
         stop_stack(stack, children)
     finally:

@@ -25,6 +25,9 @@ from ascep.gateway.realtime.fanout import Fanout
 
 logger = logging.getLogger(__name__)
 
+#: ``(sid, parsed payload) -> confirmation``: what a subscription event does once validated.
+Action = Callable[[str, Any], dict[str, Any]]
+
 
 def _reject(event: str, exc: EventFormatError) -> dict[str, Any]:
     error = ValidationFailed(f"{event}: {exc.field} {exc.reason}", {"event": event, "field": exc.field})
@@ -33,9 +36,64 @@ def _reject(event: str, exc: EventFormatError) -> dict[str, Any]:
     return {"ok": False, **envelope}
 
 
-def _confirm(confirmation: dict[str, Any]) -> dict[str, Any]:
-    emit(channels.EVENT_SUBSCRIPTION_CONFIRMED, confirmation)
-    return {"ok": True, **confirmation}
+def _subscription_handler(
+    event: str, parse: Callable[[Any], Any], act: Action
+) -> Callable[..., dict[str, Any]]:
+    """Validate with ``parse``, apply with ``act``; acknowledge either way."""
+
+    def handle(payload: Any = None) -> dict[str, Any]:
+        try:
+            parsed = parse(payload)
+        except EventFormatError as exc:
+            return _reject(event, exc)
+        confirmation = act(request.sid, parsed)  # type: ignore[attr-defined]
+        return {"ok": True, **confirmation}
+
+    return handle
+
+
+def _subscription_actions(fanout: Fanout) -> dict[str, tuple[Callable[[Any], Any], Action]]:
+    def confirmed(confirmation: dict[str, Any]) -> dict[str, Any]:
+        emit(channels.EVENT_SUBSCRIPTION_CONFIRMED, confirmation)
+        return confirmation
+
+    def subscribe_prices(sid: str, subscription: protocol.PriceSubscription) -> dict[str, Any]:
+        # Confirm first: the snapshot the fan-out sends while joining must follow the confirmation.
+        confirmed(subscription.describe())
+        return fanout.subscribe_prices(sid, subscription).describe()
+
+    def subscribe_signals(sid: str, signal_filter: protocol.SignalFilter) -> dict[str, Any]:
+        fanout.subscribe_signals(sid, signal_filter)
+        return confirmed(signal_filter.describe())
+
+    def unsubscribe(stream: str, leave: Callable[[str], None]) -> Action:
+        def act(sid: str, _: None) -> dict[str, Any]:
+            leave(sid)
+            return confirmed({"stream": stream, "subscribed": False})
+
+        return act
+
+    def subscribe_alerts(sid: str, _: None) -> dict[str, Any]:
+        fanout.subscribe_alerts(sid, True)
+        return confirmed({"stream": "alerts", "subscribed": True})
+
+    return {
+        channels.EVENT_SUBSCRIBE_PRICES: (protocol.parse_price_subscription, subscribe_prices),
+        channels.EVENT_UNSUBSCRIBE_PRICES: (
+            protocol.parse_empty,
+            unsubscribe("prices", fanout.unsubscribe_prices),
+        ),
+        channels.EVENT_SUBSCRIBE_SIGNALS: (protocol.parse_signal_filter, subscribe_signals),
+        channels.EVENT_UNSUBSCRIBE_SIGNALS: (
+            protocol.parse_empty,
+            unsubscribe("signals", fanout.unsubscribe_signals),
+        ),
+        channels.EVENT_SUBSCRIBE_ALERTS: (protocol.parse_empty, subscribe_alerts),
+        channels.EVENT_UNSUBSCRIBE_ALERTS: (
+            protocol.parse_empty,
+            unsubscribe("alerts", lambda sid: fanout.subscribe_alerts(sid, False)),
+        ),
+    }
 
 
 def register_handlers(socketio: SocketIO, fanout: Fanout, on_count: Callable[[int], None]) -> None:
@@ -55,61 +113,8 @@ def register_handlers(socketio: SocketIO, fanout: Fanout, on_count: Callable[[in
         fanout.disconnect(request.sid)  # type: ignore[attr-defined]
         on_count(len(fanout.clients))
 
-    @socketio.on(channels.EVENT_SUBSCRIBE_PRICES)
-    def subscribe_prices(payload: Any = None) -> dict[str, Any]:
-        try:
-            subscription = protocol.parse_price_subscription(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_SUBSCRIBE_PRICES, exc)
-        confirmation = subscription.describe()
-        emit(channels.EVENT_SUBSCRIPTION_CONFIRMED, confirmation)
-        resolved = fanout.subscribe_prices(request.sid, subscription)  # type: ignore[attr-defined]
-        return {"ok": True, **resolved.describe()}
-
-    @socketio.on(channels.EVENT_UNSUBSCRIBE_PRICES)
-    def unsubscribe_prices(payload: Any = None) -> dict[str, Any]:
-        try:
-            protocol.parse_empty(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_UNSUBSCRIBE_PRICES, exc)
-        fanout.unsubscribe_prices(request.sid)  # type: ignore[attr-defined]
-        return _confirm({"stream": "prices", "subscribed": False})
-
-    @socketio.on(channels.EVENT_SUBSCRIBE_SIGNALS)
-    def subscribe_signals(payload: Any = None) -> dict[str, Any]:
-        try:
-            signal_filter = protocol.parse_signal_filter(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_SUBSCRIBE_SIGNALS, exc)
-        fanout.subscribe_signals(request.sid, signal_filter)  # type: ignore[attr-defined]
-        return _confirm(signal_filter.describe())
-
-    @socketio.on(channels.EVENT_UNSUBSCRIBE_SIGNALS)
-    def unsubscribe_signals(payload: Any = None) -> dict[str, Any]:
-        try:
-            protocol.parse_empty(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_UNSUBSCRIBE_SIGNALS, exc)
-        fanout.unsubscribe_signals(request.sid)  # type: ignore[attr-defined]
-        return _confirm({"stream": "signals", "subscribed": False})
-
-    @socketio.on(channels.EVENT_SUBSCRIBE_ALERTS)
-    def subscribe_alerts(payload: Any = None) -> dict[str, Any]:
-        try:
-            protocol.parse_empty(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_SUBSCRIBE_ALERTS, exc)
-        fanout.subscribe_alerts(request.sid, True)  # type: ignore[attr-defined]
-        return _confirm({"stream": "alerts", "subscribed": True})
-
-    @socketio.on(channels.EVENT_UNSUBSCRIBE_ALERTS)
-    def unsubscribe_alerts(payload: Any = None) -> dict[str, Any]:
-        try:
-            protocol.parse_empty(payload)
-        except EventFormatError as exc:
-            return _reject(channels.EVENT_UNSUBSCRIBE_ALERTS, exc)
-        fanout.subscribe_alerts(request.sid, False)  # type: ignore[attr-defined]
-        return _confirm({"stream": "alerts", "subscribed": False})
+    for event, (parse, act) in _subscription_actions(fanout).items():
+        socketio.on_event(event, _subscription_handler(event, parse, act))
 
     @socketio.on_error_default
     def unexpected(exc: BaseException) -> dict[str, Any]:
