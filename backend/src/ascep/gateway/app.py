@@ -13,6 +13,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 
 from ascep.common import channels
+from ascep.common.events import encode
 from ascep.common.ops import CheckResult, Ops, get_ops
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
 from ascep.common.service import create_service_app
@@ -72,7 +73,7 @@ class Gateway:
             self.redis.hset(
                 channels.REGISTRY_KEY,
                 mapping={
-                    d.name: _json({**d.describe(), "url": self.forwarder.base_url(d)}) for d in self.registry
+                    d.name: encode({**d.describe(), "url": self.forwarder.base_url(d)}) for d in self.registry
                 },
             )
         except REDIS_UNAVAILABLE_ERRORS:
@@ -93,12 +94,6 @@ class Gateway:
             logger.info("shutdown: flushed %d latency samples", written)
         except REDIS_UNAVAILABLE_ERRORS:
             logger.warning("shutdown: Redis unreachable, %d latency samples lost", self.recorder.pending)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
 
 
 def build_app(config: dict[str, Any] | None = None) -> Flask:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import requests
 import socketio
 
+from ascep.common import channels
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import HttpService
@@ -120,6 +122,20 @@ def test_without_redis_the_gateway_still_proxies(start_gateway: Callable[..., Ht
     health = requests.get(f"{gw.url}/api/health", timeout=10).json()
     assert health["redis"]["status"] == "unhealthy"
     assert health["status"] == "degraded"
+
+
+def test_registry_is_mirrored_to_redis_for_discovery(
+    start_gateway: Callable[..., HttpService], upstream: HttpService, redis_client
+) -> None:
+    start_gateway()
+    mirrored = wait_for(
+        lambda: redis_client.hgetall(channels.REGISTRY_KEY), timeout=10, message="registry mirrored"
+    )
+    assert set(mirrored) == {"health", "price_feed", "arbitrage", "cep_engine", "tasks"}
+    price_feed = json.loads(mirrored["price_feed"])
+    assert price_feed["url"] == upstream.url
+    assert price_feed["endpoints"] == ["/prices", "/sources"]
+    assert price_feed["health_endpoint"] == "/health"
 
 
 def test_services_listing(start_gateway: Callable[..., HttpService], upstream: HttpService) -> None:
