@@ -65,3 +65,25 @@ def latency_key(service: str, endpoint: str) -> str:
 def price_history_key(symbol: str) -> str:
     """Capped Redis Stream of one symbol's ``price_update`` records."""
     return f"ascep:prices:history:{symbol}"
+
+
+# --- health monitor and Celery workers ---
+
+#: Sorted set: Celery worker hostname, scored by the epoch ms of its latest heartbeat.
+WORKER_HEARTBEATS_KEY: Final = "ascep:workers:heartbeats"
+
+#: Hash: target name -> JSON of its current status as the health monitor sees it.
+HEALTH_CURRENT_KEY: Final = "ascep:health:current"
+
+#: Sorted set of status changes (JSON), scored by epoch ms, capped.
+HEALTH_CHANGES_KEY: Final = "ascep:health:changes"
+
+
+def health_checks_key(target: str) -> str:
+    """Sorted set of one target's recent check results (JSON), scored by epoch ms."""
+    return f"ascep:health:checks:{target}"
+
+
+def health_availability_key(target: str, granularity: str) -> str:
+    """Hash of ``<bucket>:up`` / ``<bucket>:n`` counters, per minute (``m``) or per hour (``h``)."""
+    return f"ascep:health:availability:{target}:{granularity}"

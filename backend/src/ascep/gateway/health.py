@@ -1,5 +1,10 @@
 """Aggregate the health of every registered service, Redis and the gateway itself.
 
+When the health monitor (registry name ``health``) answers, its view is used: it has hysteresis,
+availability and the Celery workers, and asking it costs one request instead of one per service.
+When it does not, the gateway falls back to polling every service itself; ``source`` in the
+report says which view it is.
+
 Each service's health endpoint is polled concurrently with a short timeout, so one hung service
 costs ``HEALTH_CHECK_TIMEOUT`` rather than the sum of all. The rule for the overall status:
 
@@ -27,6 +32,10 @@ from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
 logger = logging.getLogger(__name__)
 
 _VALID = ("healthy", "degraded", "unhealthy")
+
+#: Registry name of the health monitor and the path of its per-service view.
+MONITOR_SERVICE = "health"
+MONITOR_VIEW_PATH = "/monitor/services"
 
 
 @dataclass(frozen=True)
@@ -110,27 +119,90 @@ class HealthAggregator:
             "response_time_ms": round((time.perf_counter() - started) * 1000, 3),
         }
 
+    def monitor_view(self) -> dict[str, Any] | None:
+        """The health monitor's per-target view, or ``None`` when it is not registered or not up."""
+        base = self.base_urls.get(MONITOR_SERVICE)
+        if base is None:
+            return None
+        try:
+            response = self.session.get(base + MONITOR_VIEW_PATH, timeout=self.timeout)
+            view = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return None
+        services = view.get("services") if isinstance(view, dict) else None
+        if not isinstance(services, dict) or not view.get("rounds"):
+            return None  # not a monitor, or one that has not finished a round yet
+        return view
+
     def poll(self) -> dict[str, Any]:
-        """Check everything now, concurrently, and build the ``/api/health`` report."""
+        """Build the ``/api/health`` report from the monitor's view, else by polling every service."""
+        view = self.monitor_view()
+        if view is not None:
+            return self._report_from_monitor(view)
+        return self._report_from_polling()
+
+    def _report_from_monitor(self, view: dict[str, Any]) -> dict[str, Any]:
+        monitored: dict[str, Any] = view["services"]
+        services: dict[str, Any] = {}
+        for definition in self.registry:
+            entry = monitored.get(definition.name)
+            if not isinstance(entry, dict) or entry.get("status") not in _VALID:
+                entry = {
+                    "status": "unhealthy" if entry else "unknown",
+                    "error": "not yet checked by the monitor",
+                }
+            services[definition.name] = {**entry, "checked_at": entry.get("last_checked")}
+            self.last_known[definition.name] = ServiceHealth(
+                definition.name,
+                services[definition.name]["status"],
+                entry.get("response_time_ms"),
+                entry.get("http_status"),
+                entry.get("error"),
+                entry.get("last_checked") or iso_utc(),
+            )
+        workers = monitored.get("celery_worker")
+        redis_health = self.check_redis()
+        counted = [s["status"] for s in services.values() if s["status"] in _VALID]
+        if isinstance(workers, dict) and workers.get("status") in _VALID:
+            counted.append(workers["status"])
+        return self._assemble(services, counted, redis_health, source="health_service", workers=workers)
+
+    def _report_from_polling(self) -> dict[str, Any]:
         definitions = list(self.registry)
         checks: list[Callable[[], Any]] = [self.check_redis]
         checks += [lambda d=d: self.check_service(d) for d in definitions]
         redis_health, *service_health = parallel_map(lambda check: check(), checks, self.async_mode)
+        services = {h.name: h.as_dict() for h in service_health}
         statuses = [h.status for h in service_health]
+        return self._assemble(services, statuses, redis_health, source="gateway", workers=None)
+
+    def _assemble(
+        self,
+        services: dict[str, Any],
+        statuses: list[str],
+        redis_health: dict[str, Any],
+        *,
+        source: str,
+        workers: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         bridge = self.bridge_status()
         status = overall_status(statuses, redis_health["status"] == "healthy")
         if status == "healthy" and bridge["state"] != "connected":
             status = "degraded"  # events are not reaching browsers
-        return {
+        report: dict[str, Any] = {
             "status": status,
             "overall_status": status,
+            "source": source,
             "timestamp": iso_utc(),
-            "services": {h.name: h.as_dict() for h in service_health},
+            "services": services,
             "redis": redis_health,
             "active_connections": self.active_connections(),
             "realtime": bridge,
             "summary": {s: statuses.count(s) for s in _VALID} | {"total": len(statuses)},
         }
+        if workers is not None:
+            report["workers"] = workers
+        return report
 
 
 def _interpret(response: requests.Response) -> tuple[str, str | None]:

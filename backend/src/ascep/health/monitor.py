@@ -1,0 +1,221 @@
+"""The check loop: discover targets, probe them concurrently, track status, record, announce.
+
+Every round is independent and bounded by the probe timeout, so one hung service delays nothing
+but its own check. Redis going away degrades the monitor (no history, no events, last known
+targets kept) but never stops it; it recovers on the next round that reaches Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from ascep.common import channels
+from ascep.common.backoff import Backoff
+from ascep.common.bus import publish
+from ascep.common.concurrency import parallel_map
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.timeutil import iso_utc, now_ms
+from ascep.health.history import HealthHistory
+from ascep.health.hysteresis import StatusTracker, Thresholds
+from ascep.health.probes import Prober, ProbeResult
+from ascep.health.targets import Target, targets_from_registry
+
+logger = logging.getLogger(__name__)
+
+_RECENT = 100  # checks per target behind the error rate
+_PRUNE_EVERY_MS = 600_000
+
+
+@dataclass
+class TargetState:
+    target: Target
+    tracker: StatusTracker
+    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=_RECENT))
+    last: ProbeResult | None = None
+    last_checked_ts: int | None = None
+    last_change_ts: int | None = None
+
+
+def overall_status(statuses: list[str]) -> str:
+    """``healthy`` when all are, ``unhealthy`` when every one is, ``degraded`` in between."""
+    known = [s for s in statuses if s != "unknown"]
+    if not known or all(s == "healthy" for s in known):
+        return "healthy"
+    if all(s == "unhealthy" for s in known):
+        return "unhealthy"
+    return "degraded"
+
+
+class HealthMonitor:
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        prober: Prober,
+        history: HealthHistory,
+        *,
+        thresholds: Thresholds,
+        gateway_url: str,
+        interval: float,
+        async_mode: str,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.redis = redis_client
+        self.prober = prober
+        self.history = history
+        self.thresholds = thresholds
+        self.gateway_url = gateway_url
+        self.interval = interval
+        self.async_mode = async_mode
+        self.clock = clock
+        self.states: dict[str, TargetState] = {}
+        self.rounds = 0
+        self.last_round_ts: int | None = None
+        self.events_published = 0
+        self.redis_errors = 0
+        self._last_prune = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the loop ---
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="health-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
+        while not self._stop.is_set():
+            try:
+                self.run_round()
+                backoff.reset()
+                delay = self.interval
+            except Exception:
+                delay = backoff.next_delay()
+                logger.exception("health round failed; next round in %.1fs", delay)
+            self._stop.wait(delay)
+
+    def run_round(self) -> None:
+        """Check every target once (concurrently) and act on what changed."""
+        targets = self.discover()
+        results = parallel_map(self.prober.probe, targets, self.async_mode)
+        ts = self.clock()
+        for target, result in zip(targets, results, strict=True):
+            self._apply(target, result, ts)
+        for gone in set(self.states) - {t.name for t in targets}:
+            del self.states[gone]
+        self.rounds += 1
+        self.last_round_ts = ts
+        if ts - self._last_prune > _PRUNE_EVERY_MS:
+            self._guarded(lambda: self.history.prune(self.states, ts), "prune history")
+            self._last_prune = ts
+
+    def discover(self) -> list[Target]:
+        """Targets from the registry mirror; the last known list while Redis is unreachable."""
+        try:
+            mirror = self.redis.hgetall(channels.REGISTRY_KEY)
+        except REDIS_UNAVAILABLE_ERRORS:
+            self.redis_errors += 1
+            known = [s.target for s in self.states.values()]
+            return known or targets_from_registry({}, self.gateway_url)
+        return targets_from_registry(mirror, self.gateway_url)
+
+    def _apply(self, target: Target, result: ProbeResult, ts: int) -> None:
+        state = self.states.get(target.name)
+        if state is None or state.target != target:
+            state = self.states[target.name] = TargetState(target, StatusTracker(self.thresholds))
+        previous = state.tracker.status
+        changed = state.tracker.observe(result.outcome)
+        up = result.outcome != "failed"
+        state.recent.append(up)
+        state.last = result
+        state.last_checked_ts = ts
+        check = {
+            "outcome": result.outcome,
+            "status": state.tracker.status,
+            "response_time_ms": result.response_time_ms,
+            "error": result.error,
+        }
+        change = None
+        if changed:
+            state.last_change_ts = ts
+            change = {
+                "service": target.name,
+                "status": state.tracker.status,
+                "previous_status": previous,
+                "response_time_ms": result.response_time_ms,
+                "error": result.error,
+                "timestamp": iso_utc(ts),
+                "ts": ts,
+            }
+            log = logger.warning if state.tracker.status != "healthy" else logger.info
+            log("%s: %s -> %s (%s)", target.name, previous, state.tracker.status, result.error or "ok")
+        self._guarded(lambda: self.history.record(target.name, ts, check, up, change), "record check")
+        if change is not None and self._guarded(
+            lambda: publish(self.redis, channels.SERVICE_STATUS, change), "publish status change"
+        ):
+            self.events_published += 1
+
+    def _guarded(self, action: Callable[[], Any], what: str) -> bool:
+        try:
+            action()
+        except REDIS_UNAVAILABLE_ERRORS:
+            self.redis_errors += 1
+            logger.debug("Redis unreachable: could not %s", what)
+            return False
+        return True
+
+    # --- reports ---
+
+    def target_report(self, name: str) -> dict[str, Any] | None:
+        state = self.states.get(name)
+        if state is None:
+            return None
+        last = state.last
+        availability: dict[str, float | None] = {"1h": None, "24h": None}
+        try:
+            availability = self.history.availability(name, self.clock())
+        except REDIS_UNAVAILABLE_ERRORS:
+            self.redis_errors += 1
+        failed = sum(1 for up in state.recent if not up)
+        return {
+            "status": state.tracker.status,
+            "kind": state.target.kind,
+            "url": state.target.url or None,
+            "description": state.target.description,
+            "response_time_ms": last.response_time_ms if last else None,
+            "http_status": last.http_status if last else None,
+            "error": last.error if last else None,
+            "consecutive_failures": state.tracker.consecutive_failures,
+            "error_rate": round(failed / len(state.recent), 4) if state.recent else None,
+            "availability": availability,
+            "last_checked": iso_utc(state.last_checked_ts) if state.last_checked_ts else None,
+            "last_change": iso_utc(state.last_change_ts) if state.last_change_ts else None,
+        }
+
+    def report(self) -> dict[str, Any]:
+        services = {name: self.target_report(name) for name in sorted(self.states)}
+        statuses = [s["status"] for s in services.values() if s is not None]
+        return {
+            "status": overall_status(statuses),
+            "timestamp": iso_utc(),
+            "rounds": self.rounds,
+            "last_round": iso_utc(self.last_round_ts) if self.last_round_ts else None,
+            "services": services,
+            "summary": {s: statuses.count(s) for s in ("healthy", "degraded", "unhealthy", "unknown")}
+            | {"total": len(statuses)},
+        }
+
+    def seconds_since_round(self) -> float | None:
+        if self.last_round_ts is None:
+            return None
+        return (self.clock() - self.last_round_ts) / 1000

@@ -1,0 +1,57 @@
+"""Status hysteresis: blips degrade, streaks of failures make unhealthy, recovery needs a streak."""
+
+from __future__ import annotations
+
+import pytest
+
+from ascep.health.hysteresis import StatusTracker, Thresholds
+
+
+def run(outcomes: list[str], unhealthy_after: int = 3, recover_after: int = 2) -> list[str]:
+    tracker = StatusTracker(Thresholds(unhealthy_after, recover_after))
+    seen = []
+    for outcome in outcomes:
+        tracker.observe(outcome)  # type: ignore[arg-type]
+        seen.append(tracker.status)
+    return seen
+
+
+def test_first_success_makes_healthy() -> None:
+    assert run(["healthy"]) == ["healthy"]
+
+
+def test_failures_degrade_then_make_unhealthy_after_the_threshold() -> None:
+    assert run(["healthy", "failed", "failed", "failed", "failed"]) == [
+        "healthy",
+        "degraded",
+        "degraded",
+        "unhealthy",
+        "unhealthy",
+    ]
+
+
+def test_one_blip_recovers_only_after_enough_successes() -> None:
+    assert run(["healthy", "failed", "healthy", "healthy"]) == ["healthy", "degraded", "degraded", "healthy"]
+
+
+def test_unhealthy_needs_consecutive_successes_interrupted_streak_restarts() -> None:
+    statuses = run(["failed"] * 3 + ["healthy", "failed", "healthy", "healthy"], recover_after=2)
+    assert statuses[2] == "unhealthy"
+    assert statuses[3:] == ["unhealthy", "unhealthy", "unhealthy", "healthy"]
+
+
+def test_reported_degraded_applies_at_once_and_recovery_needs_the_streak() -> None:
+    assert run(["healthy", "degraded", "healthy", "healthy"]) == [
+        "healthy",
+        "degraded",
+        "degraded",
+        "healthy",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "changes"), [(["healthy"] * 3, 1), (["healthy", "failed", "failed"], 2)]
+)
+def test_observe_reports_only_real_changes(outcomes: list[str], changes: int) -> None:
+    tracker = StatusTracker(Thresholds(unhealthy_after=5, recover_after=2))
+    assert sum(tracker.observe(o) for o in outcomes) == changes  # type: ignore[arg-type]
