@@ -87,3 +87,14 @@ def health_checks_key(target: str) -> str:
 def health_availability_key(target: str, granularity: str) -> str:
     """Hash of ``<bucket>:up`` / ``<bucket>:n`` counters, per minute (``m``) or per hour (``h``)."""
     return f"ascep:health:availability:{target}:{granularity}"
+
+
+# --- tasks ---
+
+#: Sorted set of task ids, scored by submission time (epoch ms), capped.
+TASKS_INDEX_KEY: Final = "ascep:tasks:index"
+
+
+def task_key(task_id: str) -> str:
+    """Hash: one task's record (status, progress, timings, result or error)."""
+    return f"ascep:tasks:{task_id}"

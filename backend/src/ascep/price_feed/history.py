@@ -13,6 +13,7 @@ by their own ``ts``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import redis
@@ -49,3 +50,27 @@ def read_history(client: redis.Redis, symbol: str, limit: int, since_ms: int | N
             break
         start = "(" + entries[-1][0]
     return found[:limit]
+
+
+def iter_history(
+    client: redis.Redis, symbol: str, since_ms: int = 0, until_ms: int | None = None, chunk: int = MAX_LIMIT
+) -> Iterator[list[dict[str, Any]]]:
+    """Every stored record of ``symbol`` with ``since_ms <= ts <= until_ms``, in pages, oldest first.
+
+    Pages instead of one list so a backtest or an export over a long history keeps memory bounded
+    and can report progress between pages.
+    """
+    key = price_history_key(symbol)
+    start = str(max(0, since_ms))
+    while True:
+        entries = client.xrange(key, start, "+", count=chunk)
+        if not entries:
+            return
+        page = [r for r in _records(entries) if r.get("ts", 0) >= since_ms]
+        if until_ms is not None:
+            page = [r for r in page if r.get("ts", 0) <= until_ms]
+        if page:
+            yield page
+        if len(entries) < chunk:
+            return
+        start = "(" + entries[-1][0]

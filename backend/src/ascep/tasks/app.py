@@ -1,0 +1,58 @@
+"""Assemble the tasks API: settings, Celery client, records, catalog, views and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ascep.common import channels
+from ascep.common.ops import CheckResult, get_ops
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
+from ascep.common.service import create_service_app
+from ascep.common.timeutil import now_ms
+from ascep.tasks.catalog import build_catalog
+from ascep.tasks.celery_app import make_celery
+from ascep.tasks.records import TaskRecords
+from ascep.tasks.settings import SERVICE_NAME, SETTINGS
+from ascep.tasks.views import tasks_blueprint
+
+
+def build_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = create_service_app(SERVICE_NAME, SETTINGS, config)
+    cfg = app.config
+    client = connect(cfg["REDIS_URL"], socket_timeout=2.0, connect_timeout=1.0)
+    app.extensions["tasks.redis"] = client
+    app.extensions["tasks.records"] = TaskRecords(client, cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
+    app.extensions["tasks.catalog"] = build_catalog(cfg["TASK_EXTRA_MODULES"])
+    app.extensions["tasks.celery"] = make_celery(cfg)
+    app.register_blueprint(tasks_blueprint)
+    _install_ops(app, client)
+    return app
+
+
+def _install_ops(app: Flask, client: Any) -> None:
+    ops = get_ops(app)
+    max_age_ms = 3 * app.config["WORKER_HEARTBEAT_INTERVAL_S"] * 1000
+
+    def redis_check() -> CheckResult:
+        return (
+            CheckResult("healthy")
+            if is_reachable(client)
+            else CheckResult("unhealthy", "Redis (broker) unreachable")
+        )
+
+    def workers_check() -> CheckResult:
+        try:
+            fresh = client.zrangebyscore(channels.WORKER_HEARTBEATS_KEY, now_ms() - max_age_ms, "+inf")
+        except REDIS_UNAVAILABLE_ERRORS:
+            return CheckResult("degraded", "worker heartbeats unknown")
+        if not fresh:
+            return CheckResult("degraded", "no live worker: tasks queue up until one starts")
+        return CheckResult("healthy", {"workers": fresh})
+
+    ops.health_checks["broker"] = redis_check
+    ops.health_checks["workers"] = workers_check
+    ops.readiness_checks["broker"] = redis_check
+    ops.status_sections["catalog"] = lambda: [job.name for job in app.extensions["tasks.catalog"]]

@@ -1,0 +1,56 @@
+"""The Celery application: ``celery -A ascep.tasks.celery_app worker``.
+
+Delivery guarantees, chosen so that a job is never silently lost:
+
+* ``task_acks_late`` — a message is acknowledged when the job *ends*, not when it starts;
+* ``task_reject_on_worker_lost`` — a pool child killed mid-job puts the message back at once;
+* the Redis broker's ``visibility_timeout`` — a message taken by a worker that died entirely
+  (SIGKILL, lost machine) is handed to another worker after ``TASK_VISIBILITY_TIMEOUT_S``;
+* ``worker_prefetch_multiplier=1`` — a worker holds one waiting message per pool slot, so a dead
+  worker strands as little as possible;
+* soft and hard time limits bound every job.
+
+A job may therefore run more than once (``attempts`` in its record says so); jobs are read-only
+reports, exports and backtests, so running one again is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from celery import Celery
+
+from ascep.common.config import load_settings
+from ascep.common.service import service_settings
+from ascep.tasks.settings import SETTINGS
+
+RUN_TASK = "ascep.tasks.run"
+
+
+def make_celery(config: Mapping[str, Any]) -> Celery:
+    url = config["REDIS_URL"]
+    limit = config["TASK_TIME_LIMIT_S"]
+    app = Celery("ascep", broker=url, backend=url, include=["ascep.tasks.worker"])
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=limit,
+        task_soft_time_limit=limit - 10,
+        task_track_started=True,
+        result_expires=config["TASK_RECORD_TTL_S"],
+        broker_transport_options={"visibility_timeout": config["TASK_VISIBILITY_TIMEOUT_S"]},
+        result_backend_transport_options={"visibility_timeout": config["TASK_VISIBILITY_TIMEOUT_S"]},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+    )
+    app.conf.ascep = dict(config)
+    return app
+
+
+celery_app = make_celery(load_settings(service_settings(SETTINGS)))

@@ -1,0 +1,96 @@
+"""HTTP API of the tasks service: submit, list, inspect, cancel, catalog. Thin over the records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ascep.common.errors import BadRequest, Conflict, NotFound
+from ascep.tasks.catalog import Catalog
+from ascep.tasks.celery_app import RUN_TASK
+from ascep.tasks.records import FINISHED, TaskRecords
+
+tasks_blueprint = Blueprint("tasks", __name__)
+
+_DEFAULT_LIMIT = 50
+_MAX_LIMIT = 500
+
+
+def _records() -> TaskRecords:
+    return current_app.extensions["tasks.records"]
+
+
+def _catalog() -> Catalog:
+    return current_app.extensions["tasks.catalog"]
+
+
+def _record(task_id: str) -> dict[str, Any]:
+    record = _records().get(task_id)
+    if record is None:
+        raise NotFound(f"no task {task_id!r}", {"task_id": task_id})
+    return record
+
+
+@tasks_blueprint.get("/tasks/catalog")
+def catalog() -> Response:
+    return jsonify({"tasks": [job.describe() for job in _catalog()]})
+
+
+@tasks_blueprint.post("/tasks")
+def submit() -> tuple[Response, int]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object {"name", "args"}')
+    args = body.get("args", {})
+    unknown = sorted(set(body) - {"name", "args"})
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(unknown)}", {"fields": unknown})
+    job = _catalog().validate(body.get("name"), args)
+    record = _records().create(job.name, args)
+    current_app.extensions["tasks.celery"].send_task(
+        RUN_TASK, args=[record["id"], job.name, args], task_id=record["id"]
+    )
+    return jsonify({"task_id": record["id"], "status": record["status"], "task": record}), 202
+
+
+@tasks_blueprint.get("/tasks")
+def recent() -> Response:
+    raw = request.args.get("limit", str(_DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer between 1 and {_MAX_LIMIT}", {"parameter": "limit"})
+    status = request.args.get("status") or None
+    tasks = _records().recent(int(raw), status)
+    return jsonify({"tasks": tasks, "count": len(tasks)})
+
+
+@tasks_blueprint.get("/tasks/<task_id>")
+def one(task_id: str) -> Response:
+    return jsonify({"task": _record(task_id)})
+
+
+@tasks_blueprint.get("/tasks/<task_id>/result.csv")
+def result_csv(task_id: str) -> Response:
+    """An export's CSV as a download, so a browser or ``curl -O`` gets a file, not JSON."""
+    record = _record(task_id)
+    result = record.get("result")
+    if not isinstance(result, dict) or "csv" not in result:
+        raise NotFound(f"task {task_id} has no CSV result", {"task_id": task_id, "status": record["status"]})
+    filename = f"{result.get('symbol', 'export').replace('/', '')}-{task_id[:8]}.csv"
+    return Response(
+        result["csv"],
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@tasks_blueprint.post("/tasks/<task_id>/cancel")
+def cancel(task_id: str) -> tuple[Response, int]:
+    _record(task_id)
+    accepted, before = _records().request_cancel(task_id)
+    if not accepted:
+        raise Conflict(f"task {task_id} is already {before}", {"task_id": task_id, "status": before})
+    record = _record(task_id)
+    return jsonify({"task_id": task_id, "status": record["status"], "task": record}), (
+        200 if record["status"] in FINISHED else 202
+    )
