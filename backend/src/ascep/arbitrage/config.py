@@ -21,12 +21,16 @@ MAX_CYCLE_LENGTH_LIMIT = 6  # enumeration cost grows as degree**(length-2); 6 is
 
 
 class ConfigValidationError(ValueError):
-    """An update is invalid; ``field`` is the dotted name of the offending key."""
+    """An update is invalid; ``field`` is the dotted name of the offending key.
 
-    def __init__(self, field: str, reason: str) -> None:
+    ``unknown`` tells a key nobody declared (a typo: 400) from a declared key with a bad value
+    (wrong type or out of range: 422)."""
+
+    def __init__(self, field: str, reason: str, *, unknown: bool = False) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ def _min_profit(value: Any, current: Mapping[str, float]) -> dict[str, float]:
     for kind, threshold in value.items():
         if kind not in SIGNAL_TYPES:
             raise ConfigValidationError(
-                f"min_profit_percentage.{kind}", f"unknown type; expected one of {', '.join(SIGNAL_TYPES)}"
+                f"min_profit_percentage.{kind}",
+                f"unknown type; expected one of {', '.join(SIGNAL_TYPES)}",
+                unknown=True,
             )
         merged[kind] = _number(f"min_profit_percentage.{kind}", threshold, minimum=0.0, maximum=100.0)
     return merged
@@ -137,7 +143,9 @@ def _severity(value: Any, current: Mapping[str, float]) -> dict[str, float]:
     merged = dict(current)
     for level, threshold in _mapping("severity_thresholds", value).items():
         if level not in ("high", "medium"):
-            raise ConfigValidationError(f"severity_thresholds.{level}", "expected high or medium")
+            raise ConfigValidationError(
+                f"severity_thresholds.{level}", "expected high or medium", unknown=True
+            )
         merged[level] = _number(f"severity_thresholds.{level}", threshold, minimum=0.0, maximum=100.0)
     if merged["high"] < merged["medium"]:
         raise ConfigValidationError(
@@ -163,7 +171,9 @@ def apply_update(current: DetectorConfig, update: Any) -> DetectorConfig:
         raise ConfigValidationError("$", "the configuration must be a JSON object")
     unknown = sorted(set(update) - set(OPTION_HELP))
     if unknown:
-        raise ConfigValidationError(unknown[0], f"unknown option; known: {', '.join(OPTION_HELP)}")
+        raise ConfigValidationError(
+            unknown[0], f"unknown option; known: {', '.join(OPTION_HELP)}", unknown=True
+        )
     values = current.as_dict()
     for name, value in update.items():
         if name == "default_fee_percentage":

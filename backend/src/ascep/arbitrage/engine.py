@@ -8,6 +8,7 @@ its next step, so detection state is never touched concurrently.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ class ArbitrageEngine:
         self.tracker = SignalTracker(config)
         self.config = config
         self._pending_config: DetectorConfig | None = None
+        self._config_lock = threading.Lock()
         self.ticks = 0
         self.rejected: Counter[str] = Counter()
         self.detection_ms: deque[float] = deque(maxlen=samples)
@@ -43,12 +45,14 @@ class ArbitrageEngine:
     # --- configuration ---
     def request_config(self, config: DetectorConfig) -> None:
         """Ask the driving thread to apply ``config`` (``config`` reports it at once)."""
-        self._pending_config = config
-        self.config = config
+        with self._config_lock:
+            self._pending_config = config
+            self.config = config
 
     def apply_pending(self, now_ms: int) -> list[SignalEvent]:
         """Apply a requested config: rebuild, rescan the market, reconcile the open signals."""
-        config, self._pending_config = self._pending_config, None
+        with self._config_lock:
+            config, self._pending_config = self._pending_config, None
         if config is None or config == self.detector.config:
             return []
         self.detector.reconfigure(config)
