@@ -38,7 +38,7 @@ def test_gateway_routes_and_pushes_signals(
     )
     assert response.status_code == 200, response.text
     assert requests.get(f"{gateway.url}/api/arbitrage/config", timeout=5).json()["severity_thresholds"] == {
-        "high": 0.4,
+        "high": 0.25,
         "medium": 0.1,
     }
     rejected = requests.put(f"{gateway.url}/api/arbitrage/config", json={"max_cycle_length": 0}, timeout=5)
