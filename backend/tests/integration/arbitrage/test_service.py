@@ -44,7 +44,13 @@ class SignalRecorder:
     def __init__(self, client: redis.Redis) -> None:
         self.pubsub = client.pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(channels.ARBITRAGE_SIGNALS)
+        wait_for(self._confirmed, message="signal subscription")
         self.received: list[dict[str, Any]] = []
+
+    def _confirmed(self) -> bool:
+        """Consume the subscribe confirmation, so nothing published afterwards can be missed."""
+        self.pubsub.get_message(timeout=0.05)
+        return self.pubsub.subscribed  # set once the server's confirmation has been read
 
     def drain(self) -> list[dict[str, Any]]:
         while message := self.pubsub.get_message(timeout=0.01):
