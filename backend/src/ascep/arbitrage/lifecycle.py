@@ -211,7 +211,10 @@ class SignalTracker:
         state.refresh(opportunity, now_ms)
         state.provisional = False
         moved = abs(state.spread_percentage - state.published_spread_percentage)
-        if moved >= self.config.update_threshold_percentage and moved > 0:
+        severity_changed = self.config.severity(state.spread_percentage) != self.config.severity(
+            state.published_spread_percentage
+        )
+        if (moved >= self.config.update_threshold_percentage and moved > 0) or severity_changed:
             state.published_spread_percentage = state.spread_percentage
             state.dirty = False
             self.updated += 1

@@ -186,7 +186,15 @@ class ArbitrageListener:
             payload = dict(event.payload, id=state.id)
             # An update whose open was dropped from a full queue is stored as the open it is.
             kind = event.kind if state.stored or event.kind in ("open", "close") else "open"
-            self.store.write(kind, payload, self.clock())
+            try:
+                self.store.write(kind, payload, self.clock())
+            except redis.ResponseError:
+                # Redis refused this write (not an outage): retrying it would block every later
+                # event, so it is dropped, counted and logged.
+                logger.exception("Redis rejected signal %s (%s); dropping the event", state.id, kind)
+                self.pending.popleft()
+                self.dropped_events += 1
+                continue
             state.stored = True
             self.pending.popleft()
             self.written_events += 1

@@ -123,3 +123,12 @@ def test_rejected_records_are_counted_and_times_recorded() -> None:
     assert stats["rejected_records"] == {"no_book": 1}
     assert stats["ticks_processed"] == 2
     assert stats["detection_ms_p99"] is not None
+
+
+def test_crossing_a_severity_threshold_is_an_update_even_when_small() -> None:
+    eng = engine(update_threshold_percentage=10.0, severity_thresholds={"high": 0.6, "medium": 0.1})
+    seed(eng)
+    (opened,) = eng.on_record(record("EUR/JPY", 166.0, 166.02), NOW)  # ~0.59 %: medium
+    assert opened.payload["severity"] == "medium"
+    (update,) = eng.on_record(record("EUR/JPY", 166.05, 166.07, NOW + 1), NOW + 1)  # ~0.62 %: high
+    assert (update.kind, update.payload["severity"]) == ("update", "high")
