@@ -98,3 +98,21 @@ TASKS_INDEX_KEY: Final = "ascep:tasks:index"
 def task_key(task_id: str) -> str:
     """Hash: one task's record (status, progress, timings, result or error)."""
     return f"ascep:tasks:{task_id}"
+# --- arbitrage detector (port 5003) ---
+#: Counter (``INCR``) giving every signal an id unique across restarts and instances.
+ARBITRAGE_SIGNAL_SEQ_KEY: Final = "ascep:arbitrage:signal_seq"
+#: Sorted set: signal id -> last_seen (epoch ms); capped and expiring (the bounded history).
+ARBITRAGE_SIGNALS_INDEX_KEY: Final = "ascep:arbitrage:signals"
+#: Hash: cycle key -> id of the open signal for that opportunity.
+ARBITRAGE_OPEN_KEY: Final = "ascep:arbitrage:open"
+#: Hash of lifetime counters: ``opened``, ``closed``, ``type:<type>``, ``severity:<severity>``.
+ARBITRAGE_STATS_KEY: Final = "ascep:arbitrage:stats"
+#: JSON of the detector's live configuration (``PUT /config``).
+ARBITRAGE_CONFIG_KEY: Final = "ascep:arbitrage:config"
+#: Prefix of one signal's JSON document (``ascep:arbitrage:signal:<id>``).
+ARBITRAGE_SIGNAL_KEY_PREFIX: Final = "ascep:arbitrage:signal:"
+
+
+def arbitrage_signal_key(signal_id: int | str) -> str:
+    """String key holding one signal's latest JSON document (with a TTL)."""
+    return f"{ARBITRAGE_SIGNAL_KEY_PREFIX}{signal_id}"

@@ -1,0 +1,73 @@
+"""Assemble the arbitrage app: settings, engine, store, listener, views, checks and metrics.
+
+The listener is *not* started here — the entry point does that — so tests can build the app and
+drive it by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ascep.arbitrage.engine import ArbitrageEngine
+from ascep.arbitrage.listener import ArbitrageListener
+from ascep.arbitrage.metrics import ArbitrageCollector
+from ascep.arbitrage.settings import SERVICE_NAME, SETTINGS
+from ascep.arbitrage.store import SignalStore
+from ascep.arbitrage.views import arbitrage_blueprint, register_views
+from ascep.common.ops import CheckResult, get_ops
+from ascep.common.redis_client import connect, is_reachable
+from ascep.common.service import create_service_app
+
+#: No price for this long (while subscribed) is reported as degraded: the feed, not us, is quiet.
+PRICE_SILENCE_DEGRADED_S = 30.0
+
+
+def build_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = create_service_app(SERVICE_NAME, SETTINGS, config)
+    url = app.config["REDIS_URL"]
+    client = connect(url, socket_timeout=2.0, connect_timeout=1.0, retries=0)
+    store = SignalStore(
+        client, history_max=app.config["ARBITRAGE_HISTORY_MAX"], ttl_s=app.config["ARBITRAGE_HISTORY_TTL_S"]
+    )
+    engine = ArbitrageEngine()
+    listener = ArbitrageListener(url, engine, store, sweep_interval=app.config["ARBITRAGE_SWEEP_INTERVAL_S"])
+    app.extensions["arbitrage.engine"] = engine
+    app.extensions["arbitrage.store"] = store
+    app.extensions["arbitrage.listener"] = listener
+    register_views(app, arbitrage_blueprint)
+    _install_ops(app, engine, listener, store)
+    return app
+
+
+def _install_ops(
+    app: Flask, engine: ArbitrageEngine, listener: ArbitrageListener, store: SignalStore
+) -> None:
+    ops = get_ops(app)
+
+    def subscription_check() -> CheckResult:
+        if listener.state != "connected":
+            return CheckResult(
+                "unhealthy", f"price subscription {listener.state}: {listener.last_error or 'not connected'}"
+            )
+        detail = {"ticks_processed": engine.ticks, "quotes": len(engine.detector.graph)}
+        since = engine.last_tick_at or listener.connected_since
+        if since is not None and ops.uptime_seconds() > PRICE_SILENCE_DEGRADED_S:
+            silent = time.time() - since
+            if silent > PRICE_SILENCE_DEGRADED_S:
+                return CheckResult("degraded", f"subscribed, but no price for {silent:.0f}s")
+        return CheckResult("healthy", detail)
+
+    ops.health_checks["price_subscription"] = subscription_check
+    ops.readiness_checks["redis"] = lambda: (
+        CheckResult("healthy")
+        if is_reachable(store.client)
+        else CheckResult("unhealthy", "Redis does not answer")
+    )
+    ops.status_sections["listener"] = listener.status
+    ops.status_sections["detection"] = engine.stats
+    ops.status_sections["detector_config"] = lambda: engine.config.as_dict()
+    ops.metrics.register(ArbitrageCollector(engine, listener))

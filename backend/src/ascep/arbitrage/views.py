@@ -1,0 +1,178 @@
+"""HTTP API of the arbitrage detector. Thin: parameter parsing, the store, the error envelope.
+
+Every route is served twice, at ``/signals`` (``/api/signals`` through the gateway) and under
+``/arbitrage`` (``/api/arbitrage/config`` reaches ``/arbitrage/config``), from one blueprint
+registered under two names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
+from ascep.arbitrage.engine import ArbitrageEngine
+from ascep.arbitrage.store import SignalStore
+from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.timeutil import iso_utc
+
+arbitrage_blueprint = Blueprint("arbitrage", __name__)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+STATUSES = ("open", "closed")
+
+
+def register_views(app: Flask, blueprint: Blueprint) -> None:
+    app.register_blueprint(blueprint)
+    app.register_blueprint(blueprint, url_prefix="/arbitrage", name="arbitrage_prefixed")
+
+
+def _engine() -> ArbitrageEngine:
+    return current_app.extensions["arbitrage.engine"]
+
+
+def _store() -> SignalStore:
+    return current_app.extensions["arbitrage.store"]
+
+
+def _redis_down(exc: BaseException) -> DependencyUnavailable:
+    return DependencyUnavailable("signals are unavailable: Redis is down", {"dependency": "redis"})
+
+
+def _bad(parameter: str, raw: str, message: str) -> BadRequest:
+    return BadRequest(message, {"parameter": parameter, "value": raw})
+
+
+def _limit() -> int:
+    raw = request.args.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise _bad("limit", raw, "limit must be an integer") from exc
+    if not 1 <= value <= MAX_LIMIT:
+        raise _bad("limit", raw, f"limit must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise _bad(name, raw, f"{name} must be one of {', '.join(choices)}")
+    return raw
+
+
+def _min_spread() -> float | None:
+    raw = request.args.get("min_spread")
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise _bad("min_spread", raw, "min_spread must be a number (percent)") from exc
+
+
+def _since() -> int | None:
+    """``since`` as epoch milliseconds or ISO 8601 with a zone (``2026-01-02T03:04:05Z``)."""
+    raw = request.args.get("since")
+    if raw is None or raw == "":
+        return None
+    if raw.isdigit():
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _bad("since", raw, "since must be epoch milliseconds or an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise _bad("since", raw, "since needs a time zone (e.g. a trailing Z)")
+    return int(moment.timestamp() * 1000)
+
+
+@arbitrage_blueprint.get("/signals")
+def list_signals() -> Response:
+    limit, kind, status = _limit(), _choice("type", SIGNAL_TYPES), _choice("status", STATUSES)
+    min_spread, since = _min_spread(), _since()
+    try:
+        signals, total = _store().query(
+            limit=limit, type=kind, status=status, min_spread=min_spread, since_ms=since
+        )
+    except REDIS_UNAVAILABLE_ERRORS as exc:
+        raise _redis_down(exc) from exc
+    return jsonify({"signals": signals, "count": len(signals), "total_count": total, "timestamp": iso_utc()})
+
+
+@arbitrage_blueprint.get("/signals/<signal_id>")
+def one_signal(signal_id: str) -> Response:
+    if not signal_id.isdigit():
+        raise NotFound(f"no signal {signal_id!r}", {"id": signal_id})
+    try:
+        signal = _store().get(int(signal_id))
+    except REDIS_UNAVAILABLE_ERRORS as exc:
+        raise _redis_down(exc) from exc
+    if signal is None:
+        raise NotFound(f"no signal {signal_id} (unknown or expired)", {"id": signal_id})
+    return jsonify(signal)
+
+
+def _stored_stats(store: SignalStore) -> dict[str, Any]:
+    counters = store.counters()
+    history = store.recent()
+    peaks = [s.get("peak_spread_percentage", 0.0) for s in history]
+    return {
+        "signals_by_type": {t: counters.get(f"type:{t}", 0) for t in SIGNAL_TYPES},
+        "signals_by_severity": {s: counters.get(f"severity:{s}", 0) for s in ("high", "medium", "low")},
+        "signals_opened_total": counters.get("opened", 0),
+        "signals_closed_total": counters.get("closed", 0),
+        "open_now": store.open_count(),
+        "history_size": len(history),
+        "average_spread_percentage": sum(peaks) / len(peaks) if peaks else None,
+        "best_spread_percentage": max(peaks) if peaks else None,
+    }
+
+
+@arbitrage_blueprint.get("/stats")
+def stats() -> Response:
+    body: dict[str, Any] = {}
+    try:
+        body.update(_stored_stats(_store()))
+        body["redis"] = "up"
+    except REDIS_UNAVAILABLE_ERRORS:
+        body["redis"] = "unavailable"  # the in-process half below is still true
+    engine_stats = _engine().stats()
+    body.update(engine_stats)
+    body["detection_ms"] = {"p50": engine_stats["detection_ms_p50"], "p99": engine_stats["detection_ms_p99"]}
+    body["timestamp"] = iso_utc()
+    return jsonify(body)
+
+
+@arbitrage_blueprint.get("/config")
+def get_config() -> Response:
+    return jsonify(_engine().config.as_dict())
+
+
+@arbitrage_blueprint.route("/config", methods=["PUT", "POST"])
+def update_config() -> Response:
+    update = request.get_json(silent=True)
+    if not isinstance(update, dict):
+        raise BadRequest("the body must be a JSON object of options", {"field": "$"})
+    engine = _engine()
+    try:
+        new = apply_update(engine.config, update)
+    except ConfigValidationError as exc:
+        error = BadRequest if exc.unknown else ValidationFailed
+        raise error(str(exc), {"field": exc.field, "reason": exc.reason}) from exc
+    try:
+        _store().save_config(new.as_dict())
+    except REDIS_UNAVAILABLE_ERRORS as exc:
+        raise DependencyUnavailable(
+            "configuration not changed: Redis is down", {"dependency": "redis"}
+        ) from exc
+    engine.request_config(new)
+    return jsonify(new.as_dict())
