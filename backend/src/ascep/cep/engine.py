@@ -188,7 +188,7 @@ class Engine:
         stats.evaluated += 1
         started = _perf_ns()
         try:
-            if depth and event.get("rule_id") == rule.rule_id:
+            if stream == "alerts" and event.get("rule_id") == rule.rule_id:
                 return  # never feed a rule its own alerts
             if rule.where is not None and not rule.where(event, None):
                 return

@@ -120,6 +120,8 @@ def _comparison(spec: Mapping[str, Any], path: str, steps: tuple[str, ...]) -> P
         raise RuleError(join_path(path, "field"), "must be a non-empty string")
     if "op" in spec and "operator" in spec:
         raise RuleError(join_path(path, "operator"), "give 'op' or 'operator', not both")
+    if "op" not in spec and "operator" not in spec:
+        raise RuleError(join_path(path, "op"), "is required")
     op_key = "op" if "op" in spec else "operator"
     op = spec.get(op_key)
     if op not in OPERATORS:
