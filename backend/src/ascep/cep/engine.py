@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_MS = 100  # how far a stream's watermark moves before timers are checked again
 MAX_MATCHED_EVENTS = 20
+TIMING_SAMPLE_MASK = 7  # time one evaluation in 8: the clock calls would cost more than many rules
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _perf_ns = time.perf_counter_ns
 
@@ -61,17 +61,40 @@ class _Partition:
 class RuleRuntime:
     """A loaded rule with its partitions, statistics and (when it broke) its error."""
 
-    __slots__ = ("error", "partitions", "rule", "stats")
+    __slots__ = ("error", "key_of", "partitions", "rule", "stats")
 
     def __init__(self, rule: CompiledRule) -> None:
         self.rule = rule
-        self.partitions: OrderedDict[Any, _Partition] = OrderedDict()
+        self.partitions: dict[Any, _Partition] = {}
         self.stats = RuleStats()
         self.error: str | None = None
+        self.key_of = partition_key(rule.partition_by)
 
     @property
     def active(self) -> bool:
         return self.rule.enabled and self.error is None
+
+
+def partition_key(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+    """``key(event)``: the partition of ``event`` (a value, or a tuple) or ``MISSING``."""
+    if not fields:
+        return lambda _event: ""
+    getters = [getter(f) for f in fields]
+    if len(fields) == 1:
+        if "." not in fields[0]:
+            name = fields[0]
+            return lambda event: event.get(name, MISSING)
+        return getters[0]
+
+    def key(event: Mapping[str, Any]) -> Any:
+        values = tuple(get(event) for get in getters)
+        return MISSING if any(v is MISSING for v in values) else values
+
+    return key
+
+
+def key_is_unhashable(exc: TypeError) -> bool:
+    return "unhashable" in str(exc)
 
 
 class Engine:
@@ -186,52 +209,49 @@ class Engine:
         rule = rt.rule
         stats = rt.stats
         stats.evaluated += 1
-        started = _perf_ns()
+        timed = not stats.evaluated & TIMING_SAMPLE_MASK
+        started = _perf_ns() if timed else 0
         try:
             if stream == "alerts" and event.get("rule_id") == rule.rule_id:
                 return  # never feed a rule its own alerts
             if rule.where is not None and not rule.where(event, None):
                 return
-            partition = self._partition(rt, event)
+            key = rt.key_of(event)
+            if key is MISSING:
+                return
+            partition = rt.partitions.get(key)
             if partition is None:
-                return
+                partition = self._new_partition(rt, key)
             last = partition.max_ts
-            if last is not None and ts < last - self.limits.max_disorder_ms:
-                stats.late += 1
-                return
             if last is None or ts > last:
                 partition.max_ts = ts
+            elif ts < last - self.limits.max_disorder_ms:
+                stats.late += 1
+                return
             match = rule.pattern.on_event(partition.state, event, ts)
             if match is not None:
                 self._fire(rt, stream, partition, match, ts, depth, out)
+        except TypeError as exc:
+            if not key_is_unhashable(exc):
+                self._disable(rt, exc)
+            # else: a list/object where the partition key should be: not this rule's event
         except Exception as exc:
             self._disable(rt, exc)
         finally:
-            stats.record_time(_perf_ns() - started)
+            if timed:
+                stats.record_time(_perf_ns() - started)
 
-    def _partition(self, rt: RuleRuntime, event: Mapping[str, Any]) -> _Partition | None:
-        fields = rt.rule.partition_by
-        if not fields:
-            key: Any = ""
-        elif len(fields) == 1:
-            key = event.get(fields[0], MISSING) if "." not in fields[0] else getter(fields[0])(event)
-            if key is MISSING or isinstance(key, list | dict):
-                return None
-        else:
-            values = tuple(getter(f)(event) for f in fields)
-            if any(v is MISSING or isinstance(v, list | dict) for v in values):
-                return None
-            key = values
+    def _new_partition(self, rt: RuleRuntime, key: Any) -> _Partition:
+        """Create a partition; when full, evict the tenth that saw events least recently."""
         partitions = rt.partitions
-        partition = partitions.get(key)
-        if partition is None:
-            if len(partitions) >= self.limits.max_partitions:
-                partitions.popitem(last=False)
-            keys = key if isinstance(key, tuple) else (key,)
-            partition = _Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
-            partitions[key] = partition
-        elif len(partitions) > 1:
-            partitions.move_to_end(key)
+        if len(partitions) >= self.limits.max_partitions:
+            by_age = sorted(partitions.items(), key=lambda kv: kv[1].max_ts or 0)
+            for old_key, _ in by_age[: max(1, len(by_age) // 10)]:
+                del partitions[old_key]
+        fields = rt.rule.partition_by
+        keys = key if len(fields) > 1 else (key,)
+        partition = _Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
+        partitions[key] = partition
         return partition
 
     def _fire(

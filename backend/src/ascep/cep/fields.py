@@ -39,7 +39,12 @@ def getter(field: str) -> Getter:
 
 def number(value: Any) -> float | None:
     """``value`` as a float when it is a real number (not a bool), else ``None``."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is int:
+        return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):  # subclasses, rare
         return float(value)
     return None
 

@@ -18,6 +18,11 @@ from ascep.cep.limits import Limits
 from ascep.cep.normalise import normalise
 from ascep.cep.patterns import PATTERNS, Pattern
 from ascep.cep.schema import SERVER_FIELDS, schema_errors
+from ascep.common import channels
+
+#: Channels the engine consumes; a ``publish`` action may not target them.
+INPUT_CHANNELS = frozenset({channels.PRICE_UPDATES, channels.ARBITRAGE_SIGNALS, channels.CEP_ALERTS,
+                            channels.CEP_RULE_CHANGES})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,10 @@ def _compile(rule: dict[str, Any], limits: Limits, rule_id: int, version: int) -
     where_spec = rule.get("where")
     where = compile_filter(where_spec, "$.where") if where_spec else None
     pattern = pattern_cls(rule["conditions"], limits, "$.conditions")
+    for i, action in enumerate(rule["action"]):
+        if action["type"] == "publish" and action["channel"] in INPUT_CHANNELS:
+            raise RuleError(f"$.action[{i}].channel", "is an input stream of the engine (it would loop); "
+                            "use emit_alert to reach cep_alerts")  # fmt: skip
     severity = rule["severity"]
     return CompiledRule(
         rule_id=rule_id,

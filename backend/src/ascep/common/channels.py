@@ -65,3 +65,17 @@ def latency_key(service: str, endpoint: str) -> str:
 def price_history_key(symbol: str) -> str:
     """Capped Redis Stream of one symbol's ``price_update`` records."""
     return f"ascep:prices:history:{symbol}"
+
+
+# --- CEP engine (ascep.cep, port 5004) ---
+#: Pub/sub: a rule was created, changed or deleted; every engine process applies it at once.
+CEP_RULE_CHANGES: Final = "ascep:cep:rule_changes"
+
+#: Hash: rule id -> JSON of the rule (canonical form plus server fields).
+CEP_RULES_KEY: Final = "ascep:cep:rules"
+
+#: Counter (INCR) behind rule ids and rule versions: unique across restarts and processes.
+CEP_RULE_SEQ_KEY: Final = "ascep:cep:rule_seq"
+
+#: List of the latest ``cep_alert`` payloads, newest first, capped (LTRIM) at ``CEP_ALERTS_MAX``.
+CEP_ALERTS_KEY: Final = "ascep:cep:alerts"
