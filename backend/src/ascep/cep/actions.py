@@ -8,6 +8,7 @@ past is worth less than keeping up with the present.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
 
+CLAIM_TTL_MS = 10 * 60 * 1000
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
@@ -43,11 +45,12 @@ class ActionRunner:
         self.published = 0
         self.lost = 0
         self.redis_errors = 0
+        self.duplicates = 0  # matches another engine process claimed first
 
     def run(self, firings: Iterable[Firing]) -> None:
         stored: list[str] = []
         publishes: list[tuple[str, str]] = []
-        for firing in firings:
+        for firing in self._claim(list(firings)):
             alert = {**firing.alert, "alert_id": uuid.uuid4().hex, "detected_at": iso_utc()}
             encoded: str | None = None
             for action in firing.rule.actions:
@@ -66,6 +69,32 @@ class ActionRunner:
                                alert["partition"], alert["message"])  # fmt: skip
         if publishes:
             self._send(stored, publishes)
+
+    def _claim(self, firings: list[Firing]) -> list[Firing]:
+        """Keep the firings this process is first to claim.
+
+        Every engine process sees every event, so with replicas each match happens once per
+        process; a ``SET NX`` on the alert's identity (rule, version, partition, event time) lets
+        exactly one of them act. Redis down: act anyway (a duplicate beats a lost alert).
+        """
+        if not firings:
+            return firings
+        try:
+            if self._client is None:
+                self._client = self.client_factory()
+            pipe = self._client.pipeline(transaction=False)
+            for firing in firings:
+                alert = firing.alert
+                partition = json.dumps(alert["partition"], sort_keys=True, separators=(",", ":"))
+                key = channels.cep_alert_claim_key(
+                    firing.rule.rule_id, firing.rule.version, partition, alert["ts"]
+                )
+                pipe.set(key, "1", nx=True, px=CLAIM_TTL_MS)
+            won = pipe.execute()
+        except REDIS_UNAVAILABLE_ERRORS:
+            return firings
+        self.duplicates += sum(1 for ok in won if not ok)
+        return [f for f, ok in zip(firings, won, strict=True) if ok]
 
     def _send(self, stored: list[str], publishes: list[tuple[str, str]]) -> None:
         try:
@@ -89,5 +118,6 @@ class ActionRunner:
             "alerts_emitted": self.emitted,
             "messages_published": self.published,
             "lost_redis_down": self.lost,
+            "claimed_by_other_process": self.duplicates,
             "webhooks": self.webhooks.status(),
         }

@@ -227,6 +227,7 @@ def stats() -> Response:
         rules = [
             {
                 "rule_id": rt.rule.rule_id,
+                "version": rt.rule.version,
                 "name": rt.rule.name,
                 "pattern": rt.rule.spec["pattern"],
                 "stream": rt.rule.stream,

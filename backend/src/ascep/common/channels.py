@@ -79,3 +79,8 @@ CEP_RULE_SEQ_KEY: Final = "ascep:cep:rule_seq"
 
 #: List of the latest ``cep_alert`` payloads, newest first, capped (LTRIM) at ``CEP_ALERTS_MAX``.
 CEP_ALERTS_KEY: Final = "ascep:cep:alerts"
+
+
+def cep_alert_claim_key(rule_id: int, version: int, partition: str, ts: int) -> str:
+    """``SET NX`` marker: the first engine process to claim an alert emits it, replicas skip it."""
+    return f"ascep:cep:claim:{rule_id}:{version}:{partition}:{ts}"
