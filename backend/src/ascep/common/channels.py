@@ -98,6 +98,8 @@ TASKS_INDEX_KEY: Final = "ascep:tasks:index"
 def task_key(task_id: str) -> str:
     """Hash: one task's record (status, progress, timings, result or error)."""
     return f"ascep:tasks:{task_id}"
+
+
 # --- arbitrage detector (port 5003) ---
 #: Counter (``INCR``) giving every signal an id unique across restarts and instances.
 ARBITRAGE_SIGNAL_SEQ_KEY: Final = "ascep:arbitrage:signal_seq"
@@ -116,3 +118,22 @@ ARBITRAGE_SIGNAL_KEY_PREFIX: Final = "ascep:arbitrage:signal:"
 def arbitrage_signal_key(signal_id: int | str) -> str:
     """String key holding one signal's latest JSON document (with a TTL)."""
     return f"{ARBITRAGE_SIGNAL_KEY_PREFIX}{signal_id}"
+
+
+# --- CEP engine (ascep.cep, port 5004) ---
+#: Pub/sub: a rule was created, changed or deleted; every engine process applies it at once.
+CEP_RULE_CHANGES: Final = "ascep:cep:rule_changes"
+
+#: Hash: rule id -> JSON of the rule (canonical form plus server fields).
+CEP_RULES_KEY: Final = "ascep:cep:rules"
+
+#: Counter (INCR) behind rule ids and rule versions: unique across restarts and processes.
+CEP_RULE_SEQ_KEY: Final = "ascep:cep:rule_seq"
+
+#: List of the latest ``cep_alert`` payloads, newest first, capped (LTRIM) at ``CEP_ALERTS_MAX``.
+CEP_ALERTS_KEY: Final = "ascep:cep:alerts"
+
+
+def cep_alert_claim_key(rule_id: int, version: int, partition: str, ts: int) -> str:
+    """``SET NX`` marker: the first engine process to claim an alert emits it, replicas skip it."""
+    return f"ascep:cep:claim:{rule_id}:{version}:{partition}:{ts}"

@@ -1,0 +1,72 @@
+"""What a pattern is: a small class with a name, a parameter schema and per-partition state.
+
+Like mitmproxy's addons, each pattern lives in its own module and is listed explicitly in
+:func:`ascep.cep.patterns.default_patterns`. The engine owns partitioning, cooldowns, event time
+and error isolation; a pattern only answers "given this partition's state and this event, is
+there a match?" — which keeps every pattern short and unit-testable on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ascep.cep.limits import Limits
+
+
+@dataclass(slots=True)
+class Match:
+    """One detection: the events that make it up, a human message, the numbers behind it.
+
+    ``ts`` overrides the alert's event time (timers fire at their deadline, not at an event).
+    """
+
+    events: list[Mapping[str, Any]]
+    message: str
+    values: dict[str, Any] = field(default_factory=dict)
+    ts: int | None = None
+
+
+class Pattern:
+    """Base of every pattern; subclasses set the class attributes and override the hooks.
+
+    ``__init__`` receives conditions that already passed :attr:`schema`; it converts them
+    (durations to ms, filters to predicates) and raises :class:`~ascep.cep.errors.RuleError`
+    with a JSON path for what a schema cannot express.
+    """
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    schema: ClassVar[dict[str, Any]]
+    #: A valid ``conditions`` object, used by the docs and the tests.
+    example: ClassVar[dict[str, Any]]
+    default_stream: ClassVar[str] = "prices"
+    #: Old parameter names (original ASCEP rules) -> current names.
+    aliases: ClassVar[dict[str, str]] = {}
+    #: ``True`` when the pattern can match without an event arriving (``on_time``).
+    uses_timers: ClassVar[bool] = False
+
+    def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
+        self.conditions = conditions
+        self.limits = limits
+
+    @classmethod
+    def normalise(cls, conditions: Mapping[str, Any]) -> dict[str, Any]:
+        """Rename legacy parameters; runs before schema validation."""
+        out = dict(conditions)
+        for old, new in cls.aliases.items():
+            if old in out and new not in out:
+                out[new] = out.pop(old)
+        return out
+
+    def new_state(self) -> Any:
+        """Fresh state for one partition."""
+        return None
+
+    def on_event(self, state: Any, event: Mapping[str, Any], ts: int) -> Match | None:
+        raise NotImplementedError
+
+    def on_time(self, state: Any, watermark: int) -> list[Match]:
+        """Matches due because event time reached ``watermark`` (timer patterns only)."""
+        return []

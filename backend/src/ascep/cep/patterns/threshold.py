@@ -1,0 +1,68 @@
+"""``threshold``: a numeric field crosses a value (or, in ``level`` mode, is beyond it)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from ascep.cep.fields import getter, number
+from ascep.cep.limits import Limits
+from ascep.cep.patterns.base import Match, Pattern
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class Threshold(Pattern):
+    name = "threshold"
+    help = (
+        "A numeric field crosses a value. `cross` (default) fires when the comparison becomes true "
+        "after having been false in the same partition; `level` fires on every event where it holds."
+    )
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["field", "op", "value"],
+        "properties": {
+            "field": {"type": "string", "minLength": 1},
+            "op": {"enum": list(_OPS)},
+            "value": {"type": "number"},
+            "mode": {"enum": ["cross", "level"], "default": "cross"},
+        },
+    }
+    example: ClassVar[dict[str, Any]] = {"field": "price", "op": ">", "value": 70000, "mode": "cross"}
+    aliases: ClassVar[dict[str, str]] = {"operator": "op", "threshold": "value"}
+
+    def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
+        super().__init__(conditions, limits, path)
+        self.field = conditions["field"]
+        self.get = getter(self.field)
+        self.op = conditions["op"]
+        self.test = _OPS[self.op]
+        self.value = float(conditions["value"])
+        self.level = conditions.get("mode", "cross") == "level"
+
+    def new_state(self) -> list[bool | None]:
+        return [None]  # was the comparison true on the previous event?
+
+    def on_event(self, state: list[bool | None], event: Mapping[str, Any], ts: int) -> Match | None:
+        value = number(self.get(event))
+        if value is None:
+            return None
+        holds = self.test(value, self.value)
+        before, state[0] = state[0], holds
+        if holds and (self.level or before is False):
+            verb = "is" if self.level else "crossed"
+            return Match(
+                [event],
+                f"{self.field} {verb} {self.op} {self.value:g} ({value:g})",
+                {"field": self.field, "value": value, "threshold": self.value},
+            )
+        return None

@@ -1,0 +1,98 @@
+"""From JSON to a runnable rule: normalise, validate against the schema, compile.
+
+:func:`validate_rule` is the single entry point used by the HTTP API, the replay function and the
+engine when it loads rules from Redis, so every path rejects exactly the same rules with exactly
+the same JSON-path errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ascep.cep.durations import to_ms
+from ascep.cep.errors import RuleError, RuleValidationError
+from ascep.cep.filters import Predicate, compile_filter, symbols_of
+from ascep.cep.limits import Limits
+from ascep.cep.normalise import normalise
+from ascep.cep.patterns import PATTERNS, Pattern
+from ascep.cep.schema import SERVER_FIELDS, schema_errors
+from ascep.common import channels
+
+#: Channels the engine consumes; a ``publish`` action may not target them.
+INPUT_CHANNELS = frozenset({channels.PRICE_UPDATES, channels.ARBITRAGE_SIGNALS, channels.CEP_ALERTS,
+                            channels.CEP_RULE_CHANGES})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A validated rule ready for the engine; ``spec`` is its canonical JSON (with server fields)."""
+
+    rule_id: int
+    version: int
+    spec: dict[str, Any]
+    name: str
+    stream: str
+    enabled: bool
+    where: Predicate | None
+    symbols: frozenset[str] | None
+    partition_by: tuple[str, ...]
+    pattern: Pattern
+    cooldown_ms: int
+    severity: str
+    actions: tuple[dict[str, Any], ...]
+
+
+def canonical(raw: Any) -> dict[str, Any]:
+    """Normalise and schema-check ``raw``; raise :class:`RuleValidationError` listing every problem."""
+    rule = normalise(raw)
+    errors = schema_errors(rule)
+    if errors:
+        raise RuleValidationError(errors)
+    return rule
+
+
+def validate_rule(
+    raw: Any, limits: Limits | None = None, *, rule_id: int = 0, version: int = 0
+) -> CompiledRule:
+    """Validate and compile ``raw``; server fields present in ``raw`` are kept in ``spec``."""
+    limits = limits or Limits()
+    rule = canonical(raw)
+    try:
+        compiled = _compile(rule, limits, rule_id, version)
+    except RuleError as exc:
+        raise RuleValidationError([exc]) from exc
+    if isinstance(raw, Mapping):
+        for field in SERVER_FIELDS:
+            if field in raw:
+                compiled.spec[field] = raw[field]
+    compiled.spec["rule_id"] = rule_id or compiled.spec.get("rule_id")
+    return compiled
+
+
+def _compile(rule: dict[str, Any], limits: Limits, rule_id: int, version: int) -> CompiledRule:
+    pattern_cls = PATTERNS[rule["pattern"]]
+    where_spec = rule.get("where")
+    where = compile_filter(where_spec, "$.where") if where_spec else None
+    pattern = pattern_cls(rule["conditions"], limits, "$.conditions")
+    for i, action in enumerate(rule["action"]):
+        if action["type"] == "publish" and action["channel"] in INPUT_CHANNELS:
+            raise RuleError(f"$.action[{i}].channel", "is an input stream of the engine (it would loop); "
+                            "use emit_alert to reach cep_alerts")  # fmt: skip
+    severity = rule["severity"]
+    return CompiledRule(
+        rule_id=rule_id,
+        version=version,
+        spec=rule,
+        name=rule["name"],
+        stream=rule["stream"],
+        enabled=bool(rule["enabled"]),
+        where=where,
+        symbols=symbols_of(where_spec),
+        partition_by=tuple(rule["partition_by"]),
+        pattern=pattern,
+        cooldown_ms=to_ms(rule["cooldown"], "$.cooldown"),
+        severity=severity,
+        actions=tuple(dict(a) for a in rule["action"]),
+    )

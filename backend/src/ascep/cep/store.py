@@ -1,0 +1,122 @@
+"""Rules and alerts in Redis: the shared truth every engine process loads from.
+
+Rules live in one hash (id -> JSON). Ids and versions both come from one ``INCR`` counter, so they
+are unique across restarts and processes, and a version tells which of two updates is newer.
+Every change is written and announced on ``CEP_RULE_CHANGES`` in one ``MULTI`` transaction: an
+engine that sees the message can trust the hash already holds the change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import redis
+
+from ascep.common import channels
+from ascep.common.events import encode
+from ascep.common.timeutil import iso_utc
+
+logger = logging.getLogger(__name__)
+
+
+class RuleStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def _next(self) -> int:
+        return int(self.client.incr(channels.CEP_RULE_SEQ_KEY))
+
+    def _save(self, doc: dict[str, Any]) -> dict[str, Any]:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(channels.CEP_RULES_KEY, str(doc["rule_id"]), encode(doc))
+        pipe.publish(channels.CEP_RULE_CHANGES, encode({"op": "upsert", "rule": doc}))
+        pipe.execute()
+        return doc
+
+    def create(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        rule_id = self._next()
+        now = iso_utc()
+        doc = {
+            "rule_id": rule_id,
+            **spec,
+            "version": rule_id,
+            "created_at": now,
+            "updated_at": now,
+            "error": None,
+        }
+        return self._save(doc)
+
+    def get(self, rule_id: int) -> dict[str, Any] | None:
+        raw = self.client.hget(channels.CEP_RULES_KEY, str(rule_id))
+        return json.loads(raw) if raw else None
+
+    def all(self) -> list[dict[str, Any]]:
+        docs = [json.loads(raw) for raw in self.client.hvals(channels.CEP_RULES_KEY)]
+        return sorted(docs, key=lambda d: d["rule_id"])
+
+    def replace(self, current: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Store ``spec`` as the new content of ``current`` (same id and creation time)."""
+        doc = {
+            "rule_id": current["rule_id"],
+            **spec,
+            "version": self._next(),
+            "created_at": current.get("created_at"),
+            "updated_at": iso_utc(),
+            "error": None,
+        }
+        return self._save(doc)
+
+    def delete(self, rule_id: int) -> bool:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hdel(channels.CEP_RULES_KEY, str(rule_id))
+        pipe.publish(channels.CEP_RULE_CHANGES, encode({"op": "delete", "rule_id": rule_id}))
+        removed, _ = pipe.execute()
+        return bool(removed)
+
+    def record_error(self, rule_id: int, message: str) -> dict[str, Any] | None:
+        """Disable a rule that raised, keeping why and when, for every process and the API."""
+        current = self.get(rule_id)
+        if current is None:
+            return None
+        doc = {**current, "enabled": False, "version": self._next(), "updated_at": iso_utc(),
+               "error": {"message": message, "at": iso_utc()}}  # fmt: skip
+        return self._save(doc)
+
+
+class AlertStore:
+    """The latest alerts (newest first), capped; what ``GET /alerts`` reads."""
+
+    def __init__(self, client_factory: Callable[[], redis.Redis], capacity: int) -> None:
+        self.client_factory = client_factory
+        self.capacity = capacity
+        self._client: redis.Redis | None = None
+
+    @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            self._client = self.client_factory()
+        return self._client
+
+    def push(self, pipe: redis.client.Pipeline, encoded: Iterable[str]) -> None:
+        """Queue the storage of ``encoded`` alerts on ``pipe`` (the caller executes it)."""
+        items = list(encoded)
+        if items:
+            pipe.lpush(channels.CEP_ALERTS_KEY, *items)
+            pipe.ltrim(channels.CEP_ALERTS_KEY, 0, self.capacity - 1)
+
+    def recent(self, limit: int, rule_id: int | None = None) -> list[dict[str, Any]]:
+        raws = self.client.lrange(channels.CEP_ALERTS_KEY, 0, self.capacity - 1)
+        out: list[dict[str, Any]] = []
+        for raw in raws:
+            try:
+                alert = json.loads(raw)
+            except ValueError:
+                continue
+            if rule_id is None or alert.get("rule_id") == rule_id:
+                out.append(alert)
+                if len(out) >= limit:
+                    break
+        return out

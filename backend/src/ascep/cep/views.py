@@ -1,0 +1,251 @@
+"""HTTP API of the CEP engine. Thin: parse, validate through :mod:`ascep.cep.rules`, store, reply.
+
+Rules are read from Redis (the shared truth), so every engine process answers the same. A change
+is stored and announced on the bus, and also applied to this process's engine right away so a
+client that creates a rule and then publishes an event never races the announcement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ascep.cep.engine import Engine
+from ascep.cep.errors import RuleValidationError
+from ascep.cep.replay import MAX_REPLAY_EVENTS, replay
+from ascep.cep.rules import canonical, validate_rule
+from ascep.cep.runner import EngineRunner
+from ascep.cep.schema import SERVER_FIELDS, rule_schema
+from ascep.cep.store import AlertStore, RuleStore
+from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+
+cep_blueprint = Blueprint("cep", __name__)
+
+DEFAULT_ALERT_LIMIT = 50
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store() -> RuleStore:
+    return current_app.extensions["cep.store"]
+
+
+def _runner() -> EngineRunner:
+    return current_app.extensions["cep.runner"]
+
+
+def _engine() -> Engine:
+    return current_app.extensions["cep.engine"]
+
+
+def needs_redis(view: F) -> F:
+    """Redis being down is a 503 with the envelope, never a 500 with a stack trace."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except REDIS_UNAVAILABLE_ERRORS as exc:
+            raise DependencyUnavailable(
+                "rule storage is unavailable: Redis is down", {"dependency": "redis"}
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _json_body() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the body must be JSON", {"path": "$"})
+    return body
+
+
+def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
+    details = exc.details()
+    if prefix:
+        for error in details["errors"]:
+            error["path"] = "$" + prefix + error["path"][1:]
+        details["path"] = details["errors"][0]["path"]
+    return ValidationFailed(f"invalid rule: {details['path']}: {details['errors'][0]['message']}", details)
+
+
+def _checked(raw: Any, prefix: str = "") -> dict[str, Any]:
+    """Canonical, fully validated rule (patterns compiled too) or a 422 naming the field."""
+    try:
+        validate_rule(raw, _engine().limits)
+        return canonical(raw)
+    except RuleValidationError as exc:
+        raise _invalid(exc, prefix) from exc
+
+
+def _rule_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise NotFound(f"no rule {raw!r}", {"rule_id": raw})
+    return int(raw)
+
+
+def _existing(rule_id: int) -> dict[str, Any]:
+    doc = _store().get(rule_id)
+    if doc is None:
+        raise NotFound(f"no rule {rule_id}", {"rule_id": rule_id})
+    return doc
+
+
+def _announce(doc: Mapping[str, Any]) -> None:
+    _runner().apply_change({"op": "upsert", "rule": doc})
+
+
+@cep_blueprint.get("/rules")
+@needs_redis
+def list_rules() -> Response:
+    rules = _store().all()
+    return jsonify({"rules": rules, "count": len(rules)})
+
+
+@cep_blueprint.post("/rules")
+@needs_redis
+def create_rule() -> tuple[Response, int, dict[str, str]]:
+    spec = _checked(_json_body())
+    doc = _store().create(spec)
+    _announce(doc)
+    return jsonify({"rule": doc}), 201, {"Location": f"/rules/{doc['rule_id']}"}
+
+
+@cep_blueprint.get("/rules/schema")
+def schema() -> Response:
+    return jsonify(rule_schema())
+
+
+@cep_blueprint.post("/rules/validate")
+def validate() -> Response:
+    return jsonify({"valid": True, "rule": _checked(_json_body())})
+
+
+@cep_blueprint.post("/rules/test")
+def test_rule() -> Response:
+    body = _json_body()
+    if not isinstance(body, Mapping) or "rule" not in body:
+        raise BadRequest('expected {"rule": {...}, "events": [...]}', {"path": "$.rule"})
+    return _replay(body["rule"], body, prefix=".rule")
+
+
+@cep_blueprint.get("/rules/<raw_id>")
+@needs_redis
+def get_rule(raw_id: str) -> Response:
+    return jsonify({"rule": _existing(_rule_id(raw_id))})
+
+
+@cep_blueprint.put("/rules/<raw_id>")
+@needs_redis
+def replace_rule(raw_id: str) -> Response:
+    current = _existing(_rule_id(raw_id))
+    doc = _store().replace(current, _checked(_json_body()))
+    _announce(doc)
+    return jsonify({"rule": doc})
+
+
+@cep_blueprint.patch("/rules/<raw_id>")
+@needs_redis
+def patch_rule(raw_id: str) -> Response:
+    current = _existing(_rule_id(raw_id))
+    changes = _json_body()
+    if not isinstance(changes, Mapping):
+        raise BadRequest("a PATCH body must be a JSON object of top-level fields", {"path": "$"})
+    merged = {k: v for k, v in current.items() if k not in SERVER_FIELDS}
+    merged.update(changes)
+    doc = _store().replace(current, _checked(merged))
+    _announce(doc)
+    return jsonify({"rule": doc})
+
+
+@cep_blueprint.delete("/rules/<raw_id>")
+@needs_redis
+def delete_rule(raw_id: str) -> Response:
+    rule_id = _rule_id(raw_id)
+    current = _existing(rule_id)
+    _store().delete(rule_id)
+    _runner().apply_change({"op": "delete", "rule_id": rule_id})
+    return jsonify({"rule": current, "deleted": True})
+
+
+@cep_blueprint.post("/rules/<raw_id>/test")
+@needs_redis
+def test_stored_rule(raw_id: str) -> Response:
+    current = _existing(_rule_id(raw_id))
+    body = _json_body()
+    if isinstance(body, list):
+        body = {"events": body}
+    return _replay(current, body)
+
+
+def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
+    events = body.get("events") if isinstance(body, Mapping) else None
+    if not isinstance(events, list):
+        raise BadRequest("events must be a list of event objects", {"path": "$.events"})
+    if len(events) > MAX_REPLAY_EVENTS:
+        raise BadRequest(f"at most {MAX_REPLAY_EVENTS} events per test", {"path": "$.events"})
+    until = body.get("until")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+        raise BadRequest("until must be epoch milliseconds", {"path": "$.until"})
+    if not isinstance(rule, Mapping):
+        raise ValidationFailed("invalid rule: a rule must be a JSON object", {"path": f"${prefix}"})
+    try:
+        result = replay(rule, events, _engine().limits, until=until)
+    except RuleValidationError as exc:
+        raise _invalid(exc, prefix) from exc
+    return jsonify(result.as_dict())
+
+
+@cep_blueprint.get("/alerts")
+@needs_redis
+def alerts() -> Response:
+    limit = _int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
+    rule_id = _int_arg("rule_id", None, 1, None)
+    store: AlertStore = current_app.extensions["cep.alerts"]
+    found = store.recent(limit, rule_id)
+    return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BadRequest(f"{name} must be an integer {bounds}", {"parameter": name, "value": raw})
+    return int(raw)
+
+
+@cep_blueprint.get("/stats")
+def stats() -> Response:
+    runner = _runner()
+    with runner.lock:
+        engine = runner.engine
+        rules = [
+            {
+                "rule_id": rt.rule.rule_id,
+                "version": rt.rule.version,
+                "name": rt.rule.name,
+                "pattern": rt.rule.spec["pattern"],
+                "stream": rt.rule.stream,
+                "enabled": rt.rule.enabled,
+                "active": rt.active,
+                "error": rt.error or (rt.rule.spec.get("error") or {}).get("message"),
+                "partitions": len(rt.partitions),
+                **rt.stats.as_dict(),
+            }
+            for rt in engine.runtimes()
+        ]
+        body = {
+            "engine": {
+                **engine.stats.as_dict(),
+                "rules_loaded": len(rules),
+                "rules_active": sum(1 for r in rules if r["active"]),
+                "subscription": runner.state,
+            },
+            "rules": rules,
+        }
+    return jsonify(body)
