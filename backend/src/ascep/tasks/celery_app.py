@@ -28,6 +28,21 @@ from ascep.tasks.settings import SETTINGS
 RUN_TASK = "ascep.tasks.run"
 
 
+def broker_options(visibility_timeout: int) -> dict[str, Any]:
+    """Redis transport options: how soon a dead worker's task is handed to another one.
+
+    kombu sweeps for expired unacknowledged messages every ``unacked_restore_interval`` seconds
+    but scans only every ``unacked_restore_throttle``-th sweep (defaults 10 and 10: up to 100 s on
+    top of the visibility timeout). Every sweep scans here, at most every 10 s, so a lost task is
+    redone within ``visibility_timeout`` plus a few seconds.
+    """
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
+        "unacked_restore_throttle": 1,
+    }
+
+
 def make_celery(config: Mapping[str, Any]) -> Celery:
     url = config["REDIS_URL"]
     limit = config["TASK_TIME_LIMIT_S"]
@@ -43,7 +58,7 @@ def make_celery(config: Mapping[str, Any]) -> Celery:
         task_soft_time_limit=limit - 10,
         task_track_started=True,
         result_expires=config["TASK_RECORD_TTL_S"],
-        broker_transport_options={"visibility_timeout": config["TASK_VISIBILITY_TIMEOUT_S"]},
+        broker_transport_options=broker_options(config["TASK_VISIBILITY_TIMEOUT_S"]),
         result_backend_transport_options={"visibility_timeout": config["TASK_VISIBILITY_TIMEOUT_S"]},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
