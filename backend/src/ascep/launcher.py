@@ -10,6 +10,9 @@ It decides three things, exports them for ``supervisord.conf``, then *becomes* s
   service (default: its registry port).
 * Addresses: ``<NAME>_URL`` defaults to ``http://127.0.0.1:<NAME>_PORT`` so the gateway reaches
   each service where supervisord started it.
+* The gateway's interface: ``ASCEP_PUBLIC_HOST`` (default ``127.0.0.1``; the container sets
+  ``0.0.0.0``). Every other program listens on loopback only.
+* ``GATEWAY_URL`` for the health monitor and ``CELERY_CONCURRENCY`` (default 2) for the worker.
 * Demo data: ``FOREX_MISPRICING_INTERVAL_S`` defaults to 60 here (0 in the service itself), so a
   local stack shows arbitrage signals without configuration.
 """
@@ -85,6 +88,9 @@ def supervisor_environment(environ: Mapping[str, str], plan: RedisPlan, run_dir:
     )
     env["GATEWAY_PORT"] = environ.get("GATEWAY_PORT") or environ.get("PORT") or "5000"
     env.pop("PORT", None)  # each program gets its own PORT from supervisord.conf
+    env.setdefault("ASCEP_PUBLIC_HOST", "127.0.0.1")  # 0.0.0.0 in the container
+    env.setdefault("GATEWAY_URL", f"http://127.0.0.1:{env['GATEWAY_PORT']}")  # for the health monitor
+    env.setdefault("CELERY_CONCURRENCY", "2")
     # Demo-friendly default: the forex simulator plants a short-lived mispricing every minute.
     env.setdefault("FOREX_MISPRICING_INTERVAL_S", "60")
     for definition in service_registry:

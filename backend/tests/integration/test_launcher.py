@@ -75,15 +75,22 @@ def stop_stack(stack: ManagedProcess, children: list[psutil.Process]) -> None:
     assert not alive, f"left behind: {alive}"
 
 
-@pytest.mark.timeout(90)
-def test_embedded_redis_gateway_and_clean_shutdown(tmp_path: Path) -> None:
+@pytest.mark.timeout(150)
+def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: Path) -> None:
     default_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing answers there
-    stack, env = start_stack(tmp_path, ASCEP_DEFAULT_REDIS_URL=default_redis)
+    stack, env = start_stack(
+        tmp_path,
+        ASCEP_DEFAULT_REDIS_URL=default_redis,
+        PRICE_SOURCES="simulated,forex",  # no internet here: the simulated crypto market
+        HEALTH_CHECK_INTERVAL_S="0.5",
+        WORKER_HEARTBEAT_INTERVAL_S="1",
+        CELERY_CONCURRENCY="1",
+    )
     try:
         gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
         stack.wait_until(
             lambda: requests.get(f"{gateway}/ready", timeout=1).status_code == 200,
-            timeout=40,
+            timeout=60,
             what="gateway ready with the embedded Redis",
         )
 
@@ -92,13 +99,24 @@ def test_embedded_redis_gateway_and_clean_shutdown(tmp_path: Path) -> None:
             lines = [line for line in status.splitlines() if line.strip()]
             return status if lines and all("RUNNING" in line for line in lines) else ""
 
-        status = wait_for(all_running, timeout=20, message="every program RUNNING")
-        assert "redis" in status
-        assert "gateway" in status
+        status = wait_for(all_running, timeout=60, message="every program RUNNING")
+        programs = {line.split()[0] for line in status.splitlines() if line.strip()}
+        assert programs == {"redis", "gateway", "celery_worker", *(d.name for d in service_registry)}
+
+        def platform_healthy() -> dict:
+            report = requests.get(f"{gateway}/api/health", timeout=5).json()
+            return report if report["status"] == "healthy" and report["source"] == "health_service" else {}
+
+        report = wait_for(platform_healthy, timeout=60, message="/api/health healthy from the monitor's view")
+        assert {name for name, s in report["services"].items() if s["status"] == "healthy"} == {
+            d.name for d in service_registry
+        }
+        assert report["workers"]["status"] == "healthy"
         children = descendants(stack.pid)
         names = " ".join(" ".join(p.cmdline()) for p in children)
         assert "redis-server" in names
         assert "ascep.gateway" in names
+        assert "celery" in names
     except BaseException:
         abandon_stack(stack)
         raise

@@ -26,7 +26,7 @@ HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH",
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENDPOINT = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
-_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
+_HOST = re.compile(r"^[A-Za-z0-9_.\-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,24 @@ class ServiceDefinition:
         """Environment variable that overrides this service's address (``PRICE_FEED_URL``)."""
         return f"{self.name.upper()}_URL"
 
+    @property
+    def host_variable(self) -> str:
+        """Environment variable that moves this service to another host, same port (``PRICE_FEED_HOST``)."""
+        return f"{self.name.upper()}_HOST"
+
     def base_url(self, environ: Mapping[str, str] | None = None) -> str:
-        """``http://host:port``, or the ``<NAME>_URL`` override (validated) when set."""
+        """``<NAME>_URL`` (validated) when set, else ``http://<NAME>_HOST or host:port``.
+
+        ``<NAME>_HOST`` is what docker-compose sets (the service's container name); ``<NAME>_URL``
+        also changes scheme and port (tests, the launcher).
+        """
         environ = os.environ if environ is None else environ
         override = environ.get(self.url_variable, "").strip()
         if not override:
-            return f"http://{self.host}:{self.port}"
+            host = environ.get(self.host_variable, "").strip() or self.host
+            if not _HOST.match(host):
+                raise RegistrationError(self.host_variable, f"{host!r} is not a valid host name")
+            return f"http://{host}:{self.port}"
         parts = urlsplit(override)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RegistrationError(self.url_variable, f"{override!r} is not an http(s) URL")

@@ -95,6 +95,17 @@ def test_url_override_from_environment() -> None:
         definition.base_url({"PRICE_FEED_URL": "http://x:1/sub"})
 
 
+def test_host_override_keeps_the_registry_port_and_url_wins() -> None:
+    definition = ServiceRegistry().register_service(
+        name="price_feed", port=5002, endpoints=["/prices"], description=""
+    )
+    assert definition.base_url({"PRICE_FEED_HOST": "price_feed"}) == "http://price_feed:5002"
+    both = {"PRICE_FEED_HOST": "price_feed", "PRICE_FEED_URL": "http://127.0.0.1:7000"}
+    assert definition.base_url(both) == "http://127.0.0.1:7000"
+    with pytest.raises(RegistrationError, match="PRICE_FEED_HOST"):
+        definition.base_url({"PRICE_FEED_HOST": "bad host/"})
+
+
 def test_methods_restrict_routing() -> None:
     definition = ServiceRegistry().register_service(
         name="ro", port=5010, endpoints=["/ro"], description="", methods=["get", "head"]

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Build and start ASCEP with docker compose, wait until /api/health answers, print the URLs.
+#   ./start_docker.sh          build + start (detached)
+#   ./start_docker.sh down     stop and remove the containers
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+die() { echo "start_docker: $*" >&2; exit 1; }
+
+command -v docker >/dev/null 2>&1 || die "docker is not installed (https://docs.docker.com/engine/install/)"
+docker info >/dev/null 2>&1 || die "the Docker engine is not running (or this user may not use it)"
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+else
+    die "docker compose is not available"
+fi
+
+if [ "${1:-up}" = "down" ]; then
+    exec "${compose[@]}" down
+fi
+
+if [ -z "${SECRET_KEY:-}" ]; then
+    SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
+    export SECRET_KEY
+    echo "start_docker: SECRET_KEY not set; generated a random one for this run" >&2
+fi
+
+"${compose[@]}" build
+"${compose[@]}" up -d
+
+url="http://127.0.0.1:5000"
+echo "start_docker: waiting for $url/api/health ..." >&2
+for _ in $(seq 1 90); do
+    if curl -fsS "$url/api/health" >/dev/null 2>&1; then
+        cat <<URLS
+ASCEP is up:
+  dashboard      $url/
+  API            $url/api/services
+  health         $url/api/health
+  latency        $url/api/latency
+  Socket.IO      $url/socket.io/
+Logs: ${compose[*]} logs -f     Stop: ./start_docker.sh down
+URLS
+        exit 0
+    fi
+    sleep 2
+done
+"${compose[@]}" ps
+die "the gateway did not report healthy within 180 s; see: ${compose[*]} logs"
