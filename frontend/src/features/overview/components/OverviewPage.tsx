@@ -1,0 +1,143 @@
+import { useMemo } from 'react';
+import { ConnectionIndicator } from '../../../components/ConnectionIndicator';
+import { Badge, Empty, ErrorMessage, Loading } from '../../../components/Status';
+import { fmtMs, fmtPct, fmtPrice, fmtTime } from '../../../lib/format';
+import { Link } from '../../../lib/router';
+import { AlertList } from '../../alerts/components/AlertList';
+import { useAlerts } from '../../alerts/hooks/useAlerts';
+import { useSignals } from '../../arbitrage/hooks/useSignals';
+import { useLivePrices } from '../../prices/hooks/useLivePrices';
+import { useHealth } from '../hooks/useHealth';
+
+function HealthGrid() {
+  const { data, error, loading, reload, events } = useHealth();
+  const services = Object.entries(data?.services ?? {});
+  return (
+    <section className="panel" aria-labelledby="health-h">
+      <div className="panel-head">
+        <h2 id="health-h">Services</h2>
+        {data ? (
+          <span>
+            Platform <Badge kind={data.status}>{data.status}</Badge>
+          </span>
+        ) : null}
+      </div>
+      <ErrorMessage error={error} title="Health unavailable" onRetry={reload} />
+      {loading && !data ? <Loading /> : null}
+      {data && services.length === 0 ? <Empty>No service registered.</Empty> : null}
+      <div className="health-grid" data-testid="health-grid">
+        {services.map(([name, s]) => {
+          const availability = s.availability?.['1h'];
+          return (
+            <div className="health-card" key={name} data-service={name}>
+              <div className="row">
+                <span className="name">{name}</span>
+                <Badge kind={s.status}>{s.status}</Badge>
+              </div>
+              <div className="muted">
+                {fmtMs(s.response_time_ms)}
+                {availability !== undefined && availability !== null ? ` · ${availability.toFixed(1)} % (1 h)` : ''}
+              </div>
+              {s.error ? <div className="field-error">{s.error}</div> : null}
+            </div>
+          );
+        })}
+        {data?.redis ? (
+          <div className="health-card" data-service="redis">
+            <div className="row">
+              <span className="name">redis</span>
+              <Badge kind={data.redis.status}>{data.redis.status}</Badge>
+            </div>
+            <div className="muted">{fmtMs(data.redis.response_time_ms)}</div>
+          </div>
+        ) : null}
+      </div>
+      {events.length ? (
+        <p className="muted">
+          Last change: {events[0].service} {events[0].previous_status ?? '?'} → {events[0].status} at {fmtTime(events[0].timestamp)}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Ticker() {
+  const { table, error } = useLivePrices();
+  const rows = useMemo(() => [...table.values()].sort((a, b) => a.update.symbol.localeCompare(b.update.symbol)), [table]);
+  return (
+    <section className="panel" aria-labelledby="ticker-h">
+      <div className="panel-head">
+        <h2 id="ticker-h">Live prices</h2>
+        <Link href="/prices">All prices →</Link>
+      </div>
+      <ErrorMessage error={error} title="Prices unavailable" />
+      {rows.length === 0 && !error ? <Empty>Waiting for prices…</Empty> : null}
+      <div className="ticker" data-testid="ticker" aria-live="off">
+        {rows.slice(0, 16).map((r) => (
+          <span key={r.update.symbol}>
+            <strong>{r.update.symbol}</strong>{' '}
+            <span className={r.previous === null ? '' : r.update.price >= r.previous ? 'up' : 'down'}>{fmtPrice(r.update.price)}</span>
+          </span>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function LatestSignals() {
+  const { signals, error, loaded } = useSignals(20);
+  return (
+    <section className="panel" aria-labelledby="signals-h">
+      <div className="panel-head">
+        <h2 id="signals-h">Latest arbitrage signals</h2>
+        <Link href="/arbitrage">Arbitrage →</Link>
+      </div>
+      <ErrorMessage error={error} title="Signals unavailable" />
+      {loaded && signals.length === 0 && !error ? <Empty>No signal yet.</Empty> : null}
+      <ul className="list" data-testid="overview-signals">
+        {signals.slice(0, 8).map((s) => (
+          <li key={String(s.id)}>
+            <div className="row">
+              <Badge kind={s.severity}>{s.severity}</Badge>
+              <Badge kind={s.status ?? 'open'}>{s.status ?? 'open'}</Badge>
+              <span>{s.type}</span>
+              <span className="mono">{(s.path ?? s.symbols).join(' → ')}</span>
+              <strong>{fmtPct(s.spread_percentage)}</strong>
+              <span className="muted">{fmtTime(s.last_seen ?? s.timestamp)}</span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function LatestAlerts() {
+  const state = useAlerts(undefined, 20);
+  return (
+    <section className="panel" aria-labelledby="alerts-h">
+      <div className="panel-head">
+        <h2 id="alerts-h">Latest CEP alerts</h2>
+        <Link href="/rules">Rules →</Link>
+      </div>
+      <AlertList {...state} limit={8} />
+    </section>
+  );
+}
+
+export default function OverviewPage() {
+  return (
+    <div className="stack">
+      <div className="row">
+        <h1>Overview</h1>
+        <ConnectionIndicator />
+      </div>
+      <HealthGrid />
+      <Ticker />
+      <div className="grid">
+        <LatestSignals />
+        <LatestAlerts />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { Badge, Empty, ErrorMessage, Loading } from '../../../components/Status';
+import { ApiError } from '../../../lib/api-client';
+import { fmtTime } from '../../../lib/format';
+import { useAsync } from '../../../lib/hooks';
+import type { TaskCatalogEntry, TaskRecord } from '../../../lib/types';
+import { cancelTask, csvUrl, fetchCatalog, fetchTask, submitTask } from '../api/tasks';
+import { argsFrom, fieldsOf } from '../hooks/argsForm';
+import { useTasks } from '../hooks/useTasks';
+
+function SubmitForm({ entry, onSubmitted }: { entry: TaskCatalogEntry; onSubmitted: (t: TaskRecord) => void }) {
+  const fields = useMemo(() => fieldsOf(entry.args_schema), [entry]);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setFailure(undefined);
+    const { args, errors: local } = argsFrom(fields, values);
+    setErrors(local);
+    if (Object.keys(local).length) return;
+    setBusy(true);
+    try {
+      const res = await submitTask(entry.name, args);
+      onSubmitted(res.task ?? { id: res.task_id, name: entry.name, args, status: 'queued', progress: 0 });
+      setValues({});
+    } catch (exc) {
+      const field = exc instanceof ApiError ? exc.field?.replace(/^args\./, '').split('.')[0] : undefined;
+      if (field && fields.some((f) => f.name === field) && exc instanceof ApiError) setErrors({ [field]: exc.message });
+      else setFailure(exc);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} aria-label={`Submit ${entry.name}`} className="stack" noValidate>
+      <p className="muted">{entry.description}</p>
+      <div className="form-grid">
+        {fields.map((f) => (
+          <label key={f.name} title={f.description} style={f.kind === 'json' ? { gridColumn: '1 / -1' } : undefined}>
+            {f.name}
+            {f.required ? ' *' : ''}
+            {f.kind === 'json' ? (
+              <textarea name={f.name} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} style={{ minHeight: 120 }} aria-invalid={errors[f.name] ? true : undefined} />
+            ) : (
+              <input name={f.name} inputMode={f.kind === 'number' ? 'numeric' : undefined} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} aria-invalid={errors[f.name] ? true : undefined} placeholder={f.description} />
+            )}
+            {errors[f.name] ? (
+              <span className="field-error" role="alert">
+                {errors[f.name]}
+              </span>
+            ) : null}
+          </label>
+        ))}
+      </div>
+      <ErrorMessage error={failure} title="Not submitted" />
+      <button type="submit" className="btn btn-primary" disabled={busy}>
+        {busy ? 'Submitting…' : `Run ${entry.name}`}
+      </button>
+    </form>
+  );
+}
+
+function TaskResult({ task }: { task: TaskRecord }) {
+  const detail = useAsync(() => fetchTask(task.id), [task.id, task.status]);
+  const full = detail.data?.task;
+  return (
+    <section className="panel" aria-label={`Task ${task.id}`}>
+      <h2>
+        {task.name} <Badge kind={task.status}>{task.status}</Badge>
+      </h2>
+      <ErrorMessage error={detail.error} title="Task unavailable" />
+      {full?.error ? <ErrorMessage error={new Error(typeof full.error === 'string' ? full.error : JSON.stringify(full.error))} title="The task failed" /> : null}
+      {task.name === 'export_prices' && task.status === 'succeeded' ? (
+        <p>
+          <a href={csvUrl(task.id)} download>
+            Download CSV
+          </a>
+        </p>
+      ) : null}
+      {full?.result !== undefined ? <pre data-testid="task-result">{JSON.stringify(full.result, null, 2).slice(0, 20000)}</pre> : task.status === 'succeeded' ? <Loading /> : <p className="muted">No result yet.</p>}
+    </section>
+  );
+}
+
+export default function TasksPage() {
+  const catalog = useAsync((signal) => fetchCatalog(signal), []);
+  const { tasks, error, loaded, add } = useTasks();
+  const [chosen, setChosen] = useState<string>('');
+  const [openId, setOpenId] = useState<string | null>(null);
+  const entries = catalog.data?.tasks ?? [];
+  const entry = entries.find((t) => t.name === chosen) ?? entries[0];
+  const open = tasks.find((t) => t.id === openId);
+
+  return (
+    <section className="stack">
+      <h1>Tasks</h1>
+      <section className="panel">
+        <h2>Run a task</h2>
+        <ErrorMessage error={catalog.error} title="Task catalog unavailable" onRetry={catalog.reload} />
+        {catalog.loading && !catalog.data ? <Loading /> : null}
+        {catalog.data && entries.length === 0 ? <Empty>No task in the catalog.</Empty> : null}
+        {entries.length ? (
+          <>
+            <div className="tabs" role="group" aria-label="Task">
+              {entries.map((t) => (
+                <button key={t.name} type="button" className="btn btn-small" aria-pressed={t.name === entry?.name} onClick={() => setChosen(t.name)}>
+                  {t.name}
+                </button>
+              ))}
+            </div>
+            {entry ? <SubmitForm key={entry.name} entry={entry} onSubmitted={(t) => { add(t); setOpenId(t.id); }} /> : null}
+          </>
+        ) : null}
+      </section>
+      <ErrorMessage error={error} title="Tasks unavailable" />
+      <div className={open ? 'split' : ''}>
+        <div className="panel table-wrap">
+          {!loaded ? (
+            <Loading />
+          ) : tasks.length === 0 ? (
+            <Empty>No task yet.</Empty>
+          ) : (
+            <table aria-label="Tasks">
+              <thead>
+                <tr>
+                  <th>Task</th>
+                  <th>Status</th>
+                  <th>Progress</th>
+                  <th>Message</th>
+                  <th>Submitted</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {tasks.map((t) => (
+                  <tr key={t.id} className="clickable" tabIndex={0} aria-selected={t.id === openId} onClick={() => setOpenId(t.id)} onKeyDown={(e) => e.key === 'Enter' && setOpenId(t.id)}>
+                    <td>{t.name}</td>
+                    <td>
+                      <Badge kind={t.status}>{t.status}</Badge>
+                    </td>
+                    <td>
+                      <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round((t.progress ?? 0) * 100)}>
+                        <div style={{ width: `${Math.round((t.progress ?? 0) * 100)}%` }} />
+                      </div>
+                    </td>
+                    <td className="muted">{t.message ?? ''}</td>
+                    <td className="muted">{fmtTime(t.submitted_at)}</td>
+                    <td>
+                      {t.status === 'queued' || t.status === 'running' ? (
+                        <button type="button" className="btn btn-small" onClick={(e) => { e.stopPropagation(); void cancelTask(t.id).then((r) => r.task && add(r.task)).catch(() => undefined); }}>
+                          Cancel
+                        </button>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+        {open ? <TaskResult task={open} /> : null}
+      </div>
+    </section>
+  );
+}
