@@ -17,6 +17,7 @@ from ascep.common.events import encode
 from ascep.common.ops import CheckResult, Ops, get_ops
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
 from ascep.common.service import create_service_app
+from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
 from ascep.gateway.health import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
@@ -172,6 +173,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
     )
     app.extensions["ascep.gateway"] = gateway
+    install_dashboard(app, resolve_dist_dir(cfg["DASHBOARD_DIST"]))
     app.register_blueprint(bp)
     _register_ops(gateway, metrics)
     return app

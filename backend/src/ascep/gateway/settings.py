@@ -124,4 +124,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Signals/alerts/status events kept for one lagging client; older ones are dropped.",
         minimum=1,
     ),
+    Setting(
+        "DASHBOARD_DIST",
+        str,
+        "",
+        "Directory of the built dashboard served at `/` to browsers; empty: `frontend/dist` of the "
+        "checkout. No `index.html` there: `/` stays JSON only.",
+    ),
 )
