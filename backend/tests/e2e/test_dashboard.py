@@ -1,0 +1,158 @@
+"""The dashboard in real headless Chromium against a real stack (Redis, price feed, arbitrage, CEP,
+tasks API, gateway serving the built frontend), all started by this test.
+
+The browser part is ``frontend/e2e/dashboard.e2e.mjs`` (playwright-core driving Debian's
+``chromium``); this test builds the frontend when needed, starts the processes, restarts the
+gateway when the script asks, and asserts on the JSON the script prints. Screenshots of every page
+land in ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.ports import free_port
+from support.processes import HttpService
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+FRONTEND = ROOT / "frontend"
+DIST = FRONTEND / "dist"
+SCRIPT = FRONTEND / "e2e" / "dashboard.e2e.mjs"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SOURCE_GLOBS = ("src/**/*", "index.html", "vite.config.ts", "package-lock.json", "public/*")
+
+
+def _newest_source_mtime() -> float:
+    return max(p.stat().st_mtime for pattern in SOURCE_GLOBS for p in FRONTEND.glob(pattern) if p.is_file())
+
+
+def _run(args: list[str]) -> None:
+    done = subprocess.run(args, cwd=FRONTEND, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def built_frontend() -> Path:
+    """``npm ci`` when node_modules is missing, ``npm run build`` when dist is older than the sources."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("Node.js 20+ and npm are required for the dashboard end-to-end test")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
+    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
+        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    index = DIST / "index.html"
+    if not index.is_file() or index.stat().st_mtime < _newest_source_mtime():
+        _run(["npm", "run", "build", "--silent"])
+    return DIST
+
+
+def _stack(start_service: Callable[..., HttpService], redis_url: str, dist: Path) -> dict[str, Any]:
+    common = {"REDIS_URL": redis_url, "LOG_LEVEL": "INFO"}
+    price_feed = start_service(
+        "price_feed",
+        "ascep.price_feed",
+        {
+            **common,
+            "PRICE_SOURCES": "simulated,forex",
+            "SIMULATED_TICK_RATE": "4",
+            "FOREX_TICK_RATE": "4",
+            "FOREX_MISPRICING_INTERVAL_S": "2",
+            "FOREX_MISPRICING_DURATION_S": "6",
+            "FOREX_MISPRICING_SIZE_PCT": "0.8",
+        },
+    )
+    arbitrage = start_service("arbitrage", "ascep.arbitrage", {**common, "ARBITRAGE_SWEEP_INTERVAL_S": "0.1"})
+    cep = start_service("cep", "ascep.cep", {**common, "CEP_TICK_INTERVAL_S": "0.1"})
+    tasks = start_service("tasks", "ascep.tasks", common)
+    gateway_env = {
+        **common,
+        "PRICE_FEED_URL": price_feed.url,
+        "ARBITRAGE_URL": arbitrage.url,
+        "CEP_ENGINE_URL": cep.url,
+        "TASKS_URL": tasks.url,
+        "HEALTH_URL": f"http://127.0.0.1:{free_port()}",  # not started: the gateway polls itself
+        "DASHBOARD_DIST": str(dist),
+        "LATENCY_FLUSH_INTERVAL": "0.05",
+        "HEALTH_CHECK_TIMEOUT": "1",
+    }
+    return {"gateway_env": gateway_env, "gateway": start_service("gateway", "ascep.gateway", gateway_env)}
+
+
+@pytest.mark.timeout(300)
+def test_dashboard_end_to_end(
+    built_frontend: Path, start_service: Callable[..., HttpService], redis_url: str
+) -> None:
+    stack = _stack(start_service, redis_url, built_frontend)
+    gateway: HttpService = stack["gateway"]
+    node = subprocess.Popen(
+        ["node", str(SCRIPT)],
+        cwd=FRONTEND,
+        env={**os.environ, "BASE_URL": gateway.url, "SCREENSHOT_DIR": str(SCREENSHOTS), "CHROMIUM_PATH": CHROMIUM},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr: list[str] = []
+    reader = threading.Thread(target=lambda: stderr.extend(node.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    result: dict[str, Any] | None = None
+    try:
+        assert node.stdout is not None and node.stdin is not None
+        for line in node.stdout:
+            if line.strip() == "RESTART":
+                gateway.stop()
+                gateway = start_service("gateway-again", "ascep.gateway", stack["gateway_env"], port=gateway.port)
+                node.stdin.write("restarted\n")
+                node.stdin.flush()
+            elif line.startswith("{"):
+                result = json.loads(line)
+        node.wait(timeout=30)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait(timeout=5)
+        reader.join(timeout=5)
+        for pipe in (node.stdin, node.stdout, node.stderr):
+            if pipe is not None:
+                pipe.close()
+    log = "".join(stderr)[-6000:]
+    assert result is not None, f"the browser script printed no result:\n{log}"
+    assert result["ok"], f"{result.get('error')}\n{log}"
+    steps = result["steps"]
+    print(json.dumps(result, indent=1))  # shown with -s / on failure: the measured numbers
+
+    assert steps["index_content_type"].startswith("text/html")
+    assert result["consoleErrors"] == [], result["consoleErrors"]
+    assert steps["overview_services"] >= 5
+    assert steps["price_update_ms"] <= 5000
+    assert steps["price_rows"] >= 10
+    assert steps["price_chart_points"] > 1
+    assert steps["signal_seen"]
+    assert steps["signal_detail_legs"] >= 2
+    assert "max_cycle_length" in steps["config_field_error"] or steps["config_field_error"]
+    assert "EUR/USD" in steps["rule_alert"]
+    assert steps["latency_points"] >= 2
+    assert steps["latency_painted_pixels"] > 0
+    assert steps["theme"] == "light"
+    recovered = steps["recovered"]
+    assert recovered["rowsAfter"] == recovered["unique"] == recovered["rowsBefore"]
+    assert recovered["states"][-1] == "connected"
+    assert any(state != "connected" for state in recovered["states"]), recovered["states"]
+    assert result["seconds"] < 120
+    assert len(result["screenshots"]) >= 7
+    assert sys.version_info >= (3, 11)

@@ -1,0 +1,174 @@
+// End-to-end run of the dashboard in real headless Chromium (playwright-core + Debian chromium),
+// against a real stack started by backend/tests/e2e/test_dashboard.py.
+//
+// Environment: BASE_URL (the gateway), SCREENSHOT_DIR, CHROMIUM_PATH (default /usr/bin/chromium).
+// Protocol with the Python driver: the script prints `RESTART` when it wants the gateway
+// restarted and waits for a line on stdin; the last stdout line is the JSON result.
+import { chromium } from 'playwright-core';
+import { createInterface } from 'node:readline';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR ?? 'screenshots';
+const RULE_SYMBOL = process.env.RULE_SYMBOL ?? 'EUR/USD';
+mkdirSync(SHOTS, { recursive: true });
+
+const result = { ok: false, steps: {}, consoleErrors: [], restartConsoleErrors: [], screenshots: [], states: [] };
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const t0 = Date.now();
+const step = (name, value) => {
+  result.steps[name] = value;
+  process.stderr.write(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${name}: ${JSON.stringify(value)}\n`);
+};
+
+let restarting = false;
+let expectingHttpError = false; // the config step provokes a 422 on purpose
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+});
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    if (expectingHttpError && msg.text().includes('status of 422')) return;
+    (restarting ? result.restartConsoleErrors : result.consoleErrors).push(msg.text());
+  });
+  page.on('pageerror', (err) => (restarting ? result.restartConsoleErrors : result.consoleErrors).push(`pageerror: ${err.message}`));
+
+  const shot = async (name) => {
+    const path = join(SHOTS, `${name}.png`);
+    await page.screenshot({ path, fullPage: false });
+    result.screenshots.push(path);
+  };
+  const nav = async (label) => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: label }).waitFor();
+  };
+  const connected = () => page.locator('.topbar .conn[data-state="connected"]').waitFor({ timeout: 15000 });
+
+  // 1. Overview loads (the gateway serves the app to a browser at /), socket connected, health grid.
+  const response = await page.goto(BASE + '/', { waitUntil: 'load' });
+  step('index_content_type', response.headers()['content-type']);
+  await connected();
+  await page.locator('[data-testid="health-grid"] .health-card').first().waitFor({ timeout: 15000 });
+  await page.locator('[data-testid="ticker"] span').first().waitFor({ timeout: 10000 });
+  step('overview_services', await page.locator('[data-testid="health-grid"] .health-card').count());
+  await shot('overview');
+
+  // 2. Prices: rows, live updates within 5 s, chart of one symbol with history + live points.
+  await nav('Prices');
+  await page.locator('table[aria-label="Prices"] tbody tr').first().waitFor({ timeout: 10000 });
+  const ticks = async () => Number(await page.getByTestId('ticks-received').innerText());
+  const before = await ticks();
+  const started = Date.now();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent) > n, before, { timeout: 5000 });
+  step('price_update_ms', Date.now() - started);
+  step('price_rows', await page.locator('table[aria-label="Prices"] tbody tr').count());
+  await page.locator(`tr[data-symbol="${RULE_SYMBOL}"]`).click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="price-chart"]')?.getAttribute('data-points')) > 1, null, { timeout: 10000 });
+  step('price_chart_points', Number(await page.getByTestId('price-chart').getAttribute('data-points')));
+  await shot('prices');
+
+  // 3. Arbitrage: the injected mispricing shows up as a signal; detail; config validation error.
+  await nav('Arbitrage');
+  const signalRow = page.locator('[data-testid="signal-table"] tbody tr').first();
+  await signalRow.waitFor({ timeout: 30000 });
+  step('signal_seen', await signalRow.getAttribute('data-signal-id'));
+  await signalRow.click();
+  await page.getByTestId('signal-detail').waitFor();
+  step('signal_detail_legs', await page.locator('[data-testid="signal-detail"] table[aria-label="Legs"] tbody tr').count());
+  await page.getByRole('button', { name: /detector configuration/ }).click();
+  const cycleInput = page.locator('input[name="max_cycle_length"]');
+  await cycleInput.waitFor();
+  await cycleInput.fill('99');
+  expectingHttpError = true;
+  await page.getByRole('button', { name: 'Save configuration' }).click();
+  const fieldError = page.locator('#err-max_cycle_length');
+  await fieldError.waitFor({ timeout: 5000 });
+  expectingHttpError = false;
+  step('config_field_error', await fieldError.innerText());
+  await cycleInput.fill('4');
+  await shot('arbitrage');
+
+  // 4. Rules: create a rule in the UI (form), it fires on live prices and its alert shows.
+  await nav('Rules');
+  await page.getByRole('button', { name: 'New rule' }).click();
+  const editor = page.getByTestId('rule-editor');
+  await editor.locator('input[name="name"]').fill('e2e price above zero');
+  await editor.locator('input[name="symbol"]').fill(RULE_SYMBOL);
+  await editor.locator('input[name="value"]').fill('0');
+  await editor.locator('select[name="mode"]').selectOption('level');
+  await editor.locator('input[name="cooldown"]').fill('1m');
+  await editor.locator('input[name="message"]').fill('{symbol} is at {price}');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="rule-issues"]'), null, { timeout: 5000 });
+  await editor.getByRole('button', { name: 'Create rule' }).click();
+  await page.locator('tr[data-rule-name="e2e price above zero"]').waitFor({ timeout: 10000 });
+  const alertItem = page.locator('section[aria-label="Alerts of e2e price above zero"] li[data-rule="e2e price above zero"]').first();
+  await alertItem.waitFor({ timeout: 15000 });
+  step('rule_alert', await alertItem.innerText());
+  await shot('rules');
+
+  // 5. Latency: the chart draws points from /api/latency.
+  await nav('Latency');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="latency-chart"]')?.getAttribute('data-points')) >= 2, null, { timeout: 10000 });
+  const drawn = await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="latency-chart"] canvas');
+    if (!canvas) return 0;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return painted;
+  });
+  step('latency_points', Number(await page.getByTestId('latency-chart').getAttribute('data-points')));
+  step('latency_painted_pixels', drawn);
+  await shot('latency');
+
+  // 6. Tasks page renders (catalog or an honest error message).
+  await nav('Tasks');
+  await page.locator('main .panel').first().waitFor();
+  await page.waitForTimeout(500);
+  await shot('tasks');
+
+  // 7. Light theme, by keyboard.
+  await page.getByRole('button', { name: /Switch to light theme/ }).focus();
+  await page.keyboard.press('Enter');
+  step('theme', await page.evaluate(() => document.documentElement.dataset.theme));
+  await nav('Overview');
+  await shot('overview-light');
+
+  // 8. Gateway restart: the indicator leaves `connected`, comes back, prices flow again, no dupes.
+  await nav('Prices');
+  await page.locator('table[aria-label="Prices"] tbody tr').first().waitFor();
+  const rowsBefore = await page.locator('table[aria-label="Prices"] tbody tr').count();
+  const watcher = setInterval(async () => {
+    try {
+      const s = await page.locator('.topbar .conn').getAttribute('data-state', { timeout: 500 });
+      if (result.states[result.states.length - 1] !== s) result.states.push(s);
+    } catch {
+      /* page busy */
+    }
+  }, 100);
+  restarting = true;
+  process.stdout.write('RESTART\n');
+  await stdinLines.next();
+  await page.waitForFunction(() => document.querySelector('.topbar .conn')?.getAttribute('data-state') !== 'connected', null, { timeout: 10000 }).catch(() => undefined);
+  await connected();
+  const afterRestart = await ticks();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent) > n, afterRestart, { timeout: 10000 });
+  clearInterval(watcher);
+  const symbols = await page.locator('table[aria-label="Prices"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol')));
+  step('recovered', { rowsBefore, rowsAfter: symbols.length, unique: new Set(symbols).size, states: result.states });
+  await shot('prices-after-restart');
+  result.ok = true;
+} catch (exc) {
+  result.error = String(exc?.stack ?? exc);
+} finally {
+  await browser.close();
+  result.seconds = (Date.now() - t0) / 1000;
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+}
