@@ -10,6 +10,7 @@ land in ``docs/screenshots/``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from support.ports import free_port
 from support.processes import HttpService
 
 pytestmark = pytest.mark.integration
+logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[3]
 FRONTEND = ROOT / "frontend"
@@ -121,7 +123,9 @@ def test_dashboard_end_to_end(
         for line in node.stdout:
             if line.strip() == "RESTART":
                 gateway.stop()
-                gateway = start_service("gateway-again", "ascep.gateway", stack["gateway_env"], port=gateway.port)
+                gateway = start_service(
+                    "gateway-again", "ascep.gateway", stack["gateway_env"], port=gateway.port
+                )
                 node.stdin.write("restarted\n")
                 node.stdin.flush()
             elif line.startswith("{"):
@@ -139,7 +143,7 @@ def test_dashboard_end_to_end(
     assert result is not None, f"the browser script printed no result:\n{log}"
     assert result["ok"], f"{result.get('error')}\n{log}"
     steps = result["steps"]
-    print(json.dumps(result, indent=1))  # shown with -s / on failure: the measured numbers
+    logger.info("browser result: %s", json.dumps(result, indent=1))  # the measured numbers
 
     assert steps["index_content_type"].startswith("text/html")
     assert result["consoleErrors"] == [], result["consoleErrors"]
