@@ -91,8 +91,9 @@ try {
   await fieldError.waitFor({ timeout: 5000 });
   expectingHttpError = false;
   step('config_field_error', await fieldError.innerText());
-  await cycleInput.fill('4');
   await shot('arbitrage');
+  await cycleInput.fill('4');
+  step('config_error_cleared_on_edit', (await fieldError.count()) === 0);
 
   // 4. Rules: create a rule in the UI (form), it fires on live prices and its alert shows.
   await nav('Rules');
@@ -105,6 +106,7 @@ try {
   await editor.locator('input[name="cooldown"]').fill('1m');
   await editor.locator('input[name="message"]').fill('{symbol} is at {price}');
   await page.waitForFunction(() => !document.querySelector('[data-testid="rule-issues"]'), null, { timeout: 5000 });
+  await shot('rule-editor');
   await editor.getByRole('button', { name: 'Create rule' }).click();
   await page.locator('tr[data-rule-name="e2e price above zero"]').waitFor({ timeout: 10000 });
   const alertItem = page.locator('section[aria-label="Alerts of e2e price above zero"] li[data-rule="e2e price above zero"]').first();

@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { axisLabels } from '../lib/format';
 
 export interface ChartSeries {
   label: string;
@@ -47,7 +48,7 @@ export function Chart({ data, series, height = 240, title, yLabel, testId }: Cha
       scales: { x: { time: true } },
       axes: [
         { stroke: axis, grid: { stroke: grid } },
-        { stroke: axis, grid: { stroke: grid }, label: yLabel, size: 70 },
+        { stroke: axis, grid: { stroke: grid }, label: yLabel, size: 80, values: (_u: uPlot, splits: number[]) => axisLabels(splits) },
       ],
       series: [
         {},

@@ -14,7 +14,9 @@ export function fmtNumber(value: number | null | undefined, digits = 2): string 
 
 export function fmtPct(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  return `${value >= 0 ? '' : '−'}${Math.abs(value).toFixed(digits)} %`;
+  const text = Math.abs(value).toFixed(digits);
+  const zero = Number(text) === 0;
+  return `${value < 0 && !zero ? '−' : ''}${text} %`;
 }
 
 export function fmtMs(value: number | null | undefined): string {
@@ -38,4 +40,11 @@ export function fmtTime(value: string | number | null | undefined): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
   return date.toLocaleTimeString('en-GB', { hour12: false });
+}
+
+/** Tick labels with just enough decimals to tell neighbours apart (1.08012 vs 1.08014). */
+export function axisLabels(splits: number[]): string[] {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 0;
+  const digits = step > 0 ? Math.min(8, Math.max(0, Math.ceil(-Math.log10(step) - 1e-6))) : 2;
+  return splits.map((v) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 }

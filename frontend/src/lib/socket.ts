@@ -189,8 +189,9 @@ export class RealtimeClient {
 
   private dispatch(event: string, args: unknown[]): void {
     const now = this.now();
+    const first = this.info.lastEventAt === null;
     this.info = { ...this.info, lastEventAt: now };
-    if (now - this.lastNotify >= this.eventNotifyIntervalMs) this.notify();
+    if (first || now - this.lastNotify >= this.eventNotifyIntervalMs) this.notify();
     const set = this.handlers.get(event);
     if (!set) return;
     for (const handler of [...set]) {

@@ -28,6 +28,12 @@ export function ConfigForm({ load = fetchConfig, save = saveConfig }: { load?: t
   const names = [...NUMBER_FIELDS.map((f) => f.name), 'fee_percentage_by_source', 'enabled_types'];
   const set = (name: string, value: string) => {
     setValues((v) => ({ ...v, [name]: value }));
+    setErrors((e) => {
+      if (!(name in e)) return e;
+      const rest = { ...e };
+      delete rest[name];
+      return rest;
+    });
     setSaved(false);
   };
 

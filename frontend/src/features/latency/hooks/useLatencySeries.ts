@@ -33,12 +33,15 @@ export function seriesFor(points: readonly LatencyPoint[], scope: string, fields
 
 const MAX_POINTS = 720;
 
+/** Points survive leaving the page (per window), so coming back does not start from nothing. */
+const kept = new Map<number, LatencyPoint[]>();
+
 /**
  * `/api/latency` answers windowed aggregates, not buckets; polling it every `intervalMs` and
  * keeping each answer gives the time series the charts draw (the window is what each point covers).
  */
 export function useLatencySeries(windowSeconds: number, intervalMs = 2000) {
-  const [points, setPoints] = useState<LatencyPoint[]>([]);
+  const [points, setPoints] = useState<LatencyPoint[]>(() => kept.get(windowSeconds) ?? []);
   const [latest, setLatest] = useState<LatencyReport>();
   const [error, setError] = useState<unknown>();
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -46,14 +49,16 @@ export function useLatencySeries(windowSeconds: number, intervalMs = 2000) {
   useEffect(() => {
     let cancelled = false;
     const controller = new AbortController();
-    setPoints([]);
+    setPoints(kept.get(windowSeconds) ?? []);
     const poll = () => {
       fetchLatency(windowSeconds, controller.signal)
         .then((report) => {
           if (cancelled) return;
           setLatest(report);
           setError(undefined);
-          setPoints((old) => [...old.slice(-(MAX_POINTS - 1)), { t: Date.now(), stats: scopesOf(report) }]);
+          const next = [...(kept.get(windowSeconds) ?? []).slice(-(MAX_POINTS - 1)), { t: Date.now(), stats: scopesOf(report) }];
+          kept.set(windowSeconds, next);
+          setPoints(next);
         })
         .catch((exc: unknown) => {
           if (!cancelled) setError(exc);
