@@ -68,6 +68,29 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent) > n, before, { timeout: 5000 });
   step('price_update_ms', Date.now() - started);
   step('price_rows', await page.locator('table[aria-label="Prices"] tbody tr').count());
+  // Under the stack's ~1 000 updates/s: frames keep coming, no long task freezes the page.
+  step('price_load', await page.evaluate(async () => {
+    const count = () => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent);
+    const first = count();
+    let frames = 0;
+    let longest = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longest = Math.max(longest, entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      const loop = () => {
+        frames++;
+        if (performance.now() - t0 < 3000) requestAnimationFrame(loop);
+        else resolve();
+      };
+      requestAnimationFrame(loop);
+    });
+    observer.disconnect();
+    const seconds = (performance.now() - t0) / 1000;
+    return { fps: Math.round(frames / seconds), updatesPerSecond: Math.round((count() - first) / seconds), longestTaskMs: Math.round(longest) };
+  }));
   await page.locator(`tr[data-symbol="${RULE_SYMBOL}"]`).click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="price-chart"]')?.getAttribute('data-points')) > 1, null, { timeout: 10000 });
   step('price_chart_points', Number(await page.getByTestId('price-chart').getAttribute('data-points')));

@@ -69,8 +69,9 @@ def _stack(start_service: Callable[..., HttpService], redis_url: str, dist: Path
         {
             **common,
             "PRICE_SOURCES": "simulated,forex",
-            "SIMULATED_TICK_RATE": "4",
-            "FOREX_TICK_RATE": "4",
+            # 15 crypto symbols x 40/s + 13 forex pairs x 30/s: about 1 000 updates/s.
+            "SIMULATED_TICK_RATE": "40",
+            "FOREX_TICK_RATE": "30",
             "FOREX_MISPRICING_INTERVAL_S": "2",
             "FOREX_MISPRICING_DURATION_S": "6",
             "FOREX_MISPRICING_SIZE_PCT": "0.8",
@@ -150,6 +151,10 @@ def test_dashboard_end_to_end(
     assert steps["overview_services"] >= 5
     assert steps["price_update_ms"] <= 5000
     assert steps["price_rows"] >= 10
+    load = steps["price_load"]
+    assert load["updatesPerSecond"] >= 500, load  # the browser really receives the firehose
+    assert load["fps"] >= 20, load  # and keeps painting
+    assert load["longestTaskMs"] < 250, load
     assert steps["price_chart_points"] > 1
     assert steps["signal_seen"]
     assert steps["signal_detail_legs"] >= 2
