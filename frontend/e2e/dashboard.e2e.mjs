@@ -129,6 +129,11 @@ try {
   await editor.locator('input[name="cooldown"]').fill('1m');
   await editor.locator('input[name="message"]').fill('{symbol} is at {price}');
   await page.waitForFunction(() => !document.querySelector('[data-testid="rule-issues"]'), null, { timeout: 5000 });
+  await editor.getByText('Test against sample events').click();
+  await editor.getByRole('button', { name: 'Run test' }).click();
+  const testResult = page.getByTestId('rule-test-result');
+  await testResult.waitFor({ timeout: 5000 });
+  step('rule_test', (await testResult.locator('p').innerText()).trim());
   await shot('rule-editor');
   await editor.getByRole('button', { name: 'Create rule' }).click();
   await page.locator('tr[data-rule-name="e2e price above zero"]').waitFor({ timeout: 10000 });

@@ -159,6 +159,7 @@ def test_dashboard_end_to_end(
     assert steps["signal_seen"]
     assert steps["signal_detail_legs"] >= 2
     assert "between 2 and" in steps["config_field_error"]  # the server's words, next to the field
+    assert steps["rule_test"].startswith("1 match(es) over 10 events"), steps["rule_test"]  # cooldown 1m
     assert "EUR/USD" in steps["rule_alert"]
     assert steps["latency_points"] >= 2
     assert steps["latency_painted_pixels"] > 0

@@ -1,4 +1,4 @@
-import { Badge, Empty, ErrorMessage } from '../../../components/Status';
+import { Badge, Empty, ErrorMessage, Loading } from '../../../components/Status';
 import { fmtTime } from '../../../lib/format';
 import type { CepAlert } from '../../../lib/types';
 
@@ -6,6 +6,7 @@ export function AlertList({ alerts, error, loaded, limit = 20, emptyText = 'No a
   return (
     <div>
       <ErrorMessage error={error} title="Alerts unavailable" />
+      {!loaded ? <Loading /> : null}
       {loaded && alerts.length === 0 && !error ? <Empty>{emptyText}</Empty> : null}
       <ul className="list" aria-label="Alerts" data-testid="alert-list">
         {alerts.slice(0, limit).map((a) => (

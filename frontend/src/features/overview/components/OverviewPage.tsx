@@ -93,6 +93,7 @@ function LatestSignals() {
         <Link href="/arbitrage">Arbitrage →</Link>
       </div>
       <ErrorMessage error={error} title="Signals unavailable" />
+      {!loaded ? <Loading /> : null}
       {loaded && signals.length === 0 && !error ? <Empty>No signal yet.</Empty> : null}
       <ul className="list" data-testid="overview-signals">
         {signals.slice(0, 8).map((s) => (

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { ErrorMessage } from '../../../components/Status';
 import { ApiError } from '../../../lib/api-client';
 import type { Rule, RuleTestResponse } from '../../../lib/types';
@@ -7,7 +7,10 @@ import { editable, sampleEventsFor } from '../hooks/ruleTemplates';
 
 /** Run a rule over sample events on the engine (`POST /api/rules/test`: no side effects). */
 export function RuleTester({ rule }: { rule: Rule }) {
-  const [text, setText] = useState(() => JSON.stringify(sampleEventsFor(rule), null, 1));
+  // Samples follow the rule (its symbol, its stream) until you edit them.
+  const [custom, setCustom] = useState<string | null>(null);
+  const generated = useMemo(() => JSON.stringify(sampleEventsFor(rule), null, 1), [rule]);
+  const text = custom ?? generated;
   const [result, setResult] = useState<RuleTestResponse>();
   const [failure, setFailure] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -40,13 +43,13 @@ export function RuleTester({ rule }: { rule: Rule }) {
     <details className="stack">
       <summary>Test against sample events</summary>
       <div className="row">
-        <button type="button" className="btn btn-small" onClick={() => setText(JSON.stringify(sampleEventsFor(rule), null, 1))}>
+        <button type="button" className="btn btn-small" onClick={() => setCustom(null)}>
           Reset samples for this rule
         </button>
       </div>
       <label>
         Events (JSON array)
-        <textarea name="sample-events" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} style={{ minHeight: 140 }} />
+        <textarea name="sample-events" spellCheck={false} value={text} onChange={(e) => setCustom(e.target.value)} style={{ minHeight: 140 }} />
       </label>
       <button type="button" className="btn" onClick={run} disabled={busy}>
         {busy ? 'Testing…' : 'Run test'}
