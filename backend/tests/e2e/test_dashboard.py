@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Callable
@@ -21,44 +20,23 @@ from typing import Any
 
 import pytest
 
+from support.frontend import FRONTEND, ROOT, ensure_build
 from support.ports import free_port
 from support.processes import HttpService
 
 pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[3]
-FRONTEND = ROOT / "frontend"
-DIST = FRONTEND / "dist"
 SCRIPT = FRONTEND / "e2e" / "dashboard.e2e.mjs"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SOURCE_GLOBS = ("src/**/*", "index.html", "vite.config.ts", "package-lock.json", "public/*")
-
-
-def _newest_source_mtime() -> float:
-    return max(p.stat().st_mtime for pattern in SOURCE_GLOBS for p in FRONTEND.glob(pattern) if p.is_file())
-
-
-def _run(args: list[str]) -> None:
-    done = subprocess.run(args, cwd=FRONTEND, capture_output=True, text=True, timeout=300, check=False)
-    if done.returncode != 0:
-        pytest.fail(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def built_frontend() -> Path:
-    """``npm ci`` when node_modules is missing, ``npm run build`` when dist is older than the sources."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("Node.js 20+ and npm are required for the dashboard end-to-end test")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
-    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
-        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
-    index = DIST / "index.html"
-    if not index.is_file() or index.stat().st_mtime < _newest_source_mtime():
-        _run(["npm", "run", "build", "--silent"])
-    return DIST
+    return ensure_build()
 
 
 def _stack(start_service: Callable[..., HttpService], redis_url: str, dist: Path) -> dict[str, Any]:
