@@ -117,7 +117,9 @@ class SignalTracker:
         self.config = config or DetectorConfig()
         self.open: dict[str, SignalState] = {}
         self._by_pair: dict[PairKey, set[str]] = {}
+        self._by_edge: dict[tuple[str, str], set[str]] = {}  # directed currency pair -> keys
         self.opened = 0
+        self.suppressed = 0
         self.updated = 0
         self.closed = 0
 
@@ -125,7 +127,7 @@ class SignalTracker:
         """Reconcile the open signals through ``pair`` with what detection found through it."""
         events: list[SignalEvent] = []
         seen: set[str] = set()
-        for opportunity in found:
+        for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
             events.extend(self._seen(opportunity, now_ms))
         for key in sorted(self._by_pair.get(pair, set()) - seen):
@@ -137,7 +139,7 @@ class SignalTracker:
         """Like :meth:`observe` for the whole market (after a full scan)."""
         events: list[SignalEvent] = []
         seen: set[str] = set()
-        for opportunity in found:
+        for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
             events.extend(self._seen(opportunity, now_ms))
         for key in sorted(set(self.open) - seen):
@@ -185,9 +187,22 @@ class SignalTracker:
         )
         self._index(state)
 
+    def _dominated(self, opportunity: Opportunity) -> bool:
+        """Does an open, shorter, at-least-as-profitable signal trade one of these legs?"""
+        legs = len(opportunity.nodes)
+        for edge in opportunity.legs:
+            for key in self._by_edge.get((edge.src, edge.dst), ()):
+                other = self.open[key]
+                if len(other.path) < legs and other.spread_percentage >= opportunity.spread_percentage:
+                    return True
+        return False
+
     def _seen(self, opportunity: Opportunity, now_ms: int) -> list[SignalEvent]:
         state = self.open.get(opportunity.key)
         if state is None:
+            if self.config.suppress_dominated and self._dominated(opportunity):
+                self.suppressed += 1
+                return []
             state = SignalState(
                 key=opportunity.key,
                 type=opportunity.type,
@@ -230,6 +245,12 @@ class SignalTracker:
                 keys.discard(state.key)
                 if not keys:
                     del self._by_pair[pair]
+        for edge in _edges(state.path):
+            keys = self._by_edge.get(edge)
+            if keys is not None:
+                keys.discard(state.key)
+                if not keys:
+                    del self._by_edge[edge]
         state.status = "closed"
         state.close_reason = reason
         self.closed += 1
@@ -239,3 +260,15 @@ class SignalTracker:
         self.open[state.key] = state
         for pair in state.pairs:
             self._by_pair.setdefault(pair, set()).add(state.key)
+        for edge in _edges(state.path):
+            self._by_edge.setdefault(edge, set()).add(state.key)
+
+
+def _edges(path: list[str]) -> list[tuple[str, str]]:
+    """Directed currency pairs of the closed cycle through ``path``."""
+    return [(path[i], path[(i + 1) % len(path)]) for i in range(len(path))]
+
+
+def _shortest_first(found: Iterable[Opportunity]) -> list[Opportunity]:
+    """Fewer legs first, then most profitable: a triangle opens before the 4-cycles it dominates."""
+    return sorted(found, key=lambda o: (len(o.nodes), -o.net))

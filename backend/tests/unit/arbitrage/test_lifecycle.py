@@ -132,3 +132,17 @@ def test_crossing_a_severity_threshold_is_an_update_even_when_small() -> None:
     assert opened.payload["severity"] == "medium"
     (update,) = eng.on_record(record("EUR/JPY", 166.05, 166.07, NOW + 1), NOW + 1)  # ~0.62 %: high
     assert (update.kind, update.payload["severity"]) == ("update", "high")
+
+
+def test_longer_cycles_through_the_same_mispricing_are_suppressed() -> None:
+    def run(**overrides: object) -> list[str]:
+        eng = engine(default_fee_percentage=0.05, **overrides)
+        seed(eng)
+        eng.on_record(record("GBP/USD", 1.2699, 1.2701), NOW)
+        eng.on_record(record("GBP/JPY", 190.49, 190.51), NOW)  # fair: 1.27 x 150
+        return sorted(e.state.key for e in eng.on_record(record("EUR/JPY", 166.0, 166.02), NOW))
+
+    assert run() == ["triangular:EUR>JPY>USD"]
+    unsuppressed = run(suppress_dominated=False)
+    assert "triangular:EUR>JPY>USD" in unsuppressed
+    assert any(key.startswith("cycle:") for key in unsuppressed)
