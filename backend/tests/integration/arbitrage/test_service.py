@@ -227,7 +227,11 @@ def test_survives_a_redis_restart_and_health_tells_the_truth(
 
     wait_for(unhealthy, timeout=10, message="/health reporting the dead subscription")
     assert requests.get(f"{service.url}/ready", timeout=2).status_code == 503
-    assert requests.get(f"{service.url}/signals", timeout=3).status_code == 503
+    down = requests.get(f"{service.url}/signals", timeout=3)
+    assert (down.status_code, down.json()["error"]["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+    stats = requests.get(f"{service.url}/stats", timeout=3)
+    assert (stats.status_code, stats.json()["redis"]) == (200, "unavailable")
+    assert requests.put(f"{service.url}/config", json={"epsilon": 0.0}, timeout=3).status_code == 503
 
     redis_server.start()
     wait_for(
@@ -243,3 +247,25 @@ def test_survives_a_redis_restart_and_health_tells_the_truth(
     assert opened["event"] == "open"
     status = requests.get(f"{service.url}/status", timeout=2).json()
     assert status["listener"]["reconnects"] >= 1
+
+
+def test_starts_from_the_latest_prices_and_skips_garbage(
+    start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
+) -> None:
+    quotes = {**FAIR, "EUR/JPY": (166.0, 166.02)}
+    for symbol, (bid, ask) in quotes.items():
+        record = {"symbol": symbol, "price": bid, "bid": bid, "ask": ask, "source": "forex", "ts": now_ms()}
+        redis_client.hset(channels.PRICES_LATEST_KEY, symbol, json.dumps(record))
+    service = start_service("arbitrage", "ascep.arbitrage", env=env(redis_url))
+    (opened,) = signals.wait_events(1)  # found from the snapshot, before any tick
+    assert opened["key"] == "triangular:EUR>JPY>USD"
+
+    redis_client.publish(channels.PRICE_UPDATES, "not json")
+    redis_client.publish(channels.PRICE_UPDATES, json.dumps({"symbol": "EUR/USD", "price": 1.1}))
+    redis_client.publish(channels.PRICE_UPDATES, json.dumps([1, 2]))
+    market(redis_client, (164.99, 165.01))
+    assert [e["event"] for e in signals.wait_events(2)] == ["open", "close"]
+    status = requests.get(f"{service.url}/status", timeout=2).json()
+    assert status["listener"]["malformed_messages"] == 2
+    assert status["detection"]["rejected_records"] == {"malformed": 1}
+    assert requests.get(f"{service.url}/health", timeout=2).status_code == 200
