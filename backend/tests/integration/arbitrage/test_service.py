@@ -129,7 +129,7 @@ def test_stale_quotes_close_the_signal(
     start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
 ) -> None:
     service = start_service("arbitrage", "ascep.arbitrage", env=env(redis_url))
-    response = requests.put(f"{service.url}/config", json={"max_quote_age_ms": 300}, timeout=2)
+    response = requests.put(f"{service.url}/config", json={"max_quote_age_ms": 1000}, timeout=2)
     assert response.status_code == 200
     market(redis_client, (166.0, 166.02))
     events = signals.wait_events(2)  # opened, then nothing ticks: stale
