@@ -187,6 +187,31 @@ class SignalTracker:
         )
         self._index(state)
 
+    def takeover(self, stored_open: Mapping[str, Mapping[str, Any]], now_ms: int) -> list[SignalEvent]:
+        """This instance starts writing: line its open signals up with those stored in Redis.
+
+        A signal open in both keeps the stored id (and the earlier ``first_seen``, the higher
+        peak); one only this instance knows is announced with a fresh ``open``; one only Redis
+        knows is adopted, to be confirmed or closed as stale.
+        """
+        events: list[SignalEvent] = []
+        for key, state in sorted(self.open.items()):
+            doc = stored_open.get(key)
+            if doc is not None:
+                state.id = int(doc["id"])
+                state.stored = True
+                state.first_seen = min(state.first_seen, int(doc.get("first_seen_ts", state.first_seen)))
+                stored_peak = float(doc.get("peak_spread_percentage", state.peak_spread_percentage))
+                state.peak_spread_percentage = max(state.peak_spread_percentage, stored_peak)
+            else:
+                state.id = None
+                state.stored = False
+                events.append(SignalEvent("open", state, state.payload(self.config, "open", now_ms)))
+        for key, doc in stored_open.items():
+            if key not in self.open:
+                self.adopt(doc)
+        return events
+
     def _dominated(self, opportunity: Opportunity) -> bool:
         """Does an open, shorter, at-least-as-profitable signal trade one of these legs?"""
         legs = len(opportunity.nodes)

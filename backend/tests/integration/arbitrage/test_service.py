@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -269,3 +270,36 @@ def test_starts_from_the_latest_prices_and_skips_garbage(
     assert status["listener"]["malformed_messages"] == 2
     assert status["detection"]["rejected_records"] == {"malformed": 1}
     assert requests.get(f"{service.url}/health", timeout=2).status_code == 200
+
+
+def test_two_instances_publish_once_and_the_standby_takes_over(
+    start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
+) -> None:
+    lease = {"ARBITRAGE_LEADER_LEASE_S": "1.0"}
+    first = start_service("arbitrage-a", "ascep.arbitrage", env=env(redis_url, **lease))
+    wait_for(lambda: requests.get(f"{first.url}/status", timeout=2).json()["listener"]["role"] == "leader")
+    second = start_service("arbitrage-b", "ascep.arbitrage", env=env(redis_url, **lease))
+    assert requests.get(f"{second.url}/status", timeout=2).json()["listener"]["role"] == "standby"
+
+    market(redis_client, (166.0, 166.02))
+    market(redis_client, (164.99, 165.01))
+    events = signals.wait_events(2)
+    wait_for(
+        lambda: requests.get(f"{second.url}/stats", timeout=2).json()["events"]["closed"] == 1,
+        message="the standby seeing the same close",
+    )
+    assert [e["event"] for e in signals.drain()] == ["open", "close"]  # once, not once per instance
+
+    market(redis_client, (166.0, 166.02))
+    (_, _, reopened) = signals.wait_events(3)
+    first.stop(signal.SIGKILL)  # no goodbye: the lease has to expire
+    wait_for(
+        lambda: requests.get(f"{second.url}/status", timeout=2).json()["listener"]["role"] == "leader",
+        timeout=10,
+        message="the standby taking over",
+    )
+    market(redis_client, (164.99, 165.01))
+    events = signals.wait_events(4)
+    assert events[3]["event"] == "close"
+    assert events[3]["id"] == reopened["id"]  # the new leader kept the id it found in Redis
+    assert events[0]["id"] != reopened["id"]

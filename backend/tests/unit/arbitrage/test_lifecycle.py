@@ -107,7 +107,7 @@ def test_adopted_signal_keeps_its_id_and_closes_when_stale() -> None:
     stored = opened.state.payload(eng.config, "open", NOW)
 
     fresh = engine(max_quote_age_ms=1000)
-    fresh.adopt(stored)
+    assert fresh.takeover({stored["key"]: stored}, NOW + 100) == []
     seed(fresh, NOW + 100)
     (update,) = fresh.on_record(record("EUR/JPY", 166.5, 166.52, NOW + 100), NOW + 100)
     assert (update.kind, update.state.id) == ("update", 41)
@@ -146,3 +146,19 @@ def test_longer_cycles_through_the_same_mispricing_are_suppressed() -> None:
     unsuppressed = run(suppress_dominated=False)
     assert "triangular:EUR>JPY>USD" in unsuppressed
     assert any(key.startswith("cycle:") for key in unsuppressed)
+
+
+def test_takeover_keeps_stored_ids_and_announces_what_redis_lacks() -> None:
+    standby = engine()
+    seed(standby)
+    (seen_by_both,) = standby.on_record(record("EUR/JPY", 166.0, 166.02), NOW)
+    standby.on_record(record("GBP/USD", 1.2699, 1.2701), NOW)
+    (only_here,) = standby.on_record(record("GBP/JPY", 191.5, 191.52), NOW)  # GBP>JPY>USD
+    stored = dict(seen_by_both.payload, id=5, first_seen_ts=NOW - 1000, peak_spread_percentage=9.0)
+    only_in_redis = dict(stored, id=6, key="triangular:AUD>NZD>USD", path=["AUD", "NZD", "USD", "AUD"])
+
+    events = standby.takeover({stored["key"]: stored, only_in_redis["key"]: only_in_redis}, NOW + 1)
+    assert [(e.kind, e.state.key, e.state.id) for e in events] == [("open", only_here.state.key, None)]
+    assert (seen_by_both.state.id, seen_by_both.state.first_seen) == (5, NOW - 1000)
+    assert seen_by_both.state.peak_spread_percentage == 9.0
+    assert standby.tracker.open["triangular:AUD>NZD>USD"].id == 6
