@@ -12,6 +12,7 @@ signal whose cycle uses that pair and is not found again is gone.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from ascep.arbitrage.config import DetectorConfig
 from ascep.arbitrage.detector import Opportunity, PairKey
 from ascep.common.timeutil import iso_utc
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -209,7 +212,10 @@ class SignalTracker:
                 events.append(SignalEvent("open", state, state.payload(self.config, "open", now_ms)))
         for key, doc in stored_open.items():
             if key not in self.open:
-                self.adopt(doc)
+                try:
+                    self.adopt(doc)
+                except (KeyError, TypeError, ValueError) as exc:  # a document we cannot read
+                    logger.warning("not resuming stored signal %r: %s", key, exc)
         return events
 
     def _dominated(self, opportunity: Opportunity) -> bool:

@@ -162,3 +162,12 @@ def test_takeover_keeps_stored_ids_and_announces_what_redis_lacks() -> None:
     assert (seen_by_both.state.id, seen_by_both.state.first_seen) == (5, NOW - 1000)
     assert seen_by_both.state.peak_spread_percentage == 9.0
     assert standby.tracker.open["triangular:AUD>NZD>USD"].id == 6
+
+
+def test_unreadable_stored_signals_are_skipped_on_takeover() -> None:
+    eng = engine()
+    assert (
+        eng.takeover({"k": {"key": "k", "status": "open", "legs": [{"ts": 1}], "path": ["A", "B", "A"]}}, NOW)
+        == []
+    )
+    assert eng.tracker.open == {}
