@@ -118,6 +118,9 @@ class ArbitrageListener:
         if stored is not None:
             self._apply_config(stored, origin="redis")
         self._check_leadership()
+        known = [state.id for state in self.engine.tracker.open.values() if state.id is not None]
+        if known:
+            self.store.ensure_ids_above(max(known))
         now = self.clock()
         self._enqueue(self.engine.apply_pending(now))
         for raw in self.store.client.hvals(channels.PRICES_LATEST_KEY):
