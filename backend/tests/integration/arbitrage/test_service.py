@@ -112,8 +112,21 @@ def test_one_open_then_updates_then_closed(
     missing = requests.get(f"{service.url}/signals/999999", timeout=2)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "NOT_FOUND"
-    bad = requests.get(f"{service.url}/signals?limit=0", timeout=2)
-    assert (bad.status_code, bad.json()["error"]["details"]["parameter"]) == (400, "limit")
+    for query, parameter in [
+        ("limit=0", "limit"),
+        ("type=statistical", "type"),
+        ("status=pending", "status"),
+        ("min_spread=lots", "min_spread"),
+        ("since=yesterday", "since"),
+        ("since=2026-01-01T00:00:00", "since"),  # no zone
+    ]:
+        bad = requests.get(f"{service.url}/signals?{query}", timeout=2)
+        assert (bad.status_code, bad.json()["error"]["details"]["parameter"]) == (400, parameter), query
+    assert requests.get(f"{service.url}/signals?min_spread=99", timeout=2).json()["total_count"] == 0
+    since = closed["first_seen"]
+    assert requests.get(f"{service.url}/signals", params={"since": since}, timeout=2).json()["count"] == 1
+    future = closed["ts"] + 60_000
+    assert requests.get(f"{service.url}/signals?since={future}", timeout=2).json()["count"] == 0
 
     stats = requests.get(f"{service.url}/stats", timeout=2).json()
     assert stats["signals_by_type"]["triangular"] == 1
