@@ -13,11 +13,13 @@ from typing import Any
 from flask import Flask
 
 from ascep.arbitrage.engine import ArbitrageEngine
+from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.listener import ArbitrageListener
 from ascep.arbitrage.metrics import ArbitrageCollector
 from ascep.arbitrage.settings import SERVICE_NAME, SETTINGS
 from ascep.arbitrage.store import SignalStore
 from ascep.arbitrage.views import arbitrage_blueprint, register_views
+from ascep.common.errors import ConfigError
 from ascep.common.ops import CheckResult, get_ops
 from ascep.common.redis_client import connect, is_reachable
 from ascep.common.service import create_service_app
@@ -28,13 +30,24 @@ PRICE_SILENCE_DEGRADED_S = 30.0
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app(SERVICE_NAME, SETTINGS, config)
+    lease_s, sweep_s = app.config["ARBITRAGE_LEADER_LEASE_S"], app.config["ARBITRAGE_SWEEP_INTERVAL_S"]
+    if 0 < lease_s < 3 * sweep_s:  # the lease is renewed every sweep: it must survive a late one
+        raise ConfigError(
+            "ARBITRAGE_LEADER_LEASE_S", f"must be 0 or at least 3 x ARBITRAGE_SWEEP_INTERVAL_S ({sweep_s})"
+        )
     url = app.config["REDIS_URL"]
     client = connect(url, socket_timeout=2.0, connect_timeout=1.0, retries=0)
     store = SignalStore(
         client, history_max=app.config["ARBITRAGE_HISTORY_MAX"], ttl_s=app.config["ARBITRAGE_HISTORY_TTL_S"]
     )
     engine = ArbitrageEngine()
-    listener = ArbitrageListener(url, engine, store, sweep_interval=app.config["ARBITRAGE_SWEEP_INTERVAL_S"])
+    listener = ArbitrageListener(
+        url,
+        engine,
+        store,
+        lease=LeaderLease(client, app.config["ARBITRAGE_LEADER_LEASE_S"]),
+        sweep_interval=app.config["ARBITRAGE_SWEEP_INTERVAL_S"],
+    )
     app.extensions["arbitrage.engine"] = engine
     app.extensions["arbitrage.store"] = store
     app.extensions["arbitrage.listener"] = listener

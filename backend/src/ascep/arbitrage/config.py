@@ -48,6 +48,7 @@ class DetectorConfig:
     severity_thresholds: Mapping[str, float] = field(default_factory=lambda: {"high": 0.5, "medium": 0.1})
     update_threshold_percentage: float = 0.02
     enabled_types: tuple[str, ...] = SIGNAL_TYPES
+    suppress_dominated: bool = True
 
     def fee_for(self, source: str) -> float:
         """Taker fee of ``source`` as a fraction (0.001 for 0.1 %)."""
@@ -71,6 +72,7 @@ class DetectorConfig:
             "severity_thresholds": dict(self.severity_thresholds),
             "update_threshold_percentage": self.update_threshold_percentage,
             "enabled_types": list(self.enabled_types),
+            "suppress_dominated": self.suppress_dominated,
         }
 
 
@@ -86,6 +88,8 @@ OPTION_HELP: dict[str, str] = {
     "severity_thresholds": "Net % from which a signal is `high` / `medium` (below: `low`).",
     "update_threshold_percentage": "Change of net % (percentage points) that republishes an open signal.",
     "enabled_types": "Signal types produced: any of direct, triangular, cycle.",
+    "suppress_dominated": "No signal for a cycle that trades a leg of an open, shorter and at least as "
+    "profitable signal (the same mispricing, executed worse).",
 }
 
 
@@ -194,6 +198,10 @@ def apply_update(current: DetectorConfig, update: Any) -> DetectorConfig:
             values[name] = _number(name, value, minimum=0.0, maximum=100.0)
         elif name == "enabled_types":
             values[name] = _types(value)
+        elif name == "suppress_dominated":
+            if not isinstance(value, bool):
+                raise ConfigValidationError(name, f"must be true or false, got {type(value).__name__}")
+            values[name] = value
     values["enabled_types"] = tuple(values["enabled_types"])
     return DetectorConfig(**values)
 

@@ -80,8 +80,9 @@ class ArbitrageEngine:
         self.detector.evict_stale(now_ms)
         return self.tracker.sweep(now_ms)
 
-    def adopt(self, stored: Mapping[str, Any]) -> None:
-        self.tracker.adopt(stored)
+    def takeover(self, stored_open: Mapping[str, Mapping[str, Any]], now_ms: int) -> list[SignalEvent]:
+        """Start writing signals: reconcile with the open ones stored in Redis."""
+        return self.tracker.takeover(stored_open, now_ms)
 
     # --- reporting ---
     def detection_percentiles(self) -> dict[str, float | None]:

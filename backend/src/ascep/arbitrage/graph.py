@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from ascep.arbitrage.quotes import Quote
 
 QuoteKey = tuple[str, str]  # (symbol, source)
+_EMPTY: dict[str, float] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,8 @@ class QuoteGraph:
     def rebuild(self, fee_for: Callable[[str], float]) -> None:
         """Recompute every edge (fees changed)."""
         quotes = list(self.quotes.values())
-        self.__init__()  # type: ignore[misc]  # same object, fresh state: references stay valid
+        for table in (self.quotes, self._candidates, self.best, self.weights, self.into):
+            table.clear()
         for quote in quotes:
             self.upsert(quote, fee_for(quote.source))
 
@@ -147,6 +149,14 @@ class QuoteGraph:
         """Every simple cycle of 2..``max_len`` legs using an ``a``-``b`` edge whose total weight is
         below ``limits[legs]`` (``None``: that length is not wanted). Nodes are listed without
         repeating the start."""
+        if max_len <= 4:
+            return self._short_cycles(a, b, max_len, limits)
+        return self._general_cycles(a, b, max_len, limits)
+
+    def _general_cycles(
+        self, a: str, b: str, max_len: int, limits: list[float | None]
+    ) -> list[tuple[float, tuple[str, ...]]]:
+        """Depth-first enumeration for any ``max_len``; the last hop is a set intersection."""
         found: list[tuple[float, tuple[str, ...]]] = []
         for u, v in ((a, b), (b, a)):
             w0 = self.weights.get(u, {}).get(v)
@@ -157,6 +167,45 @@ class QuoteGraph:
                 self._extend(u, [u, v], w0, into_u, max_len, limits, found, skip_two=True)
             else:
                 self._extend(u, [u, v], w0, into_u, max_len, limits, found, skip_two=False)
+        return found
+
+    def _short_cycles(
+        self, a: str, b: str, max_len: int, limits: list[float | None]
+    ) -> list[tuple[float, tuple[str, ...]]]:
+        """:meth:`cycles_through` for up to 4 legs, unrolled: the per-tick hot path (the default
+        ``max_cycle_length`` is 4), about twice as fast as the general recursion."""
+        found: list[tuple[float, tuple[str, ...]]] = []
+        weights = self.weights
+        limit2 = limits[2]
+        limit3 = limits[3] if max_len >= 3 else None
+        limit4 = limits[4] if max_len >= 4 else None
+        for u, v in ((a, b), (b, a)):
+            w0 = weights.get(u, _EMPTY).get(v)
+            if w0 is None:
+                continue
+            into_u = self.into.get(u, _EMPTY)
+            closing = into_u.get(v)
+            if u == a and closing is not None and limit2 is not None and w0 + closing < limit2:
+                found.append((w0 + closing, (u, v)))
+            if limit3 is None and limit4 is None:
+                continue
+            into_keys = into_u.keys()
+            for x, wvx in weights.get(v, _EMPTY).items():
+                if x == u:
+                    continue
+                partial = w0 + wvx
+                closing = into_u.get(x)
+                if closing is not None and limit3 is not None and partial + closing < limit3:
+                    found.append((partial + closing, (u, v, x)))
+                if limit4 is None:
+                    continue
+                out_x = weights.get(x, _EMPTY)
+                for y in out_x.keys() & into_keys:
+                    if y == v:
+                        continue
+                    total = partial + out_x[y] + into_u[y]
+                    if total < limit4:
+                        found.append((total, (u, v, x, y)))
         return found
 
     def _extend(

@@ -12,6 +12,7 @@ signal whose cycle uses that pair and is not found again is gone.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from ascep.arbitrage.config import DetectorConfig
 from ascep.arbitrage.detector import Opportunity, PairKey
 from ascep.common.timeutil import iso_utc
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -117,7 +120,9 @@ class SignalTracker:
         self.config = config or DetectorConfig()
         self.open: dict[str, SignalState] = {}
         self._by_pair: dict[PairKey, set[str]] = {}
+        self._by_edge: dict[tuple[str, str], set[str]] = {}  # directed currency pair -> keys
         self.opened = 0
+        self.suppressed = 0
         self.updated = 0
         self.closed = 0
 
@@ -125,7 +130,7 @@ class SignalTracker:
         """Reconcile the open signals through ``pair`` with what detection found through it."""
         events: list[SignalEvent] = []
         seen: set[str] = set()
-        for opportunity in found:
+        for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
             events.extend(self._seen(opportunity, now_ms))
         for key in sorted(self._by_pair.get(pair, set()) - seen):
@@ -137,7 +142,7 @@ class SignalTracker:
         """Like :meth:`observe` for the whole market (after a full scan)."""
         events: list[SignalEvent] = []
         seen: set[str] = set()
-        for opportunity in found:
+        for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
             events.extend(self._seen(opportunity, now_ms))
         for key in sorted(set(self.open) - seen):
@@ -185,9 +190,50 @@ class SignalTracker:
         )
         self._index(state)
 
+    def takeover(self, stored_open: Mapping[str, Mapping[str, Any]], now_ms: int) -> list[SignalEvent]:
+        """This instance starts writing: line its open signals up with those stored in Redis.
+
+        A signal open in both keeps the stored id (and the earlier ``first_seen``, the higher
+        peak); one only this instance knows is announced with a fresh ``open``; one only Redis
+        knows is adopted, to be confirmed or closed as stale.
+        """
+        events: list[SignalEvent] = []
+        for key, state in sorted(self.open.items()):
+            doc = stored_open.get(key)
+            if doc is not None:
+                state.id = int(doc["id"])
+                state.stored = True
+                state.first_seen = min(state.first_seen, int(doc.get("first_seen_ts", state.first_seen)))
+                stored_peak = float(doc.get("peak_spread_percentage", state.peak_spread_percentage))
+                state.peak_spread_percentage = max(state.peak_spread_percentage, stored_peak)
+            else:
+                state.id = None
+                state.stored = False
+                events.append(SignalEvent("open", state, state.payload(self.config, "open", now_ms)))
+        for key, doc in stored_open.items():
+            if key not in self.open:
+                try:
+                    self.adopt(doc)
+                except (KeyError, TypeError, ValueError) as exc:  # a document we cannot read
+                    logger.warning("not resuming stored signal %r: %s", key, exc)
+        return events
+
+    def _dominated(self, opportunity: Opportunity) -> bool:
+        """Does an open, shorter, at-least-as-profitable signal trade one of these legs?"""
+        legs = len(opportunity.nodes)
+        for edge in opportunity.legs:
+            for key in self._by_edge.get((edge.src, edge.dst), ()):
+                other = self.open[key]
+                if len(other.path) < legs and other.spread_percentage >= opportunity.spread_percentage:
+                    return True
+        return False
+
     def _seen(self, opportunity: Opportunity, now_ms: int) -> list[SignalEvent]:
         state = self.open.get(opportunity.key)
         if state is None:
+            if self.config.suppress_dominated and self._dominated(opportunity):
+                self.suppressed += 1
+                return []
             state = SignalState(
                 key=opportunity.key,
                 type=opportunity.type,
@@ -230,6 +276,12 @@ class SignalTracker:
                 keys.discard(state.key)
                 if not keys:
                     del self._by_pair[pair]
+        for edge in _edges(state.path):
+            keys = self._by_edge.get(edge)
+            if keys is not None:
+                keys.discard(state.key)
+                if not keys:
+                    del self._by_edge[edge]
         state.status = "closed"
         state.close_reason = reason
         self.closed += 1
@@ -239,3 +291,15 @@ class SignalTracker:
         self.open[state.key] = state
         for pair in state.pairs:
             self._by_pair.setdefault(pair, set()).add(state.key)
+        for edge in _edges(state.path):
+            self._by_edge.setdefault(edge, set()).add(state.key)
+
+
+def _edges(path: list[str]) -> list[tuple[str, str]]:
+    """Directed currency pairs of the closed cycle through ``path``."""
+    return [(path[i], path[(i + 1) % len(path)]) for i in range(len(path))]
+
+
+def _shortest_first(found: Iterable[Opportunity]) -> list[Opportunity]:
+    """Fewer legs first, then most profitable: a triangle opens before the 4-cycles it dominates."""
+    return sorted(found, key=lambda o: (len(o.nodes), -o.net))

@@ -23,6 +23,7 @@ import redis
 
 from ascep.arbitrage.config import ConfigValidationError, from_stored
 from ascep.arbitrage.engine import ArbitrageEngine
+from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.lifecycle import SignalEvent
 from ascep.arbitrage.store import SignalStore
 from ascep.common import channels
@@ -44,6 +45,7 @@ class ArbitrageListener:
         engine: ArbitrageEngine,
         store: SignalStore,
         *,
+        lease: LeaderLease | None = None,
         sweep_interval: float = 0.5,
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], int] = now_ms,
@@ -62,7 +64,8 @@ class ArbitrageListener:
         self.pending: deque[SignalEvent] = deque()
         self.dropped_events = 0
         self.written_events = 0
-        self._adopted = False
+        self.lease = lease or LeaderLease(store.client, 0.0)
+        self.leader = False
         self._stopping = False
 
     # --- lifecycle ---
@@ -89,8 +92,14 @@ class ArbitrageListener:
                 _close_quietly(pubsub, client)
 
     def stop(self) -> None:
+        """Stop the loop and hand the lease over at once (a standby takes over at its next sweep)."""
         self._stopping = True
         self.state = "stopped"
+        if self.leader:
+            try:
+                self.lease.release()
+            except (redis.RedisError, *REDIS_UNAVAILABLE_ERRORS) as exc:
+                logger.warning("could not release the arbitrage lease (%s); it will expire", exc)
 
     def _lost(self, exc: BaseException, backoff: Backoff) -> None:
         delay = backoff.next_delay()
@@ -108,10 +117,10 @@ class ArbitrageListener:
         stored = self.store.load_config()
         if stored is not None:
             self._apply_config(stored, origin="redis")
-        if not self._adopted:
-            for signal in self.store.open_signals():
-                self.engine.adopt(signal)
-            self._adopted = True
+        self._check_leadership()
+        known = [state.id for state in self.engine.tracker.open.values() if state.id is not None]
+        if known:
+            self.store.ensure_ids_above(max(known))
         now = self.clock()
         self._enqueue(self.engine.apply_pending(now))
         for raw in self.store.client.hvals(channels.PRICES_LATEST_KEY):
@@ -121,6 +130,21 @@ class ArbitrageListener:
                 self.malformed += 1
         self._enqueue(self.engine.sweep(now))
         self._flush()
+
+    def _check_leadership(self) -> None:
+        """Renew (or try to take) the lease; on taking it, line up with the stored open signals."""
+        leader = self.lease.acquire_or_renew()
+        if leader and not self.leader:
+            stored = {str(doc["key"]): doc for doc in self.store.open_signals() if "key" in doc}
+            if self.lease.enabled:
+                logger.info("this instance now stores and publishes signals (%d open in Redis)", len(stored))
+            self.leader = True
+            self._enqueue(self.engine.takeover(stored, self.clock()))
+        elif not leader and self.leader:
+            logger.warning("lost the arbitrage lease to %s: standing by", self.lease.holder())
+            self.leader = False
+            self.pending.clear()
+        self.leader = leader
 
     def _apply_config(self, document: Any, *, origin: str) -> None:
         try:
@@ -147,6 +171,7 @@ class ArbitrageListener:
             now = self.clock()
             self._enqueue(self.engine.apply_pending(now))
             if time.monotonic() >= next_sweep:
+                self._check_leadership()
                 self._enqueue(self.engine.sweep(now))
                 next_sweep = time.monotonic() + self.sweep_interval
             self._flush()
@@ -177,7 +202,12 @@ class ArbitrageListener:
             self.pending.append(event)
 
     def _flush(self) -> None:
-        """Write queued events in order; a Redis error leaves the rest queued and propagates."""
+        """Write queued events in order; a Redis error leaves the rest queued and propagates.
+
+        A standby writes nothing: the lease holder publishes the same opportunities."""
+        if not self.leader:
+            self.pending.clear()
+            return
         while self.pending:
             event = self.pending[0]
             state = event.state
@@ -202,6 +232,7 @@ class ArbitrageListener:
     def status(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "role": "leader" if self.leader else "standby",
             "connected_since": self.connected_since,
             "reconnects": self.reconnects,
             "malformed_messages": self.malformed,

@@ -35,4 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0.01,
         maximum=60.0,
     ),
+    Setting(
+        "ARBITRAGE_LEADER_LEASE_S",
+        float,
+        5.0,
+        "Lease of the instance that stores and publishes signals (others stand by and take over "
+        "when it expires); 0 = every instance publishes.",
+        minimum=0.0,
+    ),
 )

@@ -80,10 +80,19 @@ class SignalStore:
         self.history_max = history_max
         self.ttl_s = ttl_s
         self._write = client.register_script(_WRITE_SCRIPT)
+        self._raise_seq = client.register_script(
+            "if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then "
+            "redis.call('SET', KEYS[1], ARGV[1]) end return 1"
+        )
 
     # --- writing (the detector) ---
     def next_id(self) -> int:
         return int(self.client.incr(channels.ARBITRAGE_SIGNAL_SEQ_KEY))
+
+    def ensure_ids_above(self, highest: int) -> None:
+        """Never hand out an id at or below ``highest`` (a Redis that lost its data restarts the
+        counter at 0 while signals with ids live on in memory)."""
+        self._raise_seq(keys=[channels.ARBITRAGE_SIGNAL_SEQ_KEY], args=[highest])
 
     def write(self, kind: str, payload: dict[str, Any], now_ms: int) -> None:
         """Store ``payload`` (which carries its ``id``) and, unless ``kind`` is ``touch``, publish it."""

@@ -113,6 +113,8 @@ ARBITRAGE_STATS_KEY: Final = "ascep:arbitrage:stats"
 ARBITRAGE_CONFIG_KEY: Final = "ascep:arbitrage:config"
 #: Prefix of one signal's JSON document (``ascep:arbitrage:signal:<id>``).
 ARBITRAGE_SIGNAL_KEY_PREFIX: Final = "ascep:arbitrage:signal:"
+#: Lease (``SET NX PX``) naming the detector instance that stores and publishes signals.
+ARBITRAGE_LEADER_KEY: Final = "ascep:arbitrage:leader"
 
 
 def arbitrage_signal_key(signal_id: int | str) -> str:

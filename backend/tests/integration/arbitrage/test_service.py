@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,8 +112,21 @@ def test_one_open_then_updates_then_closed(
     missing = requests.get(f"{service.url}/signals/999999", timeout=2)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "NOT_FOUND"
-    bad = requests.get(f"{service.url}/signals?limit=0", timeout=2)
-    assert (bad.status_code, bad.json()["error"]["details"]["parameter"]) == (400, "limit")
+    for query, parameter in [
+        ("limit=0", "limit"),
+        ("type=statistical", "type"),
+        ("status=pending", "status"),
+        ("min_spread=lots", "min_spread"),
+        ("since=yesterday", "since"),
+        ("since=2026-01-01T00:00:00", "since"),  # no zone
+    ]:
+        bad = requests.get(f"{service.url}/signals?{query}", timeout=2)
+        assert (bad.status_code, bad.json()["error"]["details"]["parameter"]) == (400, parameter), query
+    assert requests.get(f"{service.url}/signals?min_spread=99", timeout=2).json()["total_count"] == 0
+    since = closed["first_seen"]
+    assert requests.get(f"{service.url}/signals", params={"since": since}, timeout=2).json()["count"] == 1
+    future = closed["ts"] + 60_000
+    assert requests.get(f"{service.url}/signals?since={future}", timeout=2).json()["count"] == 0
 
     stats = requests.get(f"{service.url}/stats", timeout=2).json()
     assert stats["signals_by_type"]["triangular"] == 1
@@ -129,7 +143,7 @@ def test_stale_quotes_close_the_signal(
     start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
 ) -> None:
     service = start_service("arbitrage", "ascep.arbitrage", env=env(redis_url))
-    response = requests.put(f"{service.url}/config", json={"max_quote_age_ms": 300}, timeout=2)
+    response = requests.put(f"{service.url}/config", json={"max_quote_age_ms": 1000}, timeout=2)
     assert response.status_code == 200
     market(redis_client, (166.0, 166.02))
     events = signals.wait_events(2)  # opened, then nothing ticks: stale
@@ -227,7 +241,11 @@ def test_survives_a_redis_restart_and_health_tells_the_truth(
 
     wait_for(unhealthy, timeout=10, message="/health reporting the dead subscription")
     assert requests.get(f"{service.url}/ready", timeout=2).status_code == 503
-    assert requests.get(f"{service.url}/signals", timeout=3).status_code == 503
+    down = requests.get(f"{service.url}/signals", timeout=3)
+    assert (down.status_code, down.json()["error"]["code"]) == (503, "DEPENDENCY_UNAVAILABLE")
+    stats = requests.get(f"{service.url}/stats", timeout=3)
+    assert (stats.status_code, stats.json()["redis"]) == (200, "unavailable")
+    assert requests.put(f"{service.url}/config", json={"epsilon": 0.0}, timeout=3).status_code == 503
 
     redis_server.start()
     wait_for(
@@ -243,3 +261,58 @@ def test_survives_a_redis_restart_and_health_tells_the_truth(
     assert opened["event"] == "open"
     status = requests.get(f"{service.url}/status", timeout=2).json()
     assert status["listener"]["reconnects"] >= 1
+
+
+def test_starts_from_the_latest_prices_and_skips_garbage(
+    start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
+) -> None:
+    quotes = {**FAIR, "EUR/JPY": (166.0, 166.02)}
+    for symbol, (bid, ask) in quotes.items():
+        record = {"symbol": symbol, "price": bid, "bid": bid, "ask": ask, "source": "forex", "ts": now_ms()}
+        redis_client.hset(channels.PRICES_LATEST_KEY, symbol, json.dumps(record))
+    service = start_service("arbitrage", "ascep.arbitrage", env=env(redis_url))
+    (opened,) = signals.wait_events(1)  # found from the snapshot, before any tick
+    assert opened["key"] == "triangular:EUR>JPY>USD"
+
+    redis_client.publish(channels.PRICE_UPDATES, "not json")
+    redis_client.publish(channels.PRICE_UPDATES, json.dumps({"symbol": "EUR/USD", "price": 1.1}))
+    redis_client.publish(channels.PRICE_UPDATES, json.dumps([1, 2]))
+    market(redis_client, (164.99, 165.01))
+    assert [e["event"] for e in signals.wait_events(2)] == ["open", "close"]
+    status = requests.get(f"{service.url}/status", timeout=2).json()
+    assert status["listener"]["malformed_messages"] == 2
+    assert status["detection"]["rejected_records"] == {"malformed": 1}
+    assert requests.get(f"{service.url}/health", timeout=2).status_code == 200
+
+
+def test_two_instances_publish_once_and_the_standby_takes_over(
+    start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
+) -> None:
+    lease = {"ARBITRAGE_LEADER_LEASE_S": "1.0"}
+    first = start_service("arbitrage-a", "ascep.arbitrage", env=env(redis_url, **lease))
+    wait_for(lambda: requests.get(f"{first.url}/status", timeout=2).json()["listener"]["role"] == "leader")
+    second = start_service("arbitrage-b", "ascep.arbitrage", env=env(redis_url, **lease))
+    assert requests.get(f"{second.url}/status", timeout=2).json()["listener"]["role"] == "standby"
+
+    market(redis_client, (166.0, 166.02))
+    market(redis_client, (164.99, 165.01))
+    events = signals.wait_events(2)
+    wait_for(
+        lambda: requests.get(f"{second.url}/stats", timeout=2).json()["events"]["closed"] == 1,
+        message="the standby seeing the same close",
+    )
+    assert [e["event"] for e in signals.drain()] == ["open", "close"]  # once, not once per instance
+
+    market(redis_client, (166.0, 166.02))
+    (_, _, reopened) = signals.wait_events(3)
+    first.stop(signal.SIGKILL)  # no goodbye: the lease has to expire
+    wait_for(
+        lambda: requests.get(f"{second.url}/status", timeout=2).json()["listener"]["role"] == "leader",
+        timeout=10,
+        message="the standby taking over",
+    )
+    market(redis_client, (164.99, 165.01))
+    events = signals.wait_events(4)
+    assert events[3]["event"] == "close"
+    assert events[3]["id"] == reopened["id"]  # the new leader kept the id it found in Redis
+    assert events[0]["id"] != reopened["id"]

@@ -81,3 +81,11 @@ def test_between_and_query(redis_client: redis.Redis) -> None:
     assert ([s["id"] for s in signals], total) == ([late["id"]], 2)
     assert store.query(since_ms=T0 + 100)[1] == 1
     assert [s["id"] for s in store.open_signals()] in ([middle["id"], late["id"]], [late["id"], middle["id"]])
+
+
+def test_id_counter_can_be_raised_but_never_lowered(redis_client: redis.Redis) -> None:
+    store = SignalStore(redis_client)
+    store.ensure_ids_above(41)
+    assert store.next_id() == 42
+    store.ensure_ids_above(10)
+    assert store.next_id() == 43

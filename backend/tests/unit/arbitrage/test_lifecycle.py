@@ -107,7 +107,7 @@ def test_adopted_signal_keeps_its_id_and_closes_when_stale() -> None:
     stored = opened.state.payload(eng.config, "open", NOW)
 
     fresh = engine(max_quote_age_ms=1000)
-    fresh.adopt(stored)
+    assert fresh.takeover({stored["key"]: stored}, NOW + 100) == []
     seed(fresh, NOW + 100)
     (update,) = fresh.on_record(record("EUR/JPY", 166.5, 166.52, NOW + 100), NOW + 100)
     assert (update.kind, update.state.id) == ("update", 41)
@@ -132,3 +132,42 @@ def test_crossing_a_severity_threshold_is_an_update_even_when_small() -> None:
     assert opened.payload["severity"] == "medium"
     (update,) = eng.on_record(record("EUR/JPY", 166.05, 166.07, NOW + 1), NOW + 1)  # ~0.62 %: high
     assert (update.kind, update.payload["severity"]) == ("update", "high")
+
+
+def test_longer_cycles_through_the_same_mispricing_are_suppressed() -> None:
+    def run(**overrides: object) -> list[str]:
+        eng = engine(default_fee_percentage=0.05, **overrides)
+        seed(eng)
+        eng.on_record(record("GBP/USD", 1.2699, 1.2701), NOW)
+        eng.on_record(record("GBP/JPY", 190.49, 190.51), NOW)  # fair: 1.27 x 150
+        return sorted(e.state.key for e in eng.on_record(record("EUR/JPY", 166.0, 166.02), NOW))
+
+    assert run() == ["triangular:EUR>JPY>USD"]
+    unsuppressed = run(suppress_dominated=False)
+    assert "triangular:EUR>JPY>USD" in unsuppressed
+    assert any(key.startswith("cycle:") for key in unsuppressed)
+
+
+def test_takeover_keeps_stored_ids_and_announces_what_redis_lacks() -> None:
+    standby = engine()
+    seed(standby)
+    (seen_by_both,) = standby.on_record(record("EUR/JPY", 166.0, 166.02), NOW)
+    standby.on_record(record("GBP/USD", 1.2699, 1.2701), NOW)
+    (only_here,) = standby.on_record(record("GBP/JPY", 191.5, 191.52), NOW)  # GBP>JPY>USD
+    stored = dict(seen_by_both.payload, id=5, first_seen_ts=NOW - 1000, peak_spread_percentage=9.0)
+    only_in_redis = dict(stored, id=6, key="triangular:AUD>NZD>USD", path=["AUD", "NZD", "USD", "AUD"])
+
+    events = standby.takeover({stored["key"]: stored, only_in_redis["key"]: only_in_redis}, NOW + 1)
+    assert [(e.kind, e.state.key, e.state.id) for e in events] == [("open", only_here.state.key, None)]
+    assert (seen_by_both.state.id, seen_by_both.state.first_seen) == (5, NOW - 1000)
+    assert seen_by_both.state.peak_spread_percentage == 9.0
+    assert standby.tracker.open["triangular:AUD>NZD>USD"].id == 6
+
+
+def test_unreadable_stored_signals_are_skipped_on_takeover() -> None:
+    eng = engine()
+    assert (
+        eng.takeover({"k": {"key": "k", "status": "open", "legs": [{"ts": 1}], "path": ["A", "B", "A"]}}, NOW)
+        == []
+    )
+    assert eng.tracker.open == {}

@@ -46,11 +46,17 @@ class SignalFilter:
     min_spread_percentage: float | None
 
     def matches(self, signal: Mapping[str, Any]) -> bool:
+        """Type and spread filter; the spread is the signal's *peak*, so a client that saw a signal
+        open also sees its updates and its close even after the spread fell below its minimum."""
         if self.types is not None and signal.get("type") not in self.types:
             return False
         if self.min_spread_percentage is not None:
-            spread = signal.get("spread_percentage")
-            if not isinstance(spread, int | float) or spread < self.min_spread_percentage:
+            spreads = [
+                v
+                for v in (signal.get("spread_percentage"), signal.get("peak_spread_percentage"))
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            if not spreads or max(spreads) < self.min_spread_percentage:
                 return False
         return True
 

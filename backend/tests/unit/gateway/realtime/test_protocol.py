@@ -78,3 +78,24 @@ def test_empty_payloads() -> None:
     parse_empty({})
     with pytest.raises(EventFormatError):
         parse_empty({"x": 1})
+
+
+def test_min_spread_uses_the_peak_so_a_subscriber_sees_the_close() -> None:
+    flt = parse_signal_filter({"min_spread_percentage": 0.5})
+    opened = {"type": "triangular", "status": "open", "spread_percentage": 0.8, "peak_spread_percentage": 0.8}
+    closing = {
+        "type": "triangular",
+        "status": "closed",
+        "spread_percentage": 0.1,
+        "peak_spread_percentage": 0.8,
+    }
+    never = {
+        "type": "triangular",
+        "status": "closed",
+        "spread_percentage": 0.1,
+        "peak_spread_percentage": 0.3,
+    }
+    assert flt.matches(opened)
+    assert flt.matches(closing)
+    assert not flt.matches(never)
+    assert not flt.matches({"type": "direct"})
