@@ -157,10 +157,16 @@ try {
   step('latency_painted_pixels', drawn);
   await shot('latency');
 
-  // 6. Tasks page renders (catalog or an honest error message).
+  // 6. Tasks: submit an export from the catalog; task_update drives the row; the result shows.
   await nav('Tasks');
-  await page.locator('main .panel').first().waitFor();
-  await page.waitForTimeout(500);
+  await page.getByRole('button', { name: 'export_prices', exact: true }).click();
+  await page.locator('form[aria-label="Submit export_prices"] input[name="symbol"]').fill(RULE_SYMBOL);
+  await page.getByRole('button', { name: 'Run export_prices' }).click();
+  const taskRow = page.locator('table[aria-label="Tasks"] tbody tr').first();
+  await taskRow.locator('.badge-succeeded').waitFor({ timeout: 30000 });
+  const taskResult = page.getByTestId('task-result');
+  await taskResult.waitFor({ timeout: 10000 });
+  step('task', { status: 'succeeded', result: (await taskResult.innerText()).slice(0, 200) });
   await shot('tasks');
 
   // 7. Light theme, by keyboard.

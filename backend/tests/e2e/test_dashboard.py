@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 
 from support.frontend import FRONTEND, ROOT, ensure_build
 from support.ports import free_port
-from support.processes import HttpService
+from support.processes import HttpService, ManagedProcess
 
 pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
@@ -39,8 +40,15 @@ def built_frontend() -> Path:
     return ensure_build()
 
 
-def _stack(start_service: Callable[..., HttpService], redis_url: str, dist: Path) -> dict[str, Any]:
+def _stack(
+    start_service: Callable[..., HttpService], redis_url: str, dist: Path, log_dir: Path
+) -> dict[str, Any]:
     common = {"REDIS_URL": redis_url, "LOG_LEVEL": "INFO"}
+    # The Celery worker boots while the services start; the browser reaches Tasks ~10 s later.
+    worker_args = [sys.executable, "-m", "celery", "-A", "ascep.tasks.celery_app", "worker"]
+    worker_args += ["--pool=solo", "--loglevel=INFO", "--hostname=e2e@%h"]
+    worker = ManagedProcess("celery_worker", worker_args, {**os.environ, **common}, log_dir).start()
+    gateway_port = free_port()
     price_feed = start_service(
         "price_feed",
         "ascep.price_feed",
@@ -58,25 +66,38 @@ def _stack(start_service: Callable[..., HttpService], redis_url: str, dist: Path
     arbitrage = start_service("arbitrage", "ascep.arbitrage", {**common, "ARBITRAGE_SWEEP_INTERVAL_S": "0.1"})
     cep = start_service("cep", "ascep.cep", {**common, "CEP_TICK_INTERVAL_S": "0.1"})
     tasks = start_service("tasks", "ascep.tasks", common)
+    health = start_service(
+        "health",
+        "ascep.health",
+        {**common, "GATEWAY_URL": f"http://127.0.0.1:{gateway_port}", "HEALTH_CHECK_INTERVAL_S": "1"},
+    )
     gateway_env = {
         **common,
         "PRICE_FEED_URL": price_feed.url,
         "ARBITRAGE_URL": arbitrage.url,
         "CEP_ENGINE_URL": cep.url,
         "TASKS_URL": tasks.url,
-        "HEALTH_URL": f"http://127.0.0.1:{free_port()}",  # not started: the gateway polls itself
+        "HEALTH_URL": health.url,
         "DASHBOARD_DIST": str(dist),
         "LATENCY_FLUSH_INTERVAL": "0.05",
         "HEALTH_CHECK_TIMEOUT": "1",
     }
-    return {"gateway_env": gateway_env, "gateway": start_service("gateway", "ascep.gateway", gateway_env)}
+    gateway = start_service("gateway", "ascep.gateway", gateway_env, port=gateway_port)
+    return {"gateway_env": gateway_env, "gateway": gateway, "worker": worker}
 
 
 @pytest.mark.timeout(300)
 def test_dashboard_end_to_end(
-    built_frontend: Path, start_service: Callable[..., HttpService], redis_url: str
+    built_frontend: Path, start_service: Callable[..., HttpService], redis_url: str, tmp_path: Path
 ) -> None:
-    stack = _stack(start_service, redis_url, built_frontend)
+    stack = _stack(start_service, redis_url, built_frontend, tmp_path)
+    try:
+        _browse(stack, start_service)
+    finally:
+        stack["worker"].stop(timeout=15)
+
+
+def _browse(stack: dict[str, Any], start_service: Callable[..., HttpService]) -> None:
     gateway: HttpService = stack["gateway"]
     node = subprocess.Popen(
         ["node", str(SCRIPT)],
@@ -141,6 +162,8 @@ def test_dashboard_end_to_end(
     assert "EUR/USD" in steps["rule_alert"]
     assert steps["latency_points"] >= 2
     assert steps["latency_painted_pixels"] > 0
+    assert steps["task"]["status"] == "succeeded", steps["task"]
+    assert '"rows"' in steps["task"]["result"]
     assert steps["theme"] == "light"
     recovered = steps["recovered"]
     assert recovered["rowsAfter"] == recovered["unique"] == recovered["rowsBefore"]
