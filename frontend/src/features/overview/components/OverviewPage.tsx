@@ -42,6 +42,15 @@ function HealthGrid() {
             </div>
           );
         })}
+        {data?.workers ? (
+          <div className="health-card" data-service="celery_worker">
+            <div className="row">
+              <span className="name">celery workers</span>
+              <Badge kind={data.workers.status}>{data.workers.status}</Badge>
+            </div>
+            {data.workers.error ? <div className="field-error">{data.workers.error}</div> : null}
+          </div>
+        ) : null}
         {data?.redis ? (
           <div className="health-card" data-service="redis">
             <div className="row">
@@ -52,6 +61,7 @@ function HealthGrid() {
           </div>
         ) : null}
       </div>
+      {data?.source ? <p className="muted">Source: {data.source === 'health_service' ? 'the health monitor (with hysteresis)' : 'the gateway’s own checks'} · {fmtTime(data.timestamp)}</p> : null}
       {events.length ? (
         <p className="muted">
           Last change: {events[0].service} {events[0].previous_status ?? '?'} → {events[0].status} at {fmtTime(events[0].timestamp)}
