@@ -219,7 +219,9 @@ function createSocket(): SocketLike {
   const base = getBaseUrl();
   const options = {
     path: '/socket.io',
+    // WebSocket first (one round trip less); long-polling if a proxy on the way refuses it.
     transports: ['websocket', 'polling'],
+    tryAllTransports: true,
     autoConnect: false,
     reconnection: true,
     reconnectionDelay: 500,
