@@ -4,7 +4,7 @@ tasks API, gateway serving the built frontend), all started by this test.
 The browser part is ``frontend/e2e/dashboard.e2e.mjs`` (playwright-core driving Debian's
 ``chromium``); this test builds the frontend when needed, starts the processes, restarts the
 gateway when the script asks, and asserts on the JSON the script prints. Screenshots of every page
-land in ``docs/screenshots/``.
+land in ``artifacts/screenshots/`` (``ASCEP_SCREENSHOT_DIR`` to change).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
 
 SCRIPT = FRONTEND / "e2e" / "dashboard.e2e.mjs"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Test artefacts (gitignored); ASCEP_SCREENSHOT_DIR=docs/screenshots refreshes the README's images.
+SCREENSHOTS = ROOT / os.environ.get("ASCEP_SCREENSHOT_DIR", "artifacts/screenshots")  # relative: to the root
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
