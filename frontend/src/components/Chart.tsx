@@ -73,7 +73,6 @@ export function Chart({ data, series, height = 240, title, yLabel, testId }: Cha
       plot.current = null;
     };
     // Recreated only when the series layout changes; data updates go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout, height, title, yLabel]);
 
   useEffect(() => {

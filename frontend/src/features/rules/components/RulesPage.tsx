@@ -18,7 +18,7 @@ function RuleAlerts({ rule }: { rule: Rule }) {
   );
 }
 
-function RuleRow({ rule, onChanged, onEdit, onShowAlerts, selected }: { rule: Rule; onChanged: () => void; onEdit: () => void; onShowAlerts: () => void; selected: boolean }) {
+function RuleRow({ rule, onChanged, onDeleted, onEdit, onShowAlerts, selected }: { rule: Rule; onChanged: () => void; onDeleted: () => void; onEdit: () => void; onShowAlerts: () => void; selected: boolean }) {
   const [confirming, setConfirming] = useState(false);
   const [failure, setFailure] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -64,7 +64,7 @@ function RuleRow({ rule, onChanged, onEdit, onShowAlerts, selected }: { rule: Ru
           </button>
           {confirming ? (
             <>
-              <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => act(() => deleteRule(rule.rule_id!))}>
+              <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => act(() => deleteRule(rule.rule_id!).then(onDeleted))}>
                 Confirm delete
               </button>
               <button type="button" className="btn btn-small" onClick={() => setConfirming(false)}>
@@ -143,9 +143,10 @@ export default function RulesPage() {
                   key={String(rule.rule_id)}
                   rule={rule}
                   selected={alertsOf?.rule_id === rule.rule_id}
-                  onChanged={() => {
+                  onChanged={rules.reload}
+                  onDeleted={() => {
                     if (alertsOf?.rule_id === rule.rule_id) setAlertsOf(null);
-                    rules.reload();
+                    if (editing !== 'new' && editing?.rule_id === rule.rule_id) setEditing(null);
                   }}
                   onEdit={() => setEditing(rule)}
                   onShowAlerts={() => setAlertsOf(alertsOf?.rule_id === rule.rule_id ? null : rule)}
