@@ -35,23 +35,22 @@ from ascep.common import channels
 TARGET_EVENTS_PER_S = 50_000
 TARGET_E2E_P99_MS = 50.0
 SYMBOLS = [f"S{i:03d}USDT" for i in range(100)]
+PRICE_ABOVE_110 = {"field": "price", "op": ">", "value": 110}
+DROP_1PCT = {"field": "price", "op": "<", "value": {"ref": "first.price", "factor": 0.99}}
 _BASE_RULES: list[dict[str, Any]] = [
     {"pattern": "price_spike", "conditions": {"percent": 3, "window": "60s"}},
     {"pattern": "volatility", "conditions": {"threshold": 0.5, "window": "30s", "min_events": 20}},
     {"pattern": "volume_surge", "conditions": {"multiplier": 4, "periods": 50}},
     {"pattern": "trend_reversal", "conditions": {"short": 10, "long": 50}},
     {"pattern": "threshold", "conditions": {"field": "price", "op": ">", "value": 130}},
-    {"pattern": "aggregate",
-     "conditions": {"function": "avg", "field": "price", "window": "30s", "having": {"op": ">", "value": 125}}},
-    {"pattern": "sequence", "conditions": {
-        "first": {"field": "price", "op": ">", "value": 110},
-        "then": {"field": "price", "op": "<", "value": {"ref": "first.price", "factor": 0.99}}, "within": "10s"}},
-    {"pattern": "absence", "conditions": {
-        "first": {"field": "price", "op": ">", "value": 115},
-        "then": {"field": "price", "op": "<", "value": 112}, "within": "20s"}},
-    {"pattern": "aggregate",
-     "conditions": {"function": "max", "field": "volume", "count": 100, "mode": "tumbling",
-                    "having": {"op": ">", "value": 9.99}}},
+    {"pattern": "aggregate", "conditions": {"function": "avg", "field": "price", "window": "30s",
+                                            "having": {"op": ">", "value": 125}}},
+    {"pattern": "sequence", "conditions": {"first": PRICE_ABOVE_110, "then": DROP_1PCT, "within": "10s"}},
+    {"pattern": "absence", "conditions": {"first": {"field": "price", "op": ">", "value": 115},
+                                          "then": {"field": "price", "op": "<", "value": 112},
+                                          "within": "20s"}},
+    {"pattern": "aggregate", "conditions": {"function": "max", "field": "volume", "count": 100,
+                                            "mode": "tumbling", "having": {"op": ">", "value": 9.99}}},
     {"pattern": "threshold", "conditions": {"field": "volume", "op": ">=", "value": 9.9, "mode": "level"}},
 ]  # fmt: skip
 
@@ -243,8 +242,9 @@ def report(local: dict[str, Any], e2e: dict[str, Any] | None) -> None:
         rows.append(("end to end: prices published / probe alerts received",
                      f"{e2e['published']:,} / {e2e['received']:,}", ""))  # fmt: skip
         if "p99_ms" in e2e:
-            rows.append((f"publish → cep_alert at client, p50 / p99 ms ({e2e['rate']:,}/s)",
-                         f"{e2e['p50_ms']:.1f} / {e2e['p99_ms']:.1f}", f"p99 ≤ {TARGET_E2E_P99_MS:.0f}"))  # fmt: skip
+            name = f"publish → cep_alert at client, p50 / p99 ms ({e2e['rate']:,}/s)"
+            value = f"{e2e['p50_ms']:.1f} / {e2e['p99_ms']:.1f}"
+            rows.append((name, value, f"p99 ≤ {TARGET_E2E_P99_MS:.0f}"))
     width = max(len(r[0]) for r in rows)
     out = [f"| {'metric':<{width}} | value | target |", f"| {'-' * width} | --- | --- |"]
     out += [f"| {name:<{width}} | {value} | {target} |" for name, value, target in rows]

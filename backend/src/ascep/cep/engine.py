@@ -27,6 +27,7 @@ from typing import Any
 from ascep.cep.fields import MISSING, BadEventTime, event_time, getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns import Match
+from ascep.cep.patterns.base import text
 from ascep.cep.rules import CompiledRule
 from ascep.cep.stats import EngineStats, RuleStats
 from ascep.common.timeutil import iso_utc, now_ms
@@ -61,7 +62,7 @@ class _Partition:
 class RuleRuntime:
     """A loaded rule with its partitions, statistics and (when it broke) its error."""
 
-    __slots__ = ("error", "key_of", "partitions", "rule", "stats")
+    __slots__ = ("error", "key_field", "key_of", "partitions", "rule", "stats", "where")
 
     def __init__(self, rule: CompiledRule) -> None:
         self.rule = rule
@@ -69,6 +70,11 @@ class RuleRuntime:
         self.stats = RuleStats()
         self.error: str | None = None
         self.key_of = partition_key(rule.partition_by)
+        fields = rule.partition_by
+        #: the one plain partition field, read inline on the hot path (else ``key_of`` is used)
+        self.key_field = fields[0] if len(fields) == 1 and "." not in fields[0] else None
+        #: ``where`` minus what the symbol index already guarantees
+        self.where = None if rule.where_is_symbol_pin else rule.where
 
     @property
     def active(self) -> bool:
@@ -169,17 +175,19 @@ class Engine:
     # --- events ----------------------------------------------------------------------------
     def process(self, stream: str, event: Any) -> list[Firing]:
         """Evaluate one event of ``stream``; return what fired (possibly nothing)."""
-        self.stats.count_event()
+        self.stats.events += 1
         if not isinstance(event, Mapping):
             self.stats.malformed += 1
             return []
-        try:
-            ts = event_time(event)
-        except BadEventTime:
-            self.stats.malformed += 1
-            return []
-        if ts is None:
-            ts = self.clock()
+        ts = event.get("ts")
+        if type(ts) is not int:  # the common case needs no parsing
+            try:
+                ts = event_time(event)
+            except BadEventTime:
+                self.stats.malformed += 1
+                return []
+            if ts is None:
+                ts = self.clock()
         depth = 0
         if stream == "alerts":
             raw_depth = event.get("depth", 0)
@@ -193,6 +201,8 @@ class Engine:
             any_symbol, by_symbol = entry
             pinned = by_symbol.get(event.get("symbol")) if by_symbol else None  # type: ignore[arg-type]
             candidates = (any_symbol + pinned if any_symbol else pinned) if pinned else any_symbol
+            if stream == "alerts":  # never feed a rule its own alerts
+                candidates = [rt for rt in candidates if rt.rule.rule_id != event.get("rule_id")]
             for rt in candidates:
                 self._evaluate(rt, stream, event, ts, depth, firings)
         if ts > self._stream_max_ts.get(stream, ts - 1):
@@ -206,17 +216,16 @@ class Engine:
     def _evaluate(
         self, rt: RuleRuntime, stream: str, event: Mapping[str, Any], ts: int, depth: int, out: list[Firing]
     ) -> None:
-        rule = rt.rule
         stats = rt.stats
         stats.evaluated += 1
         timed = not stats.evaluated & TIMING_SAMPLE_MASK
         started = _perf_ns() if timed else 0
         try:
-            if stream == "alerts" and event.get("rule_id") == rule.rule_id:
-                return  # never feed a rule its own alerts
-            if rule.where is not None and not rule.where(event, None):
+            where = rt.where
+            if where is not None and not where(event, None):
                 return
-            key = rt.key_of(event)
+            field = rt.key_field
+            key = event.get(field, MISSING) if field is not None else rt.key_of(event)
             if key is MISSING:
                 return
             partition = rt.partitions.get(key)
@@ -228,7 +237,7 @@ class Engine:
             elif ts < last - self.limits.max_disorder_ms:
                 stats.late += 1
                 return
-            match = rule.pattern.on_event(partition.state, event, ts)
+            match = rt.rule.pattern.on_event(partition.state, event, ts)
             if match is not None:
                 self._fire(rt, stream, partition, match, ts, depth, out)
         except TypeError as exc:
@@ -285,7 +294,8 @@ class Engine:
 
     # --- time ------------------------------------------------------------------------------
     def advance(self, watermark: int) -> list[Firing]:
-        """Fire the timers due before ``watermark`` (epoch ms) on every stream."""
+        """Fire the timers due before ``watermark`` (epoch ms) on every stream (called on a tick)."""
+        self.stats.snapshot()
         firings: list[Firing] = []
         for stream, runtimes in list(self._timers.items()):
             if watermark > self._swept_at.get(stream, watermark - 1):
@@ -323,10 +333,10 @@ def build_alert(
     """The ``cep_alert`` payload (deterministic: times are event times, never the wall clock)."""
     emit = next((a for a in rule.actions if a.get("type") == "emit_alert"), None)
     severity = (emit or {}).get("severity") or rule.severity
-    message = match.message
+    message = text(match.message)
     template = (emit or {}).get("message")
     if template:
-        message = render(template, rule, partition, match)
+        message = render(template, rule, partition, match, message)
     return {
         "rule_id": rule.rule_id,
         "rule": rule.name,
@@ -343,7 +353,9 @@ def build_alert(
     }
 
 
-def render(template: str, rule: CompiledRule, partition: Mapping[str, Any], match: Match) -> str:
+def render(
+    template: str, rule: CompiledRule, partition: Mapping[str, Any], match: Match, message: str
+) -> str:
     """``{field}`` from the last matched event, ``{values.x}``, ``{rule}``, ``{message}``; dotted ok.
 
     A small substitution instead of ``str.format`` on purpose: format strings can reach object
@@ -351,7 +363,7 @@ def render(template: str, rule: CompiledRule, partition: Mapping[str, Any], matc
     """
     context: dict[str, Any] = dict(match.events[-1]) if match.events else {}
     context.update(partition)
-    context.update({"rule": rule.name, "message": match.message, "values": match.values})
+    context.update({"rule": rule.name, "message": message, "values": match.values})
 
     def substitute(found: re.Match[str]) -> str:
         value = getter(found.group(1))(context)

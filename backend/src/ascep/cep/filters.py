@@ -220,6 +220,11 @@ def symbols_of(spec: Any) -> frozenset[str] | None:
     return None
 
 
+def is_symbol_pin(spec: Any) -> bool:
+    """``True`` when ``spec`` is exactly ``symbol == x`` or ``symbol in [...]`` (strings)."""
+    return isinstance(spec, Mapping) and "all" not in spec and symbols_of(spec) is not None
+
+
 #: JSON Schema of a filter (recursive; served as ``$defs.filter``).
 FILTER_SCHEMA: dict[str, Any] = {
     "type": "object",

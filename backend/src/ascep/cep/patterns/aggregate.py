@@ -140,7 +140,7 @@ class Aggregate(Pattern):
         if self.function == "avg":
             return window.mean()
         item = window.min_item() if self.function == "min" else window.max_item()
-        return item[2] if item else None
+        return item[1] if item else None
 
     def _evaluate(self, window: Window, closed_at: int | None) -> Match | None:
         result = self.result(window)
@@ -148,7 +148,7 @@ class Aggregate(Pattern):
             return None
         what = self.function if self.field is None else f"{self.function}({self.field})"
         span = f"{self.size_ms / 1000:g}s" if self.size_ms is not None else f"{self.count} events"
-        events = [item[3] for item in list(window.items)[-MAX_EVENTS_IN_MATCH:]]
+        events = [item[2] for item in list(window.items)[-MAX_EVENTS_IN_MATCH:]]
         return Match(
             events,
             f"{what} = {result:g} {self.having_op} {self.having_value:g} over {span}",

@@ -62,7 +62,7 @@ class Threshold(Pattern):
             verb = "is" if self.level else "crossed"
             return Match(
                 [event],
-                f"{self.field} {verb} {self.op} {self.value:g} ({value:g})",
+                lambda: f"{self.field} {verb} {self.op} {self.value:g} ({value:g})",
                 {"field": self.field, "value": value, "threshold": self.value},
             )
         return None

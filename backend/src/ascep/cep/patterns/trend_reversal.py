@@ -83,7 +83,9 @@ class TrendReversal(Pattern):
         kind = "bullish" if side > 0 else "bearish"
         return Match(
             [event],
-            f"{kind} reversal: {self.short}-event average {short_ma:g} crossed "
-            f"{'above' if side > 0 else 'below'} the {self.long}-event average {long_ma:g}",
+            lambda: (
+                f"{kind} reversal: {self.short}-event average {short_ma:g} crossed "
+                f"{'above' if side > 0 else 'below'} the {self.long}-event average {long_ma:g}"
+            ),
             {"direction": kind, "short_ma": short_ma, "long_ma": long_ma},
         )

@@ -53,7 +53,7 @@ class Volatility(Pattern):
         self.min_events = int(conditions.get("min_events", 5))
 
     def new_state(self) -> _State:
-        return _State(Window(self.limits.max_window_events, self.window_ms))
+        return _State(Window(self.limits.max_window_events, self.window_ms, track_variance=True))
 
     def on_event(self, state: _State, event: Mapping[str, Any], ts: int) -> Match | None:
         value = number(self.get(event))
@@ -70,9 +70,11 @@ class Volatility(Pattern):
         stddev = window.stddev()
         if stddev is None or stddev < self.threshold:
             return None
-        first_event = window.items[0][3]
+        first_event = window.items[0][2]
+        count = len(window)
+        seconds = self.window_ms / 1000
         return Match(
             [first_event, event] if first_event is not event else [event],
-            f"{self.field} volatility {stddev:.3f}% over {len(window)} returns in {self.window_ms / 1000:g}s",
-            {"stddev_percent": round(stddev, 6), "returns": len(window)},
+            lambda: f"{self.field} volatility {stddev:.3f}% over {count} returns in {seconds:g}s",
+            {"stddev_percent": round(stddev, 6), "returns": count},
         )

@@ -69,7 +69,7 @@ class VolumeSurge(Pattern):
             if ratio >= self.multiplier:
                 match = Match(
                     [event],
-                    f"{self.field} {value:g} is {ratio:.2f}x its average {average:g}",
+                    lambda: f"{self.field} {value:g} is {ratio:.2f}x its average {average:g}",
                     {"value": value, "average": average, "ratio": round(ratio, 6), "baseline": len(state)},
                 )
         state.add(ts, value, event)
