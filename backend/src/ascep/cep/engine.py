@@ -203,8 +203,43 @@ class Engine:
             candidates = (any_symbol + pinned if any_symbol else pinned) if pinned else any_symbol
             if stream == "alerts":  # never feed a rule its own alerts
                 candidates = [rt for rt in candidates if rt.rule.rule_id != event.get("rule_id")]
+            disorder = self.limits.max_disorder_ms
+            # The body of this loop is the engine's hot path (events x rules): kept inline on
+            # purpose, a method call per rule costs more than most patterns.
             for rt in candidates:
-                self._evaluate(rt, stream, event, ts, depth, firings)
+                stats = rt.stats
+                stats.evaluated += 1
+                timed = not stats.evaluated & TIMING_SAMPLE_MASK
+                started = _perf_ns() if timed else 0
+                try:
+                    where = rt.where
+                    if where is not None and not where(event, None):
+                        continue
+                    field = rt.key_field
+                    key = event.get(field, MISSING) if field is not None else rt.key_of(event)
+                    if key is MISSING:
+                        continue
+                    partition = rt.partitions.get(key)
+                    if partition is None:
+                        partition = self._new_partition(rt, key)
+                    last = partition.max_ts
+                    if last is None or ts > last:
+                        partition.max_ts = ts
+                    elif ts < last - disorder:
+                        stats.late += 1
+                        continue
+                    match = rt.rule.pattern.on_event(partition.state, event, ts)
+                    if match is not None:
+                        self._fire(rt, stream, partition, match, ts, depth, firings)
+                except TypeError as exc:
+                    if not key_is_unhashable(exc):
+                        self._disable(rt, exc)
+                    # else: a list/object where the partition key should be: not this rule's event
+                except Exception as exc:
+                    self._disable(rt, exc)
+                finally:
+                    if timed:
+                        stats.record_time(_perf_ns() - started)
         if ts > self._stream_max_ts.get(stream, ts - 1):
             self._stream_max_ts[stream] = ts
             if stream in self._timers:
@@ -212,43 +247,6 @@ class Engine:
                 if watermark >= self._swept_at.get(stream, watermark - SWEEP_EVERY_MS) + SWEEP_EVERY_MS:
                     firings.extend(self._sweep(self._timers[stream], watermark, stream))
         return firings
-
-    def _evaluate(
-        self, rt: RuleRuntime, stream: str, event: Mapping[str, Any], ts: int, depth: int, out: list[Firing]
-    ) -> None:
-        stats = rt.stats
-        stats.evaluated += 1
-        timed = not stats.evaluated & TIMING_SAMPLE_MASK
-        started = _perf_ns() if timed else 0
-        try:
-            where = rt.where
-            if where is not None and not where(event, None):
-                return
-            field = rt.key_field
-            key = event.get(field, MISSING) if field is not None else rt.key_of(event)
-            if key is MISSING:
-                return
-            partition = rt.partitions.get(key)
-            if partition is None:
-                partition = self._new_partition(rt, key)
-            last = partition.max_ts
-            if last is None or ts > last:
-                partition.max_ts = ts
-            elif ts < last - self.limits.max_disorder_ms:
-                stats.late += 1
-                return
-            match = rt.rule.pattern.on_event(partition.state, event, ts)
-            if match is not None:
-                self._fire(rt, stream, partition, match, ts, depth, out)
-        except TypeError as exc:
-            if not key_is_unhashable(exc):
-                self._disable(rt, exc)
-            # else: a list/object where the partition key should be: not this rule's event
-        except Exception as exc:
-            self._disable(rt, exc)
-        finally:
-            if timed:
-                stats.record_time(_perf_ns() - started)
 
     def _new_partition(self, rt: RuleRuntime, key: Any) -> _Partition:
         """Create a partition; when full, evict the tenth that saw events least recently."""
