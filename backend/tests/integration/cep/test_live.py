@@ -12,12 +12,12 @@ import redis
 import requests
 
 from ascep.common import bus, channels
-from integration.cep.conftest import WebhookReceiver
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import HttpService
 from support.redis_server import RedisServer
 from support.sio import RecordingClient
+from support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
