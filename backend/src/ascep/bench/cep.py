@@ -5,7 +5,8 @@
    cooldowns as a real deployment would set them — over 100 symbols of random-walk prices whose
    event time advances at 10 000 events/s (the spec's end-to-end rate). Events are fed as fast
    as the engine takes them: events/s (median of rounds), then one timed pass for the per-event
-   p50/p99 (all rules an event concerns) and the per-rule evaluation p99.
+   p50/p99 (all rules an event concerns) and the per-rule evaluation p99. The garbage collector is
+   tuned as in the service (:mod:`ascep.cep.gc_tuning`; ``--default-gc`` to compare).
 2. **End to end** (unless ``--no-e2e``): private redis-server, the real engine process
    (``python -m ascep.cep``) on CPU 0, the real gateway on CPU 1, a python-socketio client
    subscribed to alerts. Prices are published on ``price_updates`` at ``--rate`` per second with
@@ -29,6 +30,7 @@ import requests
 
 from ascep.bench._servers import Processes, free_port, wait_port
 from ascep.cep.engine import Engine
+from ascep.cep.gc_tuning import tune_gc
 from ascep.cep.rules import validate_rule
 from ascep.common import channels
 
@@ -88,8 +90,10 @@ def _engine() -> Engine:
     return engine
 
 
-def in_process(count: int, rounds: int) -> dict[str, Any]:
+def in_process(count: int, rounds: int, default_gc: bool = False) -> dict[str, Any]:
     events = price_events(count)
+    if not default_gc:
+        tune_gc()  # as python -m ascep.cep does
     rates, alerts = [], 0
     for _ in range(rounds):
         engine = _engine()
@@ -213,10 +217,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=int, default=1000, help="end-to-end publish rate (events/s)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--no-e2e", action="store_true")
+    parser.add_argument("--default-gc", action="store_true", help="keep CPython's GC thresholds")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {1})  # one core; the engine process of part 2 gets the other
-    local = in_process(args.events, args.rounds)
+    local = in_process(args.events, args.rounds, args.default_gc)
     e2e = None if args.no_e2e else end_to_end(args.rate, args.seconds)
     report(local, e2e)
     ok = local["events_per_s"] >= TARGET_EVENTS_PER_S
