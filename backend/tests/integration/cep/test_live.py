@@ -92,6 +92,11 @@ def test_rule_created_over_http_fires_on_prices_from_redis(
     assert stats["last_triggered"]
     engine = requests.get(f"{cep.url}/stats", timeout=5).json()["engine"]
     assert engine["events"] == 4  # 3 prices + its own alert on the alerts stream
+    wait_for(
+        lambda: requests.get(f"{cep.url}/stats", timeout=5).json()["engine"]["events_per_second"] > 0,
+        timeout=5,
+        message="events/s measured",
+    )
 
     redis_client.publish(channels.PRICE_UPDATES, "{not json")
     bus.publish(redis_client, channels.PRICE_UPDATES, {"symbol": "BTCUSDT", "price": 1, "ts": "soon"})
@@ -244,3 +249,12 @@ def test_health_is_unhealthy_while_the_subscription_is_dead(
     price(redis_client, 99)
     price(redis_client, 101)
     wait_for(lambda: rule_stats(cep, rid).get("matches") == 1, timeout=5, message="fires after recovery")
+
+
+@pytest.mark.parametrize("mode", ["gevent", "threading"])
+def test_other_async_modes(start_cep: StartCep, redis_client: redis.Redis, mode: str) -> None:
+    cep = start_cep(f"cep-{mode}", ASYNC_MODE=mode)
+    rid = requests.post(f"{cep.url}/rules", json=ABOVE, timeout=5).json()["rule"]["rule_id"]
+    price(redis_client, 99)
+    price(redis_client, 101)
+    wait_for(lambda: rule_stats(cep, rid).get("matches") == 1, timeout=5, message=f"match under {mode}")
