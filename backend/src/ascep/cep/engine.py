@@ -18,26 +18,24 @@ runs the actions. What the engine owns, so that patterns stay small:
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ascep.cep.fields import MISSING, BadEventTime, event_time, getter
+from ascep.cep.alert_payload import build_alert
+from ascep.cep.fields import MISSING, BadEventTime, event_time
 from ascep.cep.limits import Limits
+from ascep.cep.partitions import Partition, key_is_unhashable, partition_key
 from ascep.cep.patterns import Match
-from ascep.cep.patterns.base import text
 from ascep.cep.rules import CompiledRule
 from ascep.cep.stats import EngineStats, RuleStats
-from ascep.common.timeutil import iso_utc, now_ms
+from ascep.common.timeutil import now_ms
 
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_MS = 100  # how far a stream's watermark moves before timers are checked again
-MAX_MATCHED_EVENTS = 20
 TIMING_SAMPLE_MASK = 7  # time one evaluation in 8: the clock calls would cost more than many rules
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _perf_ns = time.perf_counter_ns
 
 
@@ -49,16 +47,6 @@ class Firing:
     alert: dict[str, Any]
 
 
-class _Partition:
-    __slots__ = ("last_fired", "max_ts", "state", "values")
-
-    def __init__(self, state: Any, values: dict[str, Any]) -> None:
-        self.state = state
-        self.values = values
-        self.max_ts: int | None = None
-        self.last_fired: int | None = None
-
-
 class RuleRuntime:
     """A loaded rule with its partitions, statistics and (when it broke) its error."""
 
@@ -66,7 +54,7 @@ class RuleRuntime:
 
     def __init__(self, rule: CompiledRule) -> None:
         self.rule = rule
-        self.partitions: dict[Any, _Partition] = {}
+        self.partitions: dict[Any, Partition] = {}
         self.stats = RuleStats()
         self.error: str | None = None
         self.key_of = partition_key(rule.partition_by)
@@ -79,28 +67,6 @@ class RuleRuntime:
     @property
     def active(self) -> bool:
         return self.rule.enabled and self.error is None
-
-
-def partition_key(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
-    """``key(event)``: the partition of ``event`` (a value, or a tuple) or ``MISSING``."""
-    if not fields:
-        return lambda _event: ""
-    getters = [getter(f) for f in fields]
-    if len(fields) == 1:
-        if "." not in fields[0]:
-            name = fields[0]
-            return lambda event: event.get(name, MISSING)
-        return getters[0]
-
-    def key(event: Mapping[str, Any]) -> Any:
-        values = tuple(get(event) for get in getters)
-        return MISSING if any(v is MISSING for v in values) else values
-
-    return key
-
-
-def key_is_unhashable(exc: TypeError) -> bool:
-    return "unhashable" in str(exc)
 
 
 class Engine:
@@ -248,7 +214,7 @@ class Engine:
                     firings.extend(self._sweep(self._timers[stream], watermark, stream))
         return firings
 
-    def _new_partition(self, rt: RuleRuntime, key: Any) -> _Partition:
+    def _new_partition(self, rt: RuleRuntime, key: Any) -> Partition:
         """Create a partition; when full, evict the tenth that saw events least recently."""
         partitions = rt.partitions
         if len(partitions) >= self.limits.max_partitions:
@@ -257,7 +223,7 @@ class Engine:
                 del partitions[old_key]
         fields = rt.rule.partition_by
         keys = key if len(fields) > 1 else (key,)
-        partition = _Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
+        partition = Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
         partitions[key] = partition
         return partition
 
@@ -265,7 +231,7 @@ class Engine:
         self,
         rt: RuleRuntime,
         stream: str,
-        partition: _Partition,
+        partition: Partition,
         match: Match,
         ts: int,
         depth: int,
@@ -323,50 +289,3 @@ class Engine:
             except Exception as exc:
                 self._disable(rt, exc)
         return firings
-
-
-def build_alert(
-    rule: CompiledRule, stream: str, partition: dict[str, Any], match: Match, ts: int, depth: int
-) -> dict[str, Any]:
-    """The ``cep_alert`` payload (deterministic: times are event times, never the wall clock)."""
-    emit = next((a for a in rule.actions if a.get("type") == "emit_alert"), None)
-    severity = (emit or {}).get("severity") or rule.severity
-    message = text(match.message)
-    template = (emit or {}).get("message")
-    if template:
-        message = render(template, rule, partition, match, message)
-    return {
-        "rule_id": rule.rule_id,
-        "rule": rule.name,
-        "pattern": rule.spec["pattern"],
-        "stream": stream,
-        "partition": dict(partition),
-        "severity": severity,
-        "message": message,
-        "matched_events": [dict(e) for e in match.events[-MAX_MATCHED_EVENTS:]],
-        "values": match.values,
-        "ts": ts,
-        "timestamp": iso_utc(ts),
-        "depth": depth + 1 if stream == "alerts" else 0,
-    }
-
-
-def render(
-    template: str, rule: CompiledRule, partition: Mapping[str, Any], match: Match, message: str
-) -> str:
-    """``{field}`` from the last matched event, ``{values.x}``, ``{rule}``, ``{message}``; dotted ok.
-
-    A small substitution instead of ``str.format`` on purpose: format strings can reach object
-    attributes, and rule templates come from API clients.
-    """
-    context: dict[str, Any] = dict(match.events[-1]) if match.events else {}
-    context.update(partition)
-    context.update({"rule": rule.name, "message": message, "values": match.values})
-
-    def substitute(found: re.Match[str]) -> str:
-        value = getter(found.group(1))(context)
-        if value is MISSING:
-            return found.group(0)
-        return f"{value:g}" if isinstance(value, float) else str(value)
-
-    return _TEMPLATE.sub(substitute, template)

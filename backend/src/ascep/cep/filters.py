@@ -32,6 +32,8 @@ _ORDERING: dict[str, Callable[[Any, Any], bool]] = {
 }
 _NO_REFS = ("in", "not_in", "matches")
 MAX_DEPTH = 8
+#: Rules come from API clients and ``re`` has no timeout: keep patterns short (ReDoS surface).
+MAX_REGEX_LENGTH = 200
 
 
 def _comparable(a: Any, b: Any) -> bool:
@@ -156,6 +158,8 @@ def _literal(op: str, value: Any, path: str) -> Any:
     if op == "matches":
         if not isinstance(value, str):
             raise RuleError(path, "'matches' needs a regular expression string")
+        if len(value) > MAX_REGEX_LENGTH:
+            raise RuleError(path, f"regular expressions are limited to {MAX_REGEX_LENGTH} characters")
         try:
             return re.compile(value)
         except re.error as exc:
