@@ -76,7 +76,7 @@ class EngineStats:
         self.loops_dropped = 0
         self.alerts = 0
         self.rule_errors = 0
-        self._snapshots: deque[tuple[float, int]] = deque()
+        self._snapshots: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
 
     def snapshot(self) -> None:
         now = time.monotonic()
