@@ -115,6 +115,9 @@ class Engine:
                 self._rules[rule.rule_id] = RuleRuntime(rule)
         self._reindex()
 
+    def rule_count(self) -> int:
+        return len(self._rules)
+
     def runtimes(self) -> list[RuleRuntime]:
         return [self._rules[k] for k in sorted(self._rules)]
 
