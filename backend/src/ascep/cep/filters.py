@@ -51,7 +51,14 @@ def _test(op: str, value_is_regex: bool = False) -> Callable[[Any, Any], bool]:
         return lambda a, b: a != b or (isinstance(a, bool) ^ isinstance(b, bool))
     if op in _ORDERING:
         compare = _ORDERING[op]
-        return lambda a, b: _comparable(a, b) and compare(a, b)
+
+        def ordered(a: Any, b: Any) -> bool:
+            kind_a, kind_b = type(a), type(b)
+            if (kind_a is float or kind_a is int) and (kind_b is float or kind_b is int):
+                return compare(a, b)  # the common case, without the general checks
+            return _comparable(a, b) and compare(a, b)
+
+        return ordered
     if op == "in":
         return lambda a, b: _hashable_in(a, b)
     if op == "not_in":

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -47,7 +47,7 @@ class Volatility(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions.get("field", "price")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.threshold = float(conditions["threshold"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window")
         self.min_events = int(conditions.get("min_events", 5))
@@ -56,7 +56,7 @@ class Volatility(Pattern):
         return _State(Window(self.limits.max_window_events, self.window_ms, track_variance=True))
 
     def on_event(self, state: _State, event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         last, state.last = state.last, value
