@@ -258,3 +258,20 @@ def test_other_async_modes(start_cep: StartCep, redis_client: redis.Redis, mode:
     price(redis_client, 99)
     price(redis_client, 101)
     wait_for(lambda: rule_stats(cep, rid).get("matches") == 1, timeout=5, message=f"match under {mode}")
+
+
+def test_absence_fires_on_silence_with_the_wall_clock(
+    start_cep: StartCep, redis_client: redis.Redis, alert_listener: Callable[[], list[dict[str, Any]]]
+) -> None:
+    cep = start_cep(CEP_MAX_DISORDER_MS="50")
+    silence = {"name": "no pullback", "pattern": "absence",
+               "conditions": {"first": {"field": "price", "op": ">", "value": 100},
+                              "then": {"field": "price", "op": "<", "value": 100}, "within": "300ms"}}  # fmt: skip
+    rid = requests.post(f"{cep.url}/rules", json=silence, timeout=5).json()["rule"]["rule_id"]
+    price(redis_client, 101, symbol="ETHUSDT")
+    price(redis_client, 99, symbol="ETHUSDT")  # the pullback came: no alert for ETH
+    price(redis_client, 101)  # BTC: nothing follows at all
+    [alert] = wait_for(alert_listener, timeout=5, message="absence alert without further events")
+    assert alert["rule_id"] == rid
+    assert alert["partition"] == {"symbol": "BTCUSDT"}
+    assert alert["pattern"] == "absence"
