@@ -264,9 +264,9 @@ def test_absence_fires_on_silence_with_the_wall_clock(
     start_cep: StartCep, redis_client: redis.Redis, alert_listener: Callable[[], list[dict[str, Any]]]
 ) -> None:
     cep = start_cep(CEP_MAX_DISORDER_MS="50")
-    silence = {"name": "no pullback", "pattern": "absence",
-               "conditions": {"first": {"field": "price", "op": ">", "value": 100},
-                              "then": {"field": "price", "op": "<", "value": 100}, "within": "300ms"}}  # fmt: skip
+    above, below = {"field": "price", "op": ">", "value": 100}, {"field": "price", "op": "<", "value": 100}
+    conditions = {"first": above, "then": below, "within": "300ms"}
+    silence = {"name": "no pullback", "pattern": "absence", "conditions": conditions}
     rid = requests.post(f"{cep.url}/rules", json=silence, timeout=5).json()["rule"]["rule_id"]
     price(redis_client, 101, symbol="ETHUSDT")
     price(redis_client, 99, symbol="ETHUSDT")  # the pullback came: no alert for ETH
