@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 
 from support.processes import HttpService
 from support.webhook_receiver import WebhookReceiver
@@ -21,7 +22,16 @@ def start_cep(start_service: Callable[..., HttpService], redis_url: str) -> Call
     """Start ``python -m ascep.cep`` on a free port (stopped after the test); waits until subscribed."""
 
     def start(name: str = "cep", **overrides: str) -> HttpService:
-        return start_service(name, "ascep.cep", cep_env(redis_url, **overrides))
+        service = start_service(name, "ascep.cep", cep_env(redis_url, **overrides))
+        service.wait_until(  # /health is already 200 (degraded) while subscribing
+            lambda: (
+                requests.get(f"{service.url}/status", timeout=2).json()["subscription"]["state"]
+                == "connected"
+            ),
+            timeout=15,
+            what="subscribed to the event streams",
+        )
+        return service
 
     return start
 
