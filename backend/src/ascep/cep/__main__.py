@@ -12,6 +12,7 @@ import time  # noqa: E402
 from types import FrameType  # noqa: E402
 
 from ascep.cep import create_app  # noqa: E402
+from ascep.cep.gc_tuning import tune_gc  # noqa: E402
 from ascep.cep.runner import EngineRunner  # noqa: E402
 from ascep.common.logging_setup import configure_logging  # noqa: E402
 from ascep.common.serve import serve_wsgi  # noqa: E402
@@ -35,6 +36,7 @@ def main() -> None:
     app = create_app()
     configure_logging("cep_engine", app.config["LOG_LEVEL"])
     runner: EngineRunner = app.extensions["cep.runner"]
+    tune_gc()
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -90,7 +90,7 @@ class EngineRunner:
                 pubsub.subscribe(*STREAM_CHANNELS, channels.CEP_RULE_CHANGES)
                 self.reload()
                 if self.state != "connected":
-                    logger.info("CEP engine subscribed; %d rule(s) loaded", len(self.engine.runtimes()))
+                    logger.info("CEP engine subscribed; %d rule(s) loaded", self.engine.rule_count())
                 self.state = "connected"
                 self.connected_since = time.time()
                 backoff.reset()
