@@ -46,8 +46,7 @@ def test_a_rule_that_raises_is_disabled_and_the_error_stored(
         raise KeyError("surprise")
 
     runtime.rule.pattern.on_event = boom  # type: ignore[method-assign]
-    firings: list[Any] = []
-    runner._dispatch(message(channels.PRICE_UPDATES, {"symbol": "X", "price": 101, "ts": 1}), firings)
+    runner.receive(message(channels.PRICE_UPDATES, {"symbol": "X", "price": 101, "ts": 1}))
     stored = runner.store.get(doc["rule_id"])
     assert stored is not None
     assert stored["enabled"] is False
@@ -58,12 +57,12 @@ def test_a_rule_that_raises_is_disabled_and_the_error_stored(
 def test_changes_and_malformed_messages(redis_url: str, redis_client: redis.Redis) -> None:
     runner = make_runner(redis_url, redis_client)
     doc = runner.store.create(LEVEL)
-    firings: list[Any] = []
-    runner._dispatch(message(channels.CEP_RULE_CHANGES, {"op": "upsert", "rule": doc}), firings)
+    runner.receive(message(channels.CEP_RULE_CHANGES, {"op": "upsert", "rule": doc}))
     assert [rt.rule.rule_id for rt in runner.engine.runtimes()] == [doc["rule_id"]]
-    runner._dispatch(message(channels.PRICE_UPDATES, "{oops"), firings)
-    runner._dispatch(message(channels.PRICE_UPDATES, {"symbol": "X", "price": 101, "ts": 1}), firings)
+    runner.receive(message(channels.PRICE_UPDATES, "{oops"))
+    runner.receive(message(channels.PRICE_UPDATES, {"symbol": "X", "price": 101, "ts": 1}))
     assert runner.malformed == 1
+    firings = runner.firings
     assert len(firings) == 1
     runner.actions.run(firings * 5)  # the same alert five times: claimed once
     assert redis_client.llen(channels.CEP_ALERTS_KEY) == 1
@@ -71,5 +70,5 @@ def test_changes_and_malformed_messages(redis_url: str, redis_client: redis.Redi
         runner.actions.run(runner.engine.process("prices", {"symbol": "X", "price": 101, "ts": ts}))
     assert redis_client.llen(channels.CEP_ALERTS_KEY) == 3  # capped
     assert json.loads(redis_client.lindex(channels.CEP_ALERTS_KEY, 0))["ts"] == 6  # newest first
-    runner._dispatch(message(channels.CEP_RULE_CHANGES, {"op": "delete", "rule_id": doc["rule_id"]}), firings)
+    runner.receive(message(channels.CEP_RULE_CHANGES, {"op": "delete", "rule_id": doc["rule_id"]}))
     assert runner.engine.runtimes() == []
