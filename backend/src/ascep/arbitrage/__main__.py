@@ -4,57 +4,23 @@ from ascep.common.asyncmode import prepare_async_mode
 
 ASYNC_MODE = prepare_async_mode()  # must run before anything imports socket/threading users
 
-import logging  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
-from types import FrameType  # noqa: E402
 
 from ascep.arbitrage import create_app  # noqa: E402
 from ascep.arbitrage.listener import ArbitrageListener  # noqa: E402
+from ascep.common.entrypoint import run_until_stopped  # noqa: E402
 from ascep.common.logging_setup import configure_logging  # noqa: E402
-from ascep.common.serve import serve_wsgi  # noqa: E402
-
-logger = logging.getLogger("ascep.arbitrage")
-
-_POLL_S = 0.2
-
-
-class _StopRequest:
-    """Set by SIGTERM/SIGINT. A plain flag on purpose: a signal handler may interrupt any green
-    thread, so it must neither raise nor take a lock."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __call__(self, signum: int, _frame: FrameType | None) -> None:
-        self.signal = signum
 
 
 def main() -> None:
     app = create_app()
     configure_logging("arbitrage", app.config["LOG_LEVEL"])
     listener: ArbitrageListener = app.extensions["arbitrage.listener"]
-    stop = _StopRequest()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=listener.run, name="arbitrage-listener", daemon=True).start()
-    server = threading.Thread(
-        target=serve_wsgi,
-        args=(app, app.config["HOST"], app.config["PORT"], ASYNC_MODE),
-        name="http-server",
-        daemon=True,
-    )
-    server.start()
-    while stop.signal is None and server.is_alive():
-        time.sleep(_POLL_S)
-    if stop.signal is None:
-        logger.error("HTTP server stopped unexpectedly")
-    logger.info("shutting down")
-    listener.stop()
-    logger.info("arbitrage detector stopped")
-    sys.exit(0 if stop.signal is not None else 1)
+
+    def start_listener() -> None:
+        threading.Thread(target=listener.run, name="arbitrage-listener", daemon=True).start()
+
+    run_until_stopped(app, ASYNC_MODE, on_start=start_listener, on_stop=listener.stop)
 
 
 if __name__ == "__main__":

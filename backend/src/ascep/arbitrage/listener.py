@@ -27,18 +27,19 @@ from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.lifecycle import SignalEvent
 from ascep.arbitrage.store import SignalStore
 from ascep.common import channels
-from ascep.common.backoff import Backoff
 from ascep.common.events import EventFormatError, decode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.subscriber import BusSubscriber
 from ascep.common.timeutil import now_ms
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGES_PER_TURN = 500
 PENDING_MAX = 10_000
 
 
-class ArbitrageListener:
+class ArbitrageListener(BusSubscriber):
+    label = "arbitrage listener"
+
     def __init__(
         self,
         redis_url: str,
@@ -50,69 +51,34 @@ class ArbitrageListener:
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], int] = now_ms,
     ) -> None:
-        self.redis_url = redis_url
+        super().__init__(
+            redis_url,
+            (channels.PRICE_UPDATES, channels.CONFIG_CHANGES),
+            sleep=sleep,
+            tick_interval=sweep_interval,
+        )
         self.engine = engine
         self.store = store
         self.sweep_interval = sweep_interval
-        self.sleep = sleep
         self.clock = clock
-        self.state = "starting"
-        self.connected_since: float | None = None
-        self.reconnects = 0
-        self.malformed = 0
-        self.last_error: str | None = None
         self.pending: deque[SignalEvent] = deque()
         self.dropped_events = 0
         self.written_events = 0
         self.lease = lease or LeaderLease(store.client, 0.0)
         self.leader = False
-        self._stopping = False
 
     # --- lifecycle ---
-    def run(self) -> None:
-        backoff = Backoff(initial=0.1, cap=5.0)
-        while not self._stopping:
-            client = connect(self.redis_url, for_pubsub=True, retries=0)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(channels.PRICE_UPDATES, channels.CONFIG_CHANGES)
-                self._resync()
-                if self.state != "connected":
-                    logger.info("arbitrage listener subscribed to %s", channels.PRICE_UPDATES)
-                self.state = "connected"
-                self.connected_since = time.time()
-                backoff.reset()
-                self._pump(pubsub)
-            except REDIS_UNAVAILABLE_ERRORS as exc:
-                self._lost(exc, backoff)
-            except Exception as exc:
-                logger.exception("arbitrage listener failed unexpectedly")
-                self._lost(exc, backoff)
-            finally:
-                _close_quietly(pubsub, client)
-
     def stop(self) -> None:
         """Stop the loop and hand the lease over at once (a standby takes over at its next sweep)."""
-        self._stopping = True
-        self.state = "stopped"
+        super().stop()
         if self.leader:
             try:
                 self.lease.release()
             except (redis.RedisError, *REDIS_UNAVAILABLE_ERRORS) as exc:
                 logger.warning("could not release the arbitrage lease (%s); it will expire", exc)
 
-    def _lost(self, exc: BaseException, backoff: Backoff) -> None:
-        delay = backoff.next_delay()
-        if self.state == "connected":
-            self.reconnects += 1
-        self.state = "reconnecting"
-        self.connected_since = None
-        self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-        logger.warning("arbitrage listener lost Redis (%s); retrying in %.2fs", self.last_error, delay)
-        self.sleep(delay)
-
     # --- (re)connection ---
-    def _resync(self) -> None:
+    def on_subscribed(self, client: redis.Redis) -> None:
         """After (re)subscribing: persisted config, open signals to resume, latest quotes, backlog."""
         stored = self.store.load_config()
         if stored is not None:
@@ -157,41 +123,20 @@ class ArbitrageListener:
             self.engine.request_config(config)
 
     # --- steady state ---
-    def _pump(self, pubsub: redis.client.PubSub) -> None:
-        next_sweep = time.monotonic() + self.sweep_interval
-        while not self._stopping:
-            message = pubsub.get_message(timeout=max(0.0, next_sweep - time.monotonic()))
-            handled = 0
-            while message is not None:
-                self._dispatch(message)
-                handled += 1
-                if handled >= MAX_MESSAGES_PER_TURN:
-                    break
-                message = pubsub.get_message(timeout=0.0)
-            now = self.clock()
-            self._enqueue(self.engine.apply_pending(now))
-            if time.monotonic() >= next_sweep:
-                self._check_leadership()
-                self._enqueue(self.engine.sweep(now))
-                next_sweep = time.monotonic() + self.sweep_interval
-            self._flush()
-            self.sleep(0)  # let HTTP requests run between bursts
-
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel")
-        try:
-            payload = decode(message["data"])
-        except EventFormatError as exc:
-            self.malformed += 1
-            if self.malformed <= 10 or self.malformed % 1000 == 0:
-                logger.warning(
-                    "skipping malformed message on %s (%s); %d so far", channel, exc, self.malformed
-                )
-            return
+    def handle(self, channel: str, payload: dict[str, Any]) -> None:
         if channel == channels.PRICE_UPDATES:
             self._enqueue(self.engine.on_record(payload, self.clock()))
         elif channel == channels.CONFIG_CHANGES and payload.get("service") == "arbitrage":
             self._apply_config(payload.get("config"), origin="config_changes")
+
+    def tick(self) -> None:
+        """Every ``sweep_interval``: renew the lease, close signals whose quotes went stale."""
+        self._check_leadership()
+        self._enqueue(self.engine.sweep(self.clock()))
+
+    def after_turn(self) -> None:
+        self._enqueue(self.engine.apply_pending(self.clock()))
+        self._flush()
 
     # --- writing ---
     def _enqueue(self, events: list[SignalEvent]) -> None:
@@ -230,22 +175,9 @@ class ArbitrageListener:
             self.written_events += 1
 
     def status(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
+        return self.connection_status() | {
             "role": "leader" if self.leader else "standby",
-            "connected_since": self.connected_since,
-            "reconnects": self.reconnects,
-            "malformed_messages": self.malformed,
             "pending_events": len(self.pending),
             "dropped_events": self.dropped_events,
             "written_events": self.written_events,
-            "last_error": self.last_error,
         }
-
-
-def _close_quietly(pubsub: redis.client.PubSub, client: redis.Redis) -> None:
-    for closer in (pubsub.close, client.close):
-        try:
-            closer()
-        except Exception:  # closing a broken connection may fail; nothing to do about it
-            logger.debug("ignoring error while closing a Redis connection", exc_info=True)

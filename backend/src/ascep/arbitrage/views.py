@@ -7,7 +7,6 @@ registered under two names.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -16,6 +15,7 @@ from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_up
 from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.store import SignalStore
 from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.query import bad_parameter, int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 
@@ -43,29 +43,12 @@ def _redis_down(exc: BaseException) -> DependencyUnavailable:
     return DependencyUnavailable("signals are unavailable: Redis is down", {"dependency": "redis"})
 
 
-def _bad(parameter: str, raw: str, message: str) -> BadRequest:
-    return BadRequest(message, {"parameter": parameter, "value": raw})
-
-
-def _limit() -> int:
-    raw = request.args.get("limit")
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise _bad("limit", raw, "limit must be an integer") from exc
-    if not 1 <= value <= MAX_LIMIT:
-        raise _bad("limit", raw, f"limit must be between 1 and {MAX_LIMIT}")
-    return value
-
-
 def _choice(name: str, choices: tuple[str, ...]) -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
     if raw not in choices:
-        raise _bad(name, raw, f"{name} must be one of {', '.join(choices)}")
+        raise bad_parameter(name, raw, f"{name} must be one of {', '.join(choices)}")
     return raw
 
 
@@ -76,29 +59,17 @@ def _min_spread() -> float | None:
     try:
         return float(raw)
     except ValueError as exc:
-        raise _bad("min_spread", raw, "min_spread must be a number (percent)") from exc
-
-
-def _since() -> int | None:
-    """``since`` as epoch milliseconds or ISO 8601 with a zone (``2026-01-02T03:04:05Z``)."""
-    raw = request.args.get("since")
-    if raw is None or raw == "":
-        return None
-    if raw.isdigit():
-        return int(raw)
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _bad("since", raw, "since must be epoch milliseconds or an ISO 8601 time") from exc
-    if moment.tzinfo is None:
-        raise _bad("since", raw, "since needs a time zone (e.g. a trailing Z)")
-    return int(moment.timestamp() * 1000)
+        raise bad_parameter("min_spread", raw, "min_spread must be a number (percent)") from exc
 
 
 @arbitrage_blueprint.get("/signals")
 def list_signals() -> Response:
-    limit, kind, status = _limit(), _choice("type", SIGNAL_TYPES), _choice("status", STATUSES)
-    min_spread, since = _min_spread(), _since()
+    limit, kind, status = (
+        int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        _choice("type", SIGNAL_TYPES),
+        _choice("status", STATUSES),
+    )
+    min_spread, since = _min_spread(), time_arg("since")
     try:
         signals, total = _store().query(
             limit=limit, type=kind, status=status, min_spread=min_spread, since_ms=since

@@ -61,7 +61,7 @@ def _install_ops(app: Flask, runner: EngineRunner, client: Any) -> None:
 
     def subscription_check() -> CheckResult:
         if runner.state == "connected":
-            return CheckResult("healthy", {"rules": len(runner.engine.runtimes())})
+            return CheckResult("healthy", {"rules": runner.engine.rule_count()})
         if runner.state == "starting" and app.config["CEP_AUTOSTART"]:
             return CheckResult("degraded", "subscribing to the event streams")
         if not app.config["CEP_AUTOSTART"] and runner.state == "starting":

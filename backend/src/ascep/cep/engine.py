@@ -18,25 +18,24 @@ runs the actions. What the engine owns, so that patterns stay small:
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ascep.cep.fields import MISSING, BadEventTime, event_time, getter
+from ascep.cep.alert_payload import build_alert
+from ascep.cep.fields import MISSING, BadEventTime, event_time
 from ascep.cep.limits import Limits
+from ascep.cep.partitions import Partition, key_is_unhashable, partition_key
 from ascep.cep.patterns import Match
 from ascep.cep.rules import CompiledRule
 from ascep.cep.stats import EngineStats, RuleStats
-from ascep.common.timeutil import iso_utc, now_ms
+from ascep.common.timeutil import now_ms
 
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_MS = 100  # how far a stream's watermark moves before timers are checked again
-MAX_MATCHED_EVENTS = 20
 TIMING_SAMPLE_MASK = 7  # time one evaluation in 8: the clock calls would cost more than many rules
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _perf_ns = time.perf_counter_ns
 
 
@@ -48,53 +47,26 @@ class Firing:
     alert: dict[str, Any]
 
 
-class _Partition:
-    __slots__ = ("last_fired", "max_ts", "state", "values")
-
-    def __init__(self, state: Any, values: dict[str, Any]) -> None:
-        self.state = state
-        self.values = values
-        self.max_ts: int | None = None
-        self.last_fired: int | None = None
-
-
 class RuleRuntime:
     """A loaded rule with its partitions, statistics and (when it broke) its error."""
 
-    __slots__ = ("error", "key_of", "partitions", "rule", "stats")
+    __slots__ = ("error", "key_field", "key_of", "partitions", "rule", "stats", "where")
 
     def __init__(self, rule: CompiledRule) -> None:
         self.rule = rule
-        self.partitions: dict[Any, _Partition] = {}
+        self.partitions: dict[Any, Partition] = {}
         self.stats = RuleStats()
         self.error: str | None = None
         self.key_of = partition_key(rule.partition_by)
+        fields = rule.partition_by
+        #: the one plain partition field, read inline on the hot path (else ``key_of`` is used)
+        self.key_field = fields[0] if len(fields) == 1 and "." not in fields[0] else None
+        #: ``where`` minus what the symbol index already guarantees
+        self.where = None if rule.where_is_symbol_pin else rule.where
 
     @property
     def active(self) -> bool:
         return self.rule.enabled and self.error is None
-
-
-def partition_key(fields: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
-    """``key(event)``: the partition of ``event`` (a value, or a tuple) or ``MISSING``."""
-    if not fields:
-        return lambda _event: ""
-    getters = [getter(f) for f in fields]
-    if len(fields) == 1:
-        if "." not in fields[0]:
-            name = fields[0]
-            return lambda event: event.get(name, MISSING)
-        return getters[0]
-
-    def key(event: Mapping[str, Any]) -> Any:
-        values = tuple(get(event) for get in getters)
-        return MISSING if any(v is MISSING for v in values) else values
-
-    return key
-
-
-def key_is_unhashable(exc: TypeError) -> bool:
-    return "unhashable" in str(exc)
 
 
 class Engine:
@@ -143,6 +115,9 @@ class Engine:
                 self._rules[rule.rule_id] = RuleRuntime(rule)
         self._reindex()
 
+    def rule_count(self) -> int:
+        return len(self._rules)
+
     def runtimes(self) -> list[RuleRuntime]:
         return [self._rules[k] for k in sorted(self._rules)]
 
@@ -169,17 +144,19 @@ class Engine:
     # --- events ----------------------------------------------------------------------------
     def process(self, stream: str, event: Any) -> list[Firing]:
         """Evaluate one event of ``stream``; return what fired (possibly nothing)."""
-        self.stats.count_event()
+        self.stats.events += 1
         if not isinstance(event, Mapping):
             self.stats.malformed += 1
             return []
-        try:
-            ts = event_time(event)
-        except BadEventTime:
-            self.stats.malformed += 1
-            return []
-        if ts is None:
-            ts = self.clock()
+        ts = event.get("ts")
+        if type(ts) is not int:  # the common case needs no parsing
+            try:
+                ts = event_time(event)
+            except BadEventTime:
+                self.stats.malformed += 1
+                return []
+            if ts is None:
+                ts = self.clock()
         depth = 0
         if stream == "alerts":
             raw_depth = event.get("depth", 0)
@@ -193,8 +170,45 @@ class Engine:
             any_symbol, by_symbol = entry
             pinned = by_symbol.get(event.get("symbol")) if by_symbol else None  # type: ignore[arg-type]
             candidates = (any_symbol + pinned if any_symbol else pinned) if pinned else any_symbol
+            if stream == "alerts":  # never feed a rule its own alerts
+                candidates = [rt for rt in candidates if rt.rule.rule_id != event.get("rule_id")]
+            disorder = self.limits.max_disorder_ms
+            # The body of this loop is the engine's hot path (events x rules): kept inline on
+            # purpose, a method call per rule costs more than most patterns.
             for rt in candidates:
-                self._evaluate(rt, stream, event, ts, depth, firings)
+                stats = rt.stats
+                stats.evaluated += 1
+                timed = not stats.evaluated & TIMING_SAMPLE_MASK
+                started = _perf_ns() if timed else 0
+                try:
+                    where = rt.where
+                    if where is not None and not where(event, None):
+                        continue
+                    field = rt.key_field
+                    key = event.get(field, MISSING) if field is not None else rt.key_of(event)
+                    if key is MISSING:
+                        continue
+                    partition = rt.partitions.get(key)
+                    if partition is None:
+                        partition = self._new_partition(rt, key)
+                    last = partition.max_ts
+                    if last is None or ts > last:
+                        partition.max_ts = ts
+                    elif ts < last - disorder:
+                        stats.late += 1
+                        continue
+                    match = rt.rule.pattern.on_event(partition.state, event, ts)
+                    if match is not None:
+                        self._fire(rt, stream, partition, match, ts, depth, firings)
+                except TypeError as exc:
+                    if not key_is_unhashable(exc):
+                        self._disable(rt, exc)
+                    # else: a list/object where the partition key should be: not this rule's event
+                except Exception as exc:
+                    self._disable(rt, exc)
+                finally:
+                    if timed:
+                        stats.record_time(_perf_ns() - started)
         if ts > self._stream_max_ts.get(stream, ts - 1):
             self._stream_max_ts[stream] = ts
             if stream in self._timers:
@@ -203,45 +217,7 @@ class Engine:
                     firings.extend(self._sweep(self._timers[stream], watermark, stream))
         return firings
 
-    def _evaluate(
-        self, rt: RuleRuntime, stream: str, event: Mapping[str, Any], ts: int, depth: int, out: list[Firing]
-    ) -> None:
-        rule = rt.rule
-        stats = rt.stats
-        stats.evaluated += 1
-        timed = not stats.evaluated & TIMING_SAMPLE_MASK
-        started = _perf_ns() if timed else 0
-        try:
-            if stream == "alerts" and event.get("rule_id") == rule.rule_id:
-                return  # never feed a rule its own alerts
-            if rule.where is not None and not rule.where(event, None):
-                return
-            key = rt.key_of(event)
-            if key is MISSING:
-                return
-            partition = rt.partitions.get(key)
-            if partition is None:
-                partition = self._new_partition(rt, key)
-            last = partition.max_ts
-            if last is None or ts > last:
-                partition.max_ts = ts
-            elif ts < last - self.limits.max_disorder_ms:
-                stats.late += 1
-                return
-            match = rule.pattern.on_event(partition.state, event, ts)
-            if match is not None:
-                self._fire(rt, stream, partition, match, ts, depth, out)
-        except TypeError as exc:
-            if not key_is_unhashable(exc):
-                self._disable(rt, exc)
-            # else: a list/object where the partition key should be: not this rule's event
-        except Exception as exc:
-            self._disable(rt, exc)
-        finally:
-            if timed:
-                stats.record_time(_perf_ns() - started)
-
-    def _new_partition(self, rt: RuleRuntime, key: Any) -> _Partition:
+    def _new_partition(self, rt: RuleRuntime, key: Any) -> Partition:
         """Create a partition; when full, evict the tenth that saw events least recently."""
         partitions = rt.partitions
         if len(partitions) >= self.limits.max_partitions:
@@ -250,7 +226,7 @@ class Engine:
                 del partitions[old_key]
         fields = rt.rule.partition_by
         keys = key if len(fields) > 1 else (key,)
-        partition = _Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
+        partition = Partition(rt.rule.pattern.new_state(), dict(zip(fields, keys, strict=False)))
         partitions[key] = partition
         return partition
 
@@ -258,7 +234,7 @@ class Engine:
         self,
         rt: RuleRuntime,
         stream: str,
-        partition: _Partition,
+        partition: Partition,
         match: Match,
         ts: int,
         depth: int,
@@ -285,7 +261,8 @@ class Engine:
 
     # --- time ------------------------------------------------------------------------------
     def advance(self, watermark: int) -> list[Firing]:
-        """Fire the timers due before ``watermark`` (epoch ms) on every stream."""
+        """Fire the timers due before ``watermark`` (epoch ms) on every stream (called on a tick)."""
+        self.stats.snapshot()
         firings: list[Firing] = []
         for stream, runtimes in list(self._timers.items()):
             if watermark > self._swept_at.get(stream, watermark - 1):
@@ -315,48 +292,3 @@ class Engine:
             except Exception as exc:
                 self._disable(rt, exc)
         return firings
-
-
-def build_alert(
-    rule: CompiledRule, stream: str, partition: dict[str, Any], match: Match, ts: int, depth: int
-) -> dict[str, Any]:
-    """The ``cep_alert`` payload (deterministic: times are event times, never the wall clock)."""
-    emit = next((a for a in rule.actions if a.get("type") == "emit_alert"), None)
-    severity = (emit or {}).get("severity") or rule.severity
-    message = match.message
-    template = (emit or {}).get("message")
-    if template:
-        message = render(template, rule, partition, match)
-    return {
-        "rule_id": rule.rule_id,
-        "rule": rule.name,
-        "pattern": rule.spec["pattern"],
-        "stream": stream,
-        "partition": dict(partition),
-        "severity": severity,
-        "message": message,
-        "matched_events": [dict(e) for e in match.events[-MAX_MATCHED_EVENTS:]],
-        "values": match.values,
-        "ts": ts,
-        "timestamp": iso_utc(ts),
-        "depth": depth + 1 if stream == "alerts" else 0,
-    }
-
-
-def render(template: str, rule: CompiledRule, partition: Mapping[str, Any], match: Match) -> str:
-    """``{field}`` from the last matched event, ``{values.x}``, ``{rule}``, ``{message}``; dotted ok.
-
-    A small substitution instead of ``str.format`` on purpose: format strings can reach object
-    attributes, and rule templates come from API clients.
-    """
-    context: dict[str, Any] = dict(match.events[-1]) if match.events else {}
-    context.update(partition)
-    context.update({"rule": rule.name, "message": match.message, "values": match.values})
-
-    def substitute(found: re.Match[str]) -> str:
-        value = getter(found.group(1))(context)
-        if value is MISSING:
-            return found.group(0)
-        return f"{value:g}" if isinstance(value, float) else str(value)
-
-    return _TEMPLATE.sub(substitute, template)

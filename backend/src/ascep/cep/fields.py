@@ -49,6 +49,19 @@ def number(value: Any) -> float | None:
     return None
 
 
+def number_getter(field: str) -> Callable[[Mapping[str, Any]], float | None]:
+    """``number(event[field])`` as one call: what every numeric pattern does on every event."""
+    if "." in field:
+        get = getter(field)
+        return lambda event: number(get(event))
+
+    def read(event: Mapping[str, Any]) -> float | None:
+        value = event.get(field)
+        return value if type(value) is float else number(value)
+
+    return read
+
+
 class BadEventTime(ValueError):
     """The event carries a ``ts``/``timestamp`` that is not a time."""
 

@@ -32,6 +32,8 @@ _ORDERING: dict[str, Callable[[Any, Any], bool]] = {
 }
 _NO_REFS = ("in", "not_in", "matches")
 MAX_DEPTH = 8
+#: Rules come from API clients and ``re`` has no timeout: keep patterns short (ReDoS surface).
+MAX_REGEX_LENGTH = 200
 
 
 def _comparable(a: Any, b: Any) -> bool:
@@ -49,7 +51,14 @@ def _test(op: str, value_is_regex: bool = False) -> Callable[[Any, Any], bool]:
         return lambda a, b: a != b or (isinstance(a, bool) ^ isinstance(b, bool))
     if op in _ORDERING:
         compare = _ORDERING[op]
-        return lambda a, b: _comparable(a, b) and compare(a, b)
+
+        def ordered(a: Any, b: Any) -> bool:
+            kind_a, kind_b = type(a), type(b)
+            if (kind_a is float or kind_a is int) and (kind_b is float or kind_b is int):
+                return compare(a, b)  # the common case, without the general checks
+            return _comparable(a, b) and compare(a, b)
+
+        return ordered
     if op == "in":
         return lambda a, b: _hashable_in(a, b)
     if op == "not_in":
@@ -156,6 +165,8 @@ def _literal(op: str, value: Any, path: str) -> Any:
     if op == "matches":
         if not isinstance(value, str):
             raise RuleError(path, "'matches' needs a regular expression string")
+        if len(value) > MAX_REGEX_LENGTH:
+            raise RuleError(path, f"regular expressions are limited to {MAX_REGEX_LENGTH} characters")
         try:
             return re.compile(value)
         except re.error as exc:
@@ -218,6 +229,11 @@ def symbols_of(spec: Any) -> frozenset[str] | None:
     if op == "in" and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return frozenset(value)
     return None
+
+
+def is_symbol_pin(spec: Any) -> bool:
+    """``True`` when ``spec`` is exactly ``symbol == x`` or ``symbol in [...]`` (strings)."""
+    return isinstance(spec, Mapping) and "all" not in spec and symbols_of(spec) is not None
 
 
 #: JSON Schema of a filter (recursive; served as ``$defs.filter``).

@@ -36,11 +36,13 @@ class CepCollector(Collector):
         eval_time = GaugeMetricFamily(
             "cep_rule_eval_seconds", "Evaluation time per rule", labels=["rule_id", "stat"]
         )
-        for rt in engine.runtimes():
-            rid = str(rt.rule.rule_id)
-            evaluated.add_metric([rid], rt.stats.evaluated)
-            matches.add_metric([rid], rt.stats.matches)
-            report = rt.stats.as_dict()
+        with self.runner.lock:  # the loop may be changing the rule set
+            runtimes = engine.runtimes()
+            reports = [(str(rt.rule.rule_id), rt.stats.evaluated, rt.stats.matches, rt.stats.as_dict())
+                       for rt in runtimes]  # fmt: skip
+        for rid, evaluated_count, match_count, report in reports:
+            evaluated.add_metric([rid], evaluated_count)
+            matches.add_metric([rid], match_count)
             for stat in ("eval_mean_us", "eval_p99_us"):
                 if report[stat] is not None:
                     eval_time.add_metric([rid, stat.split("_")[1]], report[stat] / 1e6)

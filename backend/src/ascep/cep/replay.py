@@ -9,7 +9,7 @@ clock — so the same input always gives the same output. No Redis, no actions r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from ascep.cep.limits import Limits
 from ascep.cep.rules import validate_rule
 
 MAX_REPLAY_EVENTS = 100_000
+PAUSE_EVERY = 500
 
 
 @dataclass
@@ -42,12 +43,19 @@ class ReplayResult:
 
 
 def replay(
-    rule: Mapping[str, Any], events: Iterable[Any], limits: Limits | None = None, *, until: int | None = None
+    rule: Mapping[str, Any],
+    events: Iterable[Any],
+    limits: Limits | None = None,
+    *,
+    until: int | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> ReplayResult:
     """Full replay report; raises :class:`~ascep.cep.errors.RuleValidationError` for a bad rule.
 
     ``until`` (epoch ms): after the events, let event time run to this instant so ``absence``
-    timers up to it fire even without later events.
+    timers up to it fire even without later events. ``pause`` is called every
+    :data:`PAUSE_EVERY` events: the service passes ``time.sleep(0)`` so a long test request lets
+    the live engine (same OS thread under eventlet) run in between.
     """
     raw = dict(rule)
     rule_id = raw.get("rule_id") if isinstance(raw.get("rule_id"), int) else 0
@@ -65,6 +73,8 @@ def replay(
         if isinstance(ts, int | float) and not isinstance(ts, bool) and ts > newest[0]:
             newest[0] = int(ts)
         result.matches.extend(f.alert for f in engine.process(compiled.stream, event))
+        if pause is not None and result.events % PAUSE_EVERY == 0:
+            pause()
     result.matches.extend(f.alert for f in engine.flush())
     if until is not None:
         result.matches.extend(f.alert for f in engine.advance(until))

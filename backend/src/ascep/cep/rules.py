@@ -13,7 +13,7 @@ from typing import Any
 
 from ascep.cep.durations import to_ms
 from ascep.cep.errors import RuleError, RuleValidationError
-from ascep.cep.filters import Predicate, compile_filter, symbols_of
+from ascep.cep.filters import Predicate, compile_filter, is_symbol_pin, symbols_of
 from ascep.cep.limits import Limits
 from ascep.cep.normalise import normalise
 from ascep.cep.patterns import PATTERNS, Pattern
@@ -37,6 +37,7 @@ class CompiledRule:
     enabled: bool
     where: Predicate | None
     symbols: frozenset[str] | None
+    where_is_symbol_pin: bool  # ``where`` only restricts ``symbol`` (the engine's index does that)
     partition_by: tuple[str, ...]
     pattern: Pattern
     cooldown_ms: int
@@ -90,6 +91,7 @@ def _compile(rule: dict[str, Any], limits: Limits, rule_id: int, version: int) -
         enabled=bool(rule["enabled"]),
         where=where,
         symbols=symbols_of(where_spec),
+        where_is_symbol_pin=is_symbol_pin(where_spec),
         partition_by=tuple(rule["partition_by"]),
         pattern=pattern,
         cooldown_ms=to_ms(rule["cooldown"], "$.cooldown"),

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,9 +24,8 @@ from ascep.cep.errors import RuleValidationError
 from ascep.cep.rules import CompiledRule, validate_rule
 from ascep.cep.store import RuleStore
 from ascep.common import channels
-from ascep.common.backoff import Backoff
-from ascep.common.events import EventFormatError, decode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.subscriber import BusSubscriber
 from ascep.common.timeutil import now_ms
 
 logger = logging.getLogger(__name__)
@@ -39,10 +36,11 @@ STREAM_CHANNELS: dict[str, str] = {
     channels.ARBITRAGE_SIGNALS: "signals",
     channels.CEP_ALERTS: "alerts",
 }
-MAX_MESSAGES_PER_TURN = 500
 
 
-class EngineRunner:
+class EngineRunner(BusSubscriber):
+    label = "CEP engine"
+
     def __init__(
         self,
         redis_url: str,
@@ -53,21 +51,17 @@ class EngineRunner:
         sleep: Callable[[float], Any],
         tick_interval: float = 0.2,
     ) -> None:
-        self.redis_url = redis_url
+        super().__init__(
+            redis_url,
+            (*STREAM_CHANNELS, channels.CEP_RULE_CHANGES),
+            sleep=sleep,
+            tick_interval=tick_interval,
+        )
         self.engine = engine
         self.store = store
         self.actions = actions
-        self.sleep = sleep
-        self.tick_interval = tick_interval
         self.lock = threading.RLock()  # engine state: the loop and API requests both touch it
-        self.state = "starting"
-        self.connected_since: float | None = None
-        self.last_message_at: float | None = None
-        self.received: Counter[str] = Counter()
-        self.malformed = 0
-        self.reconnects = 0
-        self.last_error: str | None = None
-        self._stopping = False
+        self.firings: list[Firing] = []  # fired during the current turn; acted on after it
         self._thread: threading.Thread | None = None
         engine.on_rule_error = self._rule_failed
 
@@ -77,43 +71,11 @@ class EngineRunner:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        self._stopping = True
-        self.state = "stopped"
+    def on_subscribed(self, client: redis.Redis) -> None:
+        self.reload()
 
-    def run(self) -> None:
-        backoff = Backoff(initial=0.1, cap=5.0)
-        while not self._stopping:
-            client = connect(self.redis_url, for_pubsub=True, retries=0)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(*STREAM_CHANNELS, channels.CEP_RULE_CHANGES)
-                self.reload()
-                if self.state != "connected":
-                    logger.info("CEP engine subscribed; %d rule(s) loaded", len(self.engine.runtimes()))
-                self.state = "connected"
-                self.connected_since = time.time()
-                backoff.reset()
-                self._pump(pubsub)
-            except REDIS_UNAVAILABLE_ERRORS as exc:
-                self._lost(exc, backoff)
-            except Exception as exc:
-                logger.exception("CEP engine loop failed unexpectedly")
-                self._lost(exc, backoff)
-            finally:
-                _close_quietly(pubsub, client)
-
-    def _lost(self, exc: BaseException, backoff: Backoff) -> None:
-        if self._stopping:
-            return
-        delay = backoff.next_delay()
-        if self.state == "connected":
-            self.reconnects += 1
-        self.state = "reconnecting"
-        self.connected_since = None
-        self.last_error = f"{type(exc).__name__}: {exc}"
-        logger.warning("CEP engine lost Redis (%s); retrying in %.2fs", self.last_error, delay)
-        self.sleep(delay)
+    def subscribed_message(self) -> str:
+        return f"CEP engine subscribed; {self.engine.rule_count()} rule(s) loaded"
 
     # --- rules -----------------------------------------------------------------------------
     def reload(self) -> None:
@@ -152,64 +114,29 @@ class EngineRunner:
             logger.warning("rule %s disabled locally; Redis unavailable to record it", rule.rule_id)
 
     # --- events ----------------------------------------------------------------------------
-    def _pump(self, pubsub: redis.client.PubSub) -> None:
-        next_tick = time.monotonic() + self.tick_interval
-        while not self._stopping:
-            message = pubsub.get_message(timeout=max(0.0, next_tick - time.monotonic()))
-            firings: list[Firing] = []
-            handled = 0
-            with self.lock:
-                while message is not None:
-                    self._dispatch(message, firings)
-                    handled += 1
-                    if handled >= MAX_MESSAGES_PER_TURN:
-                        break
-                    message = pubsub.get_message(timeout=0.0)
-                if time.monotonic() >= next_tick:
-                    firings.extend(self.engine.advance(now_ms() - self.engine.limits.max_disorder_ms))
-                    next_tick = time.monotonic() + self.tick_interval
-            if firings:
-                self.actions.run(firings)
-            self.sleep(0)  # let HTTP requests run between bursts
+    def turn(self) -> threading.RLock:
+        return self.lock
 
-    def _dispatch(self, message: Mapping[str, Any], firings: list[Firing]) -> None:
-        channel = message.get("channel")
-        try:
-            payload = decode(message["data"])
-        except EventFormatError as exc:
-            self.malformed += 1
-            self.engine.stats.malformed += 1
-            if self.malformed <= 10 or self.malformed % 1000 == 0:
-                logger.warning(
-                    "skipping malformed message on %s (%s); %d so far", channel, exc, self.malformed
-                )
-            return
-        self.last_message_at = time.time()
-        self.received[channel] += 1  # type: ignore[index]
+    def on_malformed(self) -> None:
+        self.engine.stats.malformed += 1
+
+    def handle(self, channel: str, payload: dict[str, Any]) -> None:
         if channel == channels.CEP_RULE_CHANGES:
             self.apply_change(payload)
             return
-        stream = STREAM_CHANNELS.get(channel)  # type: ignore[arg-type]
+        stream = STREAM_CHANNELS.get(channel)
         if stream is not None:
-            firings.extend(self.engine.process(stream, payload))
+            self.firings.extend(self.engine.process(stream, payload))
+
+    def tick(self) -> None:
+        """Advance timers with the wall clock (minus the tolerated disorder): absence sees silence."""
+        self.firings.extend(self.engine.advance(now_ms() - self.engine.limits.max_disorder_ms))
+
+    def after_turn(self) -> None:
+        firings, self.firings = self.firings, []
+        if firings:
+            self.actions.run(firings)
 
     # --- reporting -------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        age = round(time.time() - self.last_message_at, 3) if self.last_message_at else None
-        return {
-            "state": self.state,
-            "connected_since": self.connected_since,
-            "last_message_age_seconds": age,
-            "messages": dict(self.received),
-            "malformed_messages": self.malformed,
-            "reconnects": self.reconnects,
-            "last_error": self.last_error,
-        }
-
-
-def _close_quietly(pubsub: redis.client.PubSub, client: redis.Redis) -> None:
-    for closer in (pubsub.close, client.close):
-        try:
-            closer()
-        except Exception:  # closing a broken connection may fail; nothing to do about it
-            logger.debug("ignoring error while closing a Redis connection", exc_info=True)
+        return self.connection_status() | {"messages": dict(self.received)}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound
+from ascep.common.errors import DependencyUnavailable, NotFound
+from ascep.common.query import int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.monitor import HealthMonitor
@@ -22,21 +23,6 @@ _MAX_LIMIT = 2000
 
 def _monitor() -> HealthMonitor:
     return current_app.extensions["health.monitor"]
-
-
-def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer", {"parameter": name, "value": raw}) from None
-    if not minimum <= value <= maximum:
-        raise BadRequest(
-            f"{name} must be between {minimum} and {maximum}", {"parameter": name, "value": value}
-        )
-    return value
 
 
 @monitor_blueprint.get("/monitor")
@@ -71,8 +57,8 @@ def history() -> Response:
     """Status changes (all services, or one) and, for one service, its recent checks."""
     monitor = _monitor()
     service = request.args.get("service") or None
-    since = _int_arg("since", now_ms() - 3_600_000, 0, 2**53)
-    limit = _int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
+    since = int_arg("since", now_ms() - 3_600_000, 0, 2**53)
+    limit = int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
     if service is not None and service not in monitor.states:
         raise NotFound(
             f"no watched service {service!r}", {"service": service, "known": sorted(monitor.states)}

@@ -9,12 +9,12 @@ ambiguous.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
-from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound
+from ascep.common.errors import DependencyUnavailable, NotFound
+from ascep.common.query import int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 from ascep.price_feed.feed import PriceFeed
@@ -35,37 +35,6 @@ def _resolve(raw: str) -> Pair:
     if pair is None:
         raise NotFound(f"unknown symbol {raw!r}", {"symbol": raw, "known": _feed().index.symbols()})
     return pair
-
-
-def _limit() -> int:
-    raw = request.args.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest("limit must be an integer", {"parameter": "limit", "value": raw}) from exc
-    if not 1 <= value <= MAX_LIMIT:
-        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}", {"parameter": "limit", "value": raw})
-    return value
-
-
-def _since() -> int | None:
-    """``since`` as epoch milliseconds or ISO 8601 (``2026-01-02T03:04:05Z``)."""
-    raw = request.args.get("since")
-    if raw is None or raw == "":
-        return None
-    if raw.isdigit():
-        return int(raw)
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest(
-            "since must be epoch milliseconds or an ISO 8601 time", {"parameter": "since", "value": raw}
-        ) from exc
-    if moment.tzinfo is None:
-        raise BadRequest("since needs a time zone (e.g. a trailing Z)", {"parameter": "since", "value": raw})
-    return int(moment.timestamp() * 1000)
 
 
 @prices_blueprint.get("/prices")
@@ -89,7 +58,7 @@ def one_symbol(rest: str) -> Response:
 
 def _history(raw_symbol: str) -> Response:
     pair = _resolve(raw_symbol)
-    limit, since = _limit(), _since()
+    limit, since = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), time_arg("since")
     try:
         records = read_history(current_app.extensions["price_feed.redis"], pair.symbol, limit, since)
     except REDIS_UNAVAILABLE_ERRORS as exc:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
+from ascep.common.query import int_arg
 from ascep.tasks.catalog import Catalog
 from ascep.tasks.celery_app import RUN_TASK
 from ascep.tasks.records import FINISHED, TaskRecords
@@ -56,11 +57,9 @@ def submit() -> tuple[Response, int]:
 
 @tasks_blueprint.get("/tasks")
 def recent() -> Response:
-    raw = request.args.get("limit", str(_DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_LIMIT:
-        raise BadRequest(f"limit must be an integer between 1 and {_MAX_LIMIT}", {"parameter": "limit"})
+    limit = int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
     status = request.args.get("status") or None
-    tasks = _records().recent(int(raw), status)
+    tasks = _records().recent(limit, status)
     return jsonify({"tasks": tasks, "count": len(tasks)})
 
 

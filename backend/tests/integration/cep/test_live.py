@@ -12,12 +12,12 @@ import redis
 import requests
 
 from ascep.common import bus, channels
-from integration.cep.conftest import WebhookReceiver
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import HttpService
 from support.redis_server import RedisServer
 from support.sio import RecordingClient
+from support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -92,6 +92,11 @@ def test_rule_created_over_http_fires_on_prices_from_redis(
     assert stats["last_triggered"]
     engine = requests.get(f"{cep.url}/stats", timeout=5).json()["engine"]
     assert engine["events"] == 4  # 3 prices + its own alert on the alerts stream
+    wait_for(
+        lambda: requests.get(f"{cep.url}/stats", timeout=5).json()["engine"]["events_per_second"] > 0,
+        timeout=5,
+        message="events/s measured",
+    )
 
     redis_client.publish(channels.PRICE_UPDATES, "{not json")
     bus.publish(redis_client, channels.PRICE_UPDATES, {"symbol": "BTCUSDT", "price": 1, "ts": "soon"})
@@ -244,3 +249,29 @@ def test_health_is_unhealthy_while_the_subscription_is_dead(
     price(redis_client, 99)
     price(redis_client, 101)
     wait_for(lambda: rule_stats(cep, rid).get("matches") == 1, timeout=5, message="fires after recovery")
+
+
+@pytest.mark.parametrize("mode", ["gevent", "threading"])
+def test_other_async_modes(start_cep: StartCep, redis_client: redis.Redis, mode: str) -> None:
+    cep = start_cep(f"cep-{mode}", ASYNC_MODE=mode)
+    rid = requests.post(f"{cep.url}/rules", json=ABOVE, timeout=5).json()["rule"]["rule_id"]
+    price(redis_client, 99)
+    price(redis_client, 101)
+    wait_for(lambda: rule_stats(cep, rid).get("matches") == 1, timeout=5, message=f"match under {mode}")
+
+
+def test_absence_fires_on_silence_with_the_wall_clock(
+    start_cep: StartCep, redis_client: redis.Redis, alert_listener: Callable[[], list[dict[str, Any]]]
+) -> None:
+    cep = start_cep(CEP_MAX_DISORDER_MS="50")
+    above, below = {"field": "price", "op": ">", "value": 100}, {"field": "price", "op": "<", "value": 100}
+    conditions = {"first": above, "then": below, "within": "300ms"}
+    silence = {"name": "no pullback", "pattern": "absence", "conditions": conditions}
+    rid = requests.post(f"{cep.url}/rules", json=silence, timeout=5).json()["rule"]["rule_id"]
+    price(redis_client, 101, symbol="ETHUSDT")
+    price(redis_client, 99, symbol="ETHUSDT")  # the pullback came: no alert for ETH
+    price(redis_client, 101)  # BTC: nothing follows at all
+    [alert] = wait_for(alert_listener, timeout=5, message="absence alert without further events")
+    assert alert["rule_id"] == rid
+    assert alert["partition"] == {"symbol": "BTCUSDT"}
+    assert alert["pattern"] == "absence"

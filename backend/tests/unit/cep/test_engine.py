@@ -137,3 +137,11 @@ def test_replay_is_deterministic_and_pure() -> None:
 @pytest.mark.parametrize("disabled", [True, False])
 def test_replay_ignores_enabled(disabled: bool) -> None:
     assert len(replay({**ABOVE, "enabled": not disabled}, [tick(0, 101)]).matches) == 1
+
+
+def test_replay_pauses_between_chunks_without_changing_results() -> None:
+    calls: list[int] = []
+    events = [tick(i, 101) for i in range(1_200)]
+    paused = replay(ABOVE, events, pause=lambda: calls.append(1))
+    assert len(calls) == 2  # after 500 and 1 000 events
+    assert paused.matches == replay(ABOVE, events).matches

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ascep.cep.replay import replay_rule
+from ascep.cep.replay import replay, replay_rule
 from unit.cep.helpers import rule, tick
 
 DROP = {
@@ -93,3 +93,10 @@ def test_absence_not_due_yet_at_end_of_input() -> None:
         {"account": "y", "status": "n", "ts": 9_000},
     ]
     assert replay_rule(r, events) == []
+
+
+def test_absence_until_lets_time_run_past_the_last_event() -> None:
+    r = rule("absence", ABSENT, stream="signals", partition_by=["account"])
+    events = [{"account": "x", "order": 1, "status": "open", "ts": 0}]
+    assert replay(r, events).matches == []
+    assert [a["ts"] for a in replay(r, events, until=10_001).matches] == [10_000]

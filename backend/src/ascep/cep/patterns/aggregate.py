@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
 from ascep.cep.errors import RuleError
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -77,7 +77,7 @@ class Aggregate(Pattern):
         if self.function != "count" and "field" not in conditions:
             raise RuleError(f"{path}.field", f"is required for '{self.function}'")
         self.field = conditions.get("field")
-        self.get = getter(self.field) if self.field else None
+        self.read = number_getter(self.field) if self.field else None
         if ("window" in conditions) == ("count" in conditions):
             raise RuleError(f"{path}.window", "give exactly one of 'window' (time) or 'count' (events)")
         self.size_ms = to_ms(conditions["window"], f"{path}.window") if "window" in conditions else None
@@ -98,10 +98,10 @@ class Aggregate(Pattern):
         return _State(Window(capacity, sliding_time, track_extrema=self.function in ("min", "max")))
 
     def on_event(self, state: _State, event: Mapping[str, Any], ts: int) -> Match | None:
-        if self.get is None:
+        if self.read is None:
             value = 1.0
         else:
-            value_ = number(self.get(event))
+            value_ = self.read(event)
             if value_ is None:
                 return None
             value = value_
@@ -140,7 +140,7 @@ class Aggregate(Pattern):
         if self.function == "avg":
             return window.mean()
         item = window.min_item() if self.function == "min" else window.max_item()
-        return item[2] if item else None
+        return item[1] if item else None
 
     def _evaluate(self, window: Window, closed_at: int | None) -> Match | None:
         result = self.result(window)
@@ -148,7 +148,7 @@ class Aggregate(Pattern):
             return None
         what = self.function if self.field is None else f"{self.function}({self.field})"
         span = f"{self.size_ms / 1000:g}s" if self.size_ms is not None else f"{self.count} events"
-        events = [item[3] for item in list(window.items)[-MAX_EVENTS_IN_MATCH:]]
+        events = [item[2] for item in list(window.items)[-MAX_EVENTS_IN_MATCH:]]
         return Match(
             events,
             f"{what} = {result:g} {self.having_op} {self.having_value:g} over {span}",

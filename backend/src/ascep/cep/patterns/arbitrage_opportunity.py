@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 
@@ -36,13 +36,13 @@ class ArbitrageOpportunity(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions.get("field", "spread_percentage")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.minimum = float(conditions["min_spread_percentage"])
         types = conditions.get("types")
         self.types = frozenset(types) if types else None
 
     def on_event(self, state: None, event: Mapping[str, Any], ts: int) -> Match | None:
-        spread = number(self.get(event))
+        spread = self.read(event)
         if spread is None or spread < self.minimum:
             return None
         if self.types is not None and event.get("type") not in self.types:

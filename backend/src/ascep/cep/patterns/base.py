@@ -8,7 +8,7 @@ there a match?" — which keeps every pattern short and unit-testable on its own
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -19,13 +19,20 @@ from ascep.cep.limits import Limits
 class Match:
     """One detection: the events that make it up, a human message, the numbers behind it.
 
+    ``message`` may be a callable returning the text: most matches of a rule with a cooldown are
+    suppressed, and formatting a message nobody reads costs more than detecting the match.
     ``ts`` overrides the alert's event time (timers fire at their deadline, not at an event).
     """
 
     events: list[Mapping[str, Any]]
-    message: str
+    message: str | Callable[[], str]
     values: dict[str, Any] = field(default_factory=dict)
     ts: int | None = None
+
+
+def text(message: str | Callable[[], str]) -> str:
+    """The text of a :attr:`Match.message`."""
+    return message if isinstance(message, str) else message()
 
 
 class Pattern:

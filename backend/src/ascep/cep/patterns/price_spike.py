@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -42,7 +42,7 @@ class PriceSpike(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions.get("field", "price")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.percent = float(conditions["percent"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window")
         direction = conditions.get("direction", "both")
@@ -53,28 +53,30 @@ class PriceSpike(Pattern):
         return Window(self.limits.max_window_events, self.window_ms, track_extrema=True)
 
     def on_event(self, state: Window, event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         state.expire(ts)
         match = None
         low, high = state.min_item(), state.max_item()
-        if self.up and low is not None and low[2] > 0:
-            change = (value - low[2]) / low[2] * 100
+        if self.up and low is not None and low[1] > 0:
+            change = (value - low[1]) / low[1] * 100
             if change >= self.percent:
                 match = self._match(low, event, value, change)
-        if match is None and self.down and high is not None and high[2] > 0:
-            change = (value - high[2]) / high[2] * 100
+        if match is None and self.down and high is not None and high[1] > 0:
+            change = (value - high[1]) / high[1] * 100
             if -change >= self.percent:
                 match = self._match(high, event, value, change)
         state.add(ts, value, event)
         return match
 
     def _match(self, ref: Any, event: Mapping[str, Any], value: float, change: float) -> Match:
-        _seq, ref_ts, ref_value, ref_event = ref
+        ref_ts, ref_value, ref_event = ref
         return Match(
             [ref_event, event],
-            f"{self.field} {'rose' if change > 0 else 'fell'} {abs(change):.2f}% "
-            f"({ref_value:g} -> {value:g}) within {self.window_ms / 1000:g}s",
+            lambda: (
+                f"{self.field} {'rose' if change > 0 else 'fell'} {abs(change):.2f}% "
+                f"({ref_value:g} -> {value:g}) within {self.window_ms / 1000:g}s"
+            ),
             {"change_percent": round(change, 6), "from": ref_value, "to": value, "from_ts": ref_ts},
         )

@@ -6,7 +6,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 
@@ -43,7 +43,7 @@ class Threshold(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions["field"]
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.op = conditions["op"]
         self.test = _OPS[self.op]
         self.value = float(conditions["value"])
@@ -53,7 +53,7 @@ class Threshold(Pattern):
         return [None]  # was the comparison true on the previous event?
 
     def on_event(self, state: list[bool | None], event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         holds = self.test(value, self.value)
@@ -62,7 +62,7 @@ class Threshold(Pattern):
             verb = "is" if self.level else "crossed"
             return Match(
                 [event],
-                f"{self.field} {verb} {self.op} {self.value:g} ({value:g})",
+                lambda: f"{self.field} {verb} {self.op} {self.value:g} ({value:g})",
                 {"field": self.field, "value": value, "threshold": self.value},
             )
         return None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.errors import RuleError
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -49,7 +49,7 @@ class TrendReversal(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions.get("field", "price")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.short = int(conditions["short"])
         self.long = int(conditions["long"])
         if self.short >= self.long:
@@ -64,7 +64,7 @@ class TrendReversal(Pattern):
         return _State(self.short, self.long)
 
     def on_event(self, state: _State, event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         state.short.add(ts, value, event)
@@ -83,7 +83,9 @@ class TrendReversal(Pattern):
         kind = "bullish" if side > 0 else "bearish"
         return Match(
             [event],
-            f"{kind} reversal: {self.short}-event average {short_ma:g} crossed "
-            f"{'above' if side > 0 else 'below'} the {self.long}-event average {long_ma:g}",
+            lambda: (
+                f"{kind} reversal: {self.short}-event average {short_ma:g} crossed "
+                f"{'above' if side > 0 else 'below'} the {self.long}-event average {long_ma:g}"
+            ),
             {"direction": kind, "short_ma": short_ma, "long_ma": long_ma},
         )

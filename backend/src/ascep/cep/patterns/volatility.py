@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -47,16 +47,16 @@ class Volatility(Pattern):
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
         self.field = conditions.get("field", "price")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.threshold = float(conditions["threshold"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window")
         self.min_events = int(conditions.get("min_events", 5))
 
     def new_state(self) -> _State:
-        return _State(Window(self.limits.max_window_events, self.window_ms))
+        return _State(Window(self.limits.max_window_events, self.window_ms, track_variance=True))
 
     def on_event(self, state: _State, event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         last, state.last = state.last, value
@@ -70,9 +70,11 @@ class Volatility(Pattern):
         stddev = window.stddev()
         if stddev is None or stddev < self.threshold:
             return None
-        first_event = window.items[0][3]
+        first_event = window.items[0][2]
+        count = len(window)
+        seconds = self.window_ms / 1000
         return Match(
             [first_event, event] if first_event is not event else [event],
-            f"{self.field} volatility {stddev:.3f}% over {len(window)} returns in {self.window_ms / 1000:g}s",
-            {"stddev_percent": round(stddev, 6), "returns": len(window)},
+            lambda: f"{self.field} volatility {stddev:.3f}% over {count} returns in {seconds:g}s",
+            {"stddev_percent": round(stddev, 6), "returns": count},
         )

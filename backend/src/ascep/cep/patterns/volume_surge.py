@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
 from ascep.cep.errors import RuleError
-from ascep.cep.fields import getter, number
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 from ascep.cep.patterns.base import Match, Pattern
 from ascep.cep.patterns.windows import Window
@@ -47,7 +47,7 @@ class VolumeSurge(Pattern):
         if "periods" in conditions and "window" in conditions:
             raise RuleError(f"{path}.window", "give 'periods' or 'window', not both")
         self.field = conditions.get("field", "volume")
-        self.get = getter(self.field)
+        self.read = number_getter(self.field)
         self.multiplier = float(conditions["multiplier"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window") if "window" in conditions else None
         periods = conditions.get("periods", 20 if self.window_ms is None else limits.max_window_events)
@@ -58,7 +58,7 @@ class VolumeSurge(Pattern):
         return Window(self.capacity, self.window_ms)
 
     def on_event(self, state: Window, event: Mapping[str, Any], ts: int) -> Match | None:
-        value = number(self.get(event))
+        value = self.read(event)
         if value is None:
             return None
         state.expire(ts)
@@ -69,7 +69,7 @@ class VolumeSurge(Pattern):
             if ratio >= self.multiplier:
                 match = Match(
                     [event],
-                    f"{self.field} {value:g} is {ratio:.2f}x its average {average:g}",
+                    lambda: f"{self.field} {value:g} is {ratio:.2f}x its average {average:g}",
                     {"value": value, "average": average, "ratio": round(ratio, 6), "baseline": len(state)},
                 )
         state.add(ts, value, event)
