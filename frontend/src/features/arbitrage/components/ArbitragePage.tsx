@@ -107,7 +107,7 @@ export default function ArbitragePage() {
                     key={String(s.id)}
                     className="clickable"
                     tabIndex={0}
-                    aria-selected={String(s.id) === selectedId}
+                    aria-current={String(s.id) === selectedId || undefined}
                     data-signal-id={String(s.id)}
                     onClick={() => setSelectedId(String(s.id))}
                     onKeyDown={(e) => e.key === 'Enter' && setSelectedId(String(s.id))}

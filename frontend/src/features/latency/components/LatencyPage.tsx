@@ -71,7 +71,7 @@ export default function LatencyPage() {
             </thead>
             <tbody>
               {scopes.map(([key, s]) => (
-                <tr key={key} className="clickable" aria-selected={key === scope} tabIndex={0} onClick={() => setScope(key)} onKeyDown={(e) => e.key === 'Enter' && setScope(key)}>
+                <tr key={key} className="clickable" aria-current={key === scope || undefined} tabIndex={0} onClick={() => setScope(key)} onKeyDown={(e) => e.key === 'Enter' && setScope(key)}>
                   <td className="mono">{key}</td>
                   <td className="num">{s.count}</td>
                   <td className="num">{s.error_rate === null ? '—' : `${fmtNumber(s.error_rate * 100, 1)} %`}</td>

@@ -31,7 +31,7 @@ export const PriceRow = memo(function PriceRow({ row, nowSecond, selected, onSel
       ref={ref}
       className="clickable"
       data-symbol={update.symbol}
-      aria-selected={selected}
+      aria-current={selected || undefined}
       tabIndex={0}
       onClick={() => onSelect(update.symbol)}
       onKeyDown={(e) => {

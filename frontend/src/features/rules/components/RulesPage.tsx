@@ -37,7 +37,7 @@ function RuleRow({ rule, onChanged, onDeleted, onEdit, onShowAlerts, selected }:
   };
   return (
     <>
-      <tr data-rule-name={rule.name} aria-selected={selected}>
+      <tr data-rule-name={rule.name} aria-current={selected || undefined}>
         <td>{rule.rule_id}</td>
         <td>
           <strong>{rule.name}</strong>

@@ -137,7 +137,7 @@ export default function TasksPage() {
               </thead>
               <tbody>
                 {tasks.map((t) => (
-                  <tr key={t.id} className="clickable" tabIndex={0} aria-selected={t.id === openId} onClick={() => setOpenId(t.id)} onKeyDown={(e) => e.key === 'Enter' && setOpenId(t.id)}>
+                  <tr key={t.id} className="clickable" tabIndex={0} aria-current={t.id === openId || undefined} onClick={() => setOpenId(t.id)} onKeyDown={(e) => e.key === 'Enter' && setOpenId(t.id)}>
                     <td>{t.name}</td>
                     <td>
                       <Badge kind={t.status}>{t.status}</Badge>
