@@ -91,7 +91,9 @@ try {
     const seconds = (performance.now() - t0) / 1000;
     return { fps: Math.round(frames / seconds), updatesPerSecond: Math.round((count() - first) / seconds), longestTaskMs: Math.round(longest) };
   }));
-  await page.locator(`tr[data-symbol="${RULE_SYMBOL}"]`).click();
+  // Open the chart from the keyboard: rows are focusable, Enter opens them.
+  await page.locator(`tr[data-symbol="${RULE_SYMBOL}"]`).focus();
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="price-chart"]')?.getAttribute('data-points')) > 1, null, { timeout: 10000 });
   step('price_chart_points', Number(await page.getByTestId('price-chart').getAttribute('data-points')));
   await shot('prices');
