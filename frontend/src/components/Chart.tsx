@@ -56,7 +56,6 @@ export function Chart({ data, series, height = 240, title, yLabel, testId }: Cha
           label: s.label,
           stroke: s.color,
           width: 2,
-          points: { show: true, size: 4 },
           spanGaps: true,
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : `${v.toFixed(v < 10 ? 3 : 1)}${s.unit ?? ''}`),
         })),

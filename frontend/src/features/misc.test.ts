@@ -66,7 +66,8 @@ describe('alerts', () => {
 describe('format', () => {
   it('formats prices, percentages, ages and axis labels', () => {
     expect(fmtPrice(65016.754)).toBe('65,016.75');
-    expect(fmtPrice(1.08003)).toBe('1.0800');
+    expect(fmtPrice(1.08003)).toBe('1.08003');
+    expect(fmtPrice(161.99)).toBe('161.9900');
     expect(fmtPrice(null)).toBe('—');
     expect(fmtPct(-0.0001)).toBe('0.000 %');
     expect(fmtPct(-0.5)).toBe('−0.500 %');

@@ -3,7 +3,8 @@
 export function fmtPrice(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   const abs = Math.abs(value);
-  const digits = abs >= 1000 ? 2 : abs >= 1 ? 4 : 6;
+  // Forex majors need a fifth decimal (pips and pipettes); large prices need fewer.
+  const digits = abs >= 1000 ? 2 : abs >= 10 ? 4 : abs >= 1 ? 5 : 6;
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
