@@ -146,7 +146,7 @@ try {
 
   // 5. Latency: the chart draws points from /api/latency.
   await nav('Latency');
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="latency-chart"]')?.getAttribute('data-points')) >= 2, null, { timeout: 10000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="latency-chart"]')?.getAttribute('data-points')) >= 4, null, { timeout: 15000 });
   const drawn = await page.evaluate(() => {
     const canvas = document.querySelector('[data-testid="latency-chart"] canvas');
     if (!canvas) return 0;
