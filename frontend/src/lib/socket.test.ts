@@ -99,6 +99,15 @@ describe('RealtimeClient', () => {
     expect(client.getInfo().state).toBe('connected');
   });
 
+  it('follows the browser going offline and online', () => {
+    client.start();
+    socket.serverConnect();
+    window.dispatchEvent(new Event('offline'));
+    expect(client.getInfo().state).toBe('offline');
+    window.dispatchEvent(new Event('online'));
+    expect(client.getInfo().state).toBe('connected');
+  });
+
   it('reconnects by itself after a server-side disconnect (gateway shutting down)', () => {
     client.start();
     socket.serverConnect();

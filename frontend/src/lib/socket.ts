@@ -89,7 +89,8 @@ export class RealtimeClient {
     if (typeof window !== 'undefined') {
       window.addEventListener('offline', () => this.setState('offline'));
       window.addEventListener('online', () => {
-        if (!socket.connected) socket.connect();
+        if (socket.connected) this.setState('connected');
+        else socket.connect();
       });
     }
     if (!socket.connected) socket.connect();
