@@ -4,6 +4,8 @@ import { Empty, ErrorMessage, Loading } from '../../../components/Status';
 import { fmtMs, fmtNumber } from '../../../lib/format';
 import { OVERALL, scopesOf, seriesFor, useLatencySeries } from '../hooks/useLatencySeries';
 
+const PALETTE = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#bc8cff', '#39c5cf', '#ff7b72', '#e3b341'];
+
 const WINDOWS = [
   { seconds: 60, label: '1 min' },
   { seconds: 300, label: '5 min' },
@@ -19,6 +21,12 @@ export default function LatencyPage() {
   const pct = useMemo(() => seriesFor(points, scope, ['p50_ms', 'p95_ms', 'p99_ms']), [points, scope]);
   const errors = useMemo(() => seriesFor(points, scope, ['error_rate']), [points, scope]);
   const counts = useMemo(() => seriesFor(points, scope, ['count']), [points, scope]);
+  // Every service's p95 on one chart: which one is slow, at a glance.
+  const services = useMemo(() => (latest ? Object.keys(latest.services ?? {}).sort() : []), [latest]);
+  const perService = useMemo(
+    () => [points.map((p) => p.t / 1000), ...services.map((svc) => points.map((p) => p.stats[svc]?.p95_ms ?? null))],
+    [points, services],
+  );
 
   return (
     <section className="stack">
@@ -55,6 +63,17 @@ export default function LatencyPage() {
           <Chart title={`${scope}: requests in window`} yLabel="count" data={counts} series={[{ label: 'count', color: '#58a6ff' }]} height={180} />
         </div>
       </div>
+      {services.length ? (
+        <div className="panel">
+          <Chart
+            title="p95 by service"
+            yLabel="ms"
+            data={perService}
+            series={services.map((svc, i) => ({ label: svc, color: PALETTE[i % PALETTE.length], unit: ' ms' }))}
+            height={220}
+          />
+        </div>
+      ) : null}
       {latest ? (
         <div className="panel table-wrap">
           <table aria-label="Latency by service and endpoint">
