@@ -25,10 +25,12 @@ def npm(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 
 def ensure_node_modules() -> None:
-    """Node 20+ and the locked dependencies (``npm ci`` when node_modules is missing)."""
+    """Node and the locked dependencies (``npm ci`` when node_modules is missing or older than the lock)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("Node.js 20+ and npm are required for the dashboard tests")
-    if not (FRONTEND / "node_modules" / ".package-lock.json").is_file():
+    installed = FRONTEND / "node_modules" / ".package-lock.json"
+    lock = FRONTEND / "package-lock.json"
+    if not installed.is_file() or installed.stat().st_mtime < lock.stat().st_mtime:
         npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
 
 
