@@ -8,6 +8,9 @@ import { cancelTask, csvUrl, fetchCatalog, fetchTask, submitTask } from '../api/
 import { argsFrom, fieldsOf } from '../hooks/argsForm';
 import { useTasks } from '../hooks/useTasks';
 
+/** What a backtest needs, shown in the empty rule field (the Rules page builds such JSON too). */
+const RULE_EXAMPLE = JSON.stringify({ name: 'spike', pattern: 'price_spike', conditions: { percent: 0.5, window: '60s' } });
+
 function SubmitForm({ entry, onSubmitted }: { entry: TaskCatalogEntry; onSubmitted: (t: TaskRecord) => void }) {
   const fields = useMemo(() => fieldsOf(entry.args_schema), [entry]);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -44,7 +47,14 @@ function SubmitForm({ entry, onSubmitted }: { entry: TaskCatalogEntry; onSubmitt
             {f.name}
             {f.required ? ' *' : ''}
             {f.kind === 'json' ? (
-              <textarea name={f.name} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} style={{ minHeight: 120 }} aria-invalid={errors[f.name] ? true : undefined} />
+              <textarea
+                name={f.name}
+                value={values[f.name] ?? ''}
+                onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))}
+                style={{ minHeight: 120 }}
+                aria-invalid={errors[f.name] ? true : undefined}
+                placeholder={f.name === 'rule' ? RULE_EXAMPLE : 'JSON'}
+              />
             ) : (
               <input name={f.name} inputMode={f.kind === 'number' ? 'numeric' : undefined} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} aria-invalid={errors[f.name] ? true : undefined} placeholder={f.description} />
             )}
