@@ -172,3 +172,32 @@ def _browse(stack: dict[str, Any], start_service: Callable[..., HttpService]) ->
     assert any(state != "connected" for state in recovered["states"]), recovered["states"]
     assert result["seconds"] < 120
     assert len(result["screenshots"]) >= 7
+
+
+@pytest.mark.timeout(180)
+def test_every_page_explains_a_missing_backend(
+    built_frontend: Path, start_service: Callable[..., HttpService], redis_url: str
+) -> None:
+    """No service behind the gateway: each page shows the gateway's message, none crashes."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    env = {"REDIS_URL": redis_url, "DASHBOARD_DIST": str(built_frontend), "HEALTH_CHECK_TIMEOUT": "1"}
+    env |= {f"{name}_URL": closed for name in ("PRICE_FEED", "ARBITRAGE", "CEP_ENGINE", "TASKS", "HEALTH")}
+    gateway = start_service("gateway", "ascep.gateway", env)
+    done = subprocess.run(
+        ["node", str(FRONTEND / "e2e" / "errors.e2e.mjs")],
+        cwd=FRONTEND,
+        env={**os.environ, "BASE_URL": gateway.url, "SCREENSHOT_DIR": str(SCREENSHOTS)}
+        | {"CHROMIUM_PATH": CHROMIUM},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["ok"], f"{result.get('error')}\n{done.stderr[-3000:]}"
+    assert result["pageErrors"] == []
+    pages = result["pages"]
+    logger.info("alerts per page: %s", json.dumps(pages, indent=1))
+    for page in ("Prices", "Arbitrage", "Rules", "Tasks"):
+        assert any("is unavailable" in text for text in pages[page]), (page, pages[page])
+    assert any("unavailable" in text.lower() for text in pages["Overview"]), pages["Overview"]
