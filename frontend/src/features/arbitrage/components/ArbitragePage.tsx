@@ -81,7 +81,7 @@ export default function ArbitragePage() {
         </label>
       </div>
       <ErrorMessage error={error} title="Signals unavailable" onRetry={reload} />
-      <div className={selected ? 'split' : ''}>
+      <div className={selected ? 'split' : ''} hidden={Boolean(error) && signals.length === 0}>
         <div className="panel table-wrap">
           {!loaded ? (
             <Loading />

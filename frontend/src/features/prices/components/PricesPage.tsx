@@ -40,7 +40,7 @@ export default function PricesPage() {
         </label>
       </div>
       <ErrorMessage error={error} title="Prices unavailable" />
-      <div className={selected ? 'split' : ''}>
+      <div className={selected ? 'split' : ''} hidden={Boolean(error) && table.size === 0}>
         <div className="panel table-wrap">
           {!loaded ? (
             <Loading />

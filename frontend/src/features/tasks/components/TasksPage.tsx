@@ -127,7 +127,7 @@ export default function TasksPage() {
         ) : null}
       </section>
       <ErrorMessage error={error} title="Tasks unavailable" />
-      <div className={open ? 'split' : ''}>
+      <div className={open ? 'split' : ''} hidden={Boolean(error) && tasks.length === 0}>
         <div className="panel table-wrap">
           {!loaded ? (
             <Loading />
