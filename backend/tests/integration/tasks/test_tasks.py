@@ -29,6 +29,7 @@ from ascep.common.timeutil import now_ms
 from ascep.price_feed.publisher import HISTORY_FIELD
 from support.polling import wait_for
 from support.processes import HttpService, ManagedProcess
+from support.redis_server import RedisServer
 from support.sio import RecordingClient
 from support.stack import gateway_env
 
@@ -305,3 +306,33 @@ def test_a_task_is_bounded_in_time(stack: dict[str, Any], workers: Workers) -> N
     assert "time limit of 5s exceeded" in failed["error"]
     assert 4_000 <= failed["runtime_ms"] < 15_000
     assert failed["progress"] < 0.5
+
+
+def test_redis_down_gives_503_and_the_api_recovers(
+    start_service: Callable[..., HttpService], tmp_path: Path
+) -> None:
+    redis_server = RedisServer(tmp_path / "redis").start()
+    try:
+        tasks = start_service("tasks", "ascep.tasks", worker_env(redis_server.url))
+        api = f"{tasks.url}/tasks"
+        redis_server.stop()
+        for response in (
+            requests.post(api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=15),
+            requests.get(api, timeout=15),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "DEPENDENCY_UNAVAILABLE"
+            assert response.json()["request_id"]
+        redis_server.start()
+        wait_for(
+            lambda: (
+                requests.post(
+                    api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=5
+                ).status_code
+                == 202
+            ),
+            timeout=20,
+            message="submissions accepted again",
+        )
+    finally:
+        redis_server.stop()
