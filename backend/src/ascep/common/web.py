@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ascep.common.errors import AscepError, InternalError, error_for_status
+from ascep.common.errors import AscepError, DependencyUnavailable, InternalError, error_for_status
 from ascep.common.request_id import (
     REQUEST_ID_HEADER,
     current_request_id,
@@ -77,6 +78,16 @@ def install_error_handlers(app: Flask) -> None:
         if status == 405 and valid_methods:
             response.headers["Allow"] = ", ".join(sorted(valid_methods))
         return response
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def _dependency_down(error: Exception) -> Response:
+        # A view that did not handle Redis being away: still a 503 that
+        # says so, not an opaque 500, so clients know to retry.
+        logger.warning("%s %s: Redis unavailable (%s)", request.method, request.path, error)
+        return error_response(
+            DependencyUnavailable("Redis is unavailable; retry shortly", {"dependency": "redis"})
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from kombu.exceptions import OperationalError
 
 from ascep.common import channels
+from ascep.common.errors import DependencyUnavailable
 from ascep.common.ops import CheckResult, get_ops
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
 from ascep.common.service import create_service_app
 from ascep.common.timeutil import now_ms
+from ascep.common.web import error_response
 from ascep.tasks.catalog import build_catalog
 from ascep.tasks.celery_app import make_celery
 from ascep.tasks.records import TaskRecords
@@ -28,8 +31,16 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["tasks.catalog"] = build_catalog(cfg["TASK_EXTRA_MODULES"])
     app.extensions["tasks.celery"] = make_celery(cfg)
     app.register_blueprint(tasks_blueprint)
+    app.register_error_handler(OperationalError, _broker_down)
     _install_ops(app, client)
     return app
+
+
+def _broker_down(error: OperationalError) -> Response:
+    """The Celery broker (Redis) refused a new task: 503, so the client retries later."""
+    return error_response(
+        DependencyUnavailable(f"the task broker is unavailable: {error}", {"dependency": "redis"})
+    )
 
 
 def _install_ops(app: Flask, client: Any) -> None:

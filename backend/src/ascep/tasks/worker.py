@@ -103,6 +103,7 @@ def run(task_id: str, name: str, args: dict[str, Any]) -> Any:
         finished_ts=now_ms(),
         runtime_ms=now_ms() - started,
         progress=1.0,
+        message="done",
         result=result,
     )
     return result

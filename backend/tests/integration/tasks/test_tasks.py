@@ -29,6 +29,7 @@ from ascep.common.timeutil import now_ms
 from ascep.price_feed.publisher import HISTORY_FIELD
 from support.polling import wait_for
 from support.processes import HttpService, ManagedProcess
+from support.redis_server import RedisServer
 from support.sio import RecordingClient
 from support.stack import gateway_env
 
@@ -56,10 +57,10 @@ class Workers:
         self.log_dir = log_dir
         self.started: list[ManagedProcess] = []
 
-    def start(self, name: str) -> ManagedProcess:
+    def start(self, name: str, **env: str) -> ManagedProcess:
         args = [sys.executable, "-m", "celery", "-A", "ascep.tasks.celery_app", "worker"]
         args += ["--pool=prefork", "--concurrency=1", "--loglevel=INFO", f"--hostname={name}@%h"]
-        worker = ManagedProcess(name, args, worker_env(self.redis_url), self.log_dir).start()
+        worker = ManagedProcess(name, args, worker_env(self.redis_url, **env), self.log_dir).start()
         self.started.append(worker)
         client = redis.Redis.from_url(self.redis_url, decode_responses=True)
         worker.wait_until(
@@ -294,3 +295,44 @@ def test_failure_cancel_and_a_killed_worker(stack: dict[str, Any], workers: Work
     assert redone["result"] == {"counted": 40}
     # The cancelled queued task was skipped by the worker, not run.
     assert task(api, queued)["attempts"] == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_task_is_bounded_in_time(stack: dict[str, Any], workers: Workers) -> None:
+    workers.start("w1", TASK_TIME_LIMIT_S="15")  # the soft limit, 10 s earlier, stops it at 5 s
+    api = stack["api"]
+    endless = submit(api, "count_slowly", {"steps": 600, "step_ms": 50})  # would take 30 s
+    failed = wait_status(api, endless, "failed", timeout=30)
+    assert "time limit of 5s exceeded" in failed["error"]
+    assert 4_000 <= failed["runtime_ms"] < 15_000
+    assert failed["progress"] < 0.5
+
+
+def test_redis_down_gives_503_and_the_api_recovers(
+    start_service: Callable[..., HttpService], tmp_path: Path
+) -> None:
+    redis_server = RedisServer(tmp_path / "redis").start()
+    try:
+        tasks = start_service("tasks", "ascep.tasks", worker_env(redis_server.url))
+        api = f"{tasks.url}/tasks"
+        redis_server.stop()
+        for response in (
+            requests.post(api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=15),
+            requests.get(api, timeout=15),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "DEPENDENCY_UNAVAILABLE"
+            assert response.json()["request_id"]
+        redis_server.start()
+        wait_for(
+            lambda: (
+                requests.post(
+                    api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=5
+                ).status_code
+                == 202
+            ),
+            timeout=20,
+            message="submissions accepted again",
+        )
+    finally:
+        redis_server.stop()
