@@ -18,7 +18,8 @@ try {
   for (const [path, heading] of [['/', 'Overview'], ['/prices', 'Prices'], ['/arbitrage', 'Arbitrage'], ['/rules', 'Rules'], ['/latency', 'Latency'], ['/tasks', 'Tasks']]) {
     await page.goto(BASE + path);
     await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 10000 });
-    await page.locator('main [role="alert"]').first().waitFor({ timeout: 10000 }).catch(() => undefined);
+    // Latency is the gateway's own (Redis) data: it has nothing to complain about here.
+    if (heading !== 'Latency') await page.locator('main [role="alert"]').first().waitFor({ timeout: 10000 }).catch(() => undefined);
     result.pages[heading] = await page.locator('main [role="alert"]').allInnerTexts();
     if (heading === 'Arbitrage') await page.screenshot({ path: join(SHOTS, 'errors-arbitrage.png') });
   }
