@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LatencyReport, LatencyStats } from '../lib/types';
 import { axisLabels, fmtAge, fmtPct, fmtPrice } from '../lib/format';
 import { applyStatus } from './overview/hooks/useHealth';
-import { scopesOf, seriesFor } from './latency/hooks/useLatencySeries';
+import { pointsOf, scopesOf, seriesFor } from './latency/hooks/useLatencySeries';
 import { argsFrom, fieldsOf } from './tasks/hooks/argsForm';
 import { mergeTasks } from './tasks/hooks/useTasks';
 import { mergeAlerts } from './alerts/hooks/useAlerts';
@@ -24,6 +24,18 @@ describe('latency series', () => {
     const points = [{ t: 1000, stats: scopes }, { t: 3000, stats: scopes }];
     expect(seriesFor(points, 'price_feed /prices', ['p50_ms', 'p99_ms', 'error_rate'])).toEqual([[1, 3], [3, 3], [9, 9], [10, 10]]);
     expect(seriesFor(points, 'price_feed /sources', ['p50_ms'])).toEqual([[1, 3], [null, null]]);
+  });
+
+  it("turns the gateway's buckets into points, an endpoint scope from its filtered series", () => {
+    const bucket = (end: number, p50: number) => ({ start_ts: end - 1000, end_ts: end, start: '', overall: stats(p50), services: { price_feed: stats(p50 + 1) } });
+    const withSeries = { ...report, series: [bucket(1000, 5), bucket(2000, 6)] };
+    const filtered = { ...report, series: [bucket(1000, 2), bucket(2000, 3)] };
+    const points = pointsOf(withSeries, { scope: 'price_feed /prices', report: filtered });
+    expect(points.map((p) => p.t)).toEqual([1000, 2000]);
+    expect(seriesFor(points, 'overall', ['p50_ms'])).toEqual([[1, 2], [5, 6]]);
+    expect(seriesFor(points, 'price_feed', ['p50_ms'])).toEqual([[1, 2], [6, 7]]);
+    expect(seriesFor(points, 'price_feed /prices', ['p50_ms'])).toEqual([[1, 2], [2, 3]]);
+    expect(pointsOf(report)).toEqual([]);
   });
 });
 

@@ -180,8 +180,19 @@ export interface LatencyStats {
   p99_ms: number | null;
 }
 
+/** One time bucket of `GET /api/latency?buckets=n`. */
+export interface LatencyBucket {
+  start_ts: number;
+  end_ts: number;
+  start: string;
+  overall: LatencyStats;
+  services: Record<string, LatencyStats>;
+}
+
 export interface LatencyReport {
   window_seconds: number;
+  bucket_seconds?: number;
+  series?: LatencyBucket[];
   generated_at: string;
   overall: LatencyStats;
   services: Record<string, { summary: LatencyStats; endpoints: Record<string, LatencyStats> }>;

@@ -11,7 +11,7 @@ from ascep import __version__
 from ascep.common.errors import DependencyUnavailable, ServiceUnavailable
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
-from ascep.gateway.latency.report import latency_report, parse_window
+from ascep.gateway.latency.report import latency_report, parse_buckets, parse_window
 
 if TYPE_CHECKING:
     from ascep.gateway.app import Gateway
@@ -69,6 +69,7 @@ def latency() -> Response:
             service=request.args.get("service") or None,
             endpoint=request.args.get("endpoint") or None,
             window_seconds=window,
+            buckets=parse_buckets(request.args.get("buckets")),
         )
     except REDIS_UNAVAILABLE_ERRORS as exc:
         raise DependencyUnavailable(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -60,6 +61,17 @@ def test_known_delays_give_exact_count_and_matching_percentiles(
     assert only_sources["overall"]["count"] == 3
     assert list(only_sources["services"]["price_feed"]["endpoints"]) == ["/sources"]
     assert latency(gw, service="arbitrage").json()["overall"]["count"] == 0
+
+    series = latency(gw, window="3600", buckets="60").json()
+    assert series["bucket_seconds"] == 60
+    assert len(series["series"]) == 60
+    assert sum(b["overall"]["count"] for b in series["series"]) == len(plan) + 3
+    assert sum(b["services"]["price_feed"]["error_count"] for b in series["series"]) == 3
+    assert max(b["overall"]["max_ms"] or 0 for b in series["series"]) == report["overall"]["max_ms"]
+    starts = [b["start_ts"] for b in series["series"]]
+    assert starts == sorted(starts)
+    assert starts[-1] <= time.time() * 1000 < starts[-1] + 60_000
+    assert latency(gw, buckets="0").status_code == 400
 
 
 def test_errors_of_the_gateway_itself_are_timed(start_gateway: Callable[..., HttpService]) -> None:

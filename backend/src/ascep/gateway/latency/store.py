@@ -52,16 +52,23 @@ class LatencyStore:
 
     def read(self, keys: Iterable[str], since_ms: int) -> dict[str, list[tuple[float, int]]]:
         """``(duration_ms, status)`` samples per key, recorded at or after ``since_ms``."""
+        timed = self.read_timed(keys, since_ms)
+        return {
+            key: [(duration, status) for _, duration, status in samples] for key, samples in timed.items()
+        }
+
+    def read_timed(self, keys: Iterable[str], since_ms: int) -> dict[str, list[tuple[int, float, int]]]:
+        """``(ts_ms, duration_ms, status)`` samples per key, oldest first, from ``since_ms`` on."""
         keys = list(keys)
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
-            pipe.zrangebyscore(key, since_ms, "+inf")
-        result: dict[str, list[tuple[float, int]]] = {}
+            pipe.zrangebyscore(key, since_ms, "+inf", withscores=True)
+        result: dict[str, list[tuple[int, float, int]]] = {}
         for key, members in zip(keys, pipe.execute(), strict=True):
-            parsed: list[tuple[float, int]] = []
-            for member in members:
+            parsed: list[tuple[int, float, int]] = []
+            for member, score in members:
                 micros, status, _ = member.split(":", 2)
-                parsed.append((int(micros) / 1000.0, int(status)))
+                parsed.append((int(score), int(micros) / 1000.0, int(status)))
             result[key] = parsed
         return result
 

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Chart } from '../../../components/Chart';
 import { Empty, ErrorMessage, Loading } from '../../../components/Status';
 import { fmtMs, fmtNumber } from '../../../lib/format';
-import { OVERALL, scopesOf, seriesFor, useLatencySeries } from '../hooks/useLatencySeries';
+import { BUCKETS, OVERALL, scopesOf, seriesFor, useLatencySeries } from '../hooks/useLatencySeries';
 
 const PALETTE = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#bc8cff', '#39c5cf', '#ff7b72', '#e3b341'];
 
@@ -16,7 +16,7 @@ const WINDOWS = [
 export default function LatencyPage() {
   const [windowSeconds, setWindowSeconds] = useState(60);
   const [scope, setScope] = useState(OVERALL);
-  const { points, latest, error } = useLatencySeries(windowSeconds);
+  const { points, latest, error } = useLatencySeries(windowSeconds, scope);
   const scopes = useMemo(() => (latest ? Object.entries(scopesOf(latest)) : []), [latest]);
   const pct = useMemo(() => seriesFor(points, scope, ['p50_ms', 'p95_ms', 'p99_ms']), [points, scope]);
   const errors = useMemo(() => seriesFor(points, scope, ['error_rate']), [points, scope]);
@@ -49,7 +49,10 @@ export default function LatencyPage() {
             ))}
           </select>
         </label>
-        <span className="muted">Each point: statistics over the last {WINDOWS.find((w) => w.seconds === windowSeconds)?.label}, polled every 2 s.</span>
+        <span className="muted">
+          Each point: one of {BUCKETS} time buckets of the last {WINDOWS.find((w) => w.seconds === windowSeconds)?.label}
+          {latest?.bucket_seconds ? ` (${fmtNumber(latest.bucket_seconds, latest.bucket_seconds < 1 ? 1 : 0)} s each)` : ''}, refreshed every 3 s.
+        </span>
       </div>
       <ErrorMessage error={error} title="Latency unavailable" />
       {!latest && !error ? <Loading /> : null}
@@ -60,7 +63,7 @@ export default function LatencyPage() {
         </div>
         <div className="panel">
           <Chart title={`${scope}: error rate`} yLabel="%" data={errors} series={[{ label: 'errors', color: '#f85149', unit: ' %' }]} height={180} />
-          <Chart title={`${scope}: requests in window`} yLabel="count" data={counts} series={[{ label: 'count', color: '#58a6ff' }]} height={180} />
+          <Chart title={`${scope}: requests per bucket`} yLabel="count" data={counts} series={[{ label: 'count', color: '#58a6ff' }]} height={180} />
         </div>
       </div>
       {services.length ? (

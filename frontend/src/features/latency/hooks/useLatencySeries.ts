@@ -31,17 +31,27 @@ export function seriesFor(points: readonly LatencyPoint[], scope: string, fields
   ];
 }
 
-const MAX_POINTS = 720;
+/** Buckets per window: one point per second for 1 min, per 15 s for 1 h. */
+export const BUCKETS = 60;
 
-/** Points survive leaving the page (per window), so coming back does not start from nothing. */
-const kept = new Map<number, LatencyPoint[]>();
+/** The server's series as chart points: overall and every service per bucket; an endpoint scope
+ * comes from a second, filtered series whose `overall` is that endpoint. */
+export function pointsOf(report: LatencyReport, scoped?: { scope: string; report: LatencyReport }): LatencyPoint[] {
+  const extra = scoped?.report.series ?? [];
+  return (report.series ?? []).map((bucket, i) => {
+    const stats: Record<string, LatencyStats> = { [OVERALL]: bucket.overall, ...bucket.services };
+    if (scoped && extra[i]) stats[scoped.scope] = extra[i].overall;
+    return { t: bucket.end_ts, stats };
+  });
+}
 
 /**
- * `/api/latency` answers windowed aggregates, not buckets; polling it every `intervalMs` and
- * keeping each answer gives the time series the charts draw (the window is what each point covers).
+ * The window cut into {@link BUCKETS} time buckets by the gateway (`?buckets=`), refreshed every
+ * `intervalMs`: the charts show the whole window at once, from history kept in Redis, not only
+ * what was polled since the page opened. An endpoint scope adds one filtered request.
  */
-export function useLatencySeries(windowSeconds: number, intervalMs = 2000) {
-  const [points, setPoints] = useState<LatencyPoint[]>(() => kept.get(windowSeconds) ?? []);
+export function useLatencySeries(windowSeconds: number, scope: string, intervalMs = 3000) {
+  const [points, setPoints] = useState<LatencyPoint[]>([]);
   const [latest, setLatest] = useState<LatencyReport>();
   const [error, setError] = useState<unknown>();
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -49,31 +59,30 @@ export function useLatencySeries(windowSeconds: number, intervalMs = 2000) {
   useEffect(() => {
     let cancelled = false;
     const controller = new AbortController();
-    setPoints(kept.get(windowSeconds) ?? []);
-    const poll = () => {
-      fetchLatency(windowSeconds, controller.signal)
-        .then((report) => {
-          if (cancelled) return;
-          setLatest(report);
-          setError(undefined);
-          const next = [...(kept.get(windowSeconds) ?? []).slice(-(MAX_POINTS - 1)), { t: Date.now(), stats: scopesOf(report) }];
-          kept.set(windowSeconds, next);
-          setPoints(next);
-        })
-        .catch((exc: unknown) => {
-          if (!cancelled) setError(exc);
-        })
-        .finally(() => {
-          if (!cancelled) timer.current = setTimeout(poll, intervalMs);
-        });
+    const [service, endpoint] = scope.split(' ');
+    const poll = async () => {
+      try {
+        const report = await fetchLatency(windowSeconds, { buckets: BUCKETS }, controller.signal);
+        const scoped = endpoint
+          ? { scope, report: await fetchLatency(windowSeconds, { buckets: BUCKETS, service, endpoint }, controller.signal) }
+          : undefined;
+        if (cancelled) return;
+        setLatest(report);
+        setPoints(pointsOf(report, scoped));
+        setError(undefined);
+      } catch (exc: unknown) {
+        if (!cancelled) setError(exc);
+      } finally {
+        if (!cancelled) timer.current = setTimeout(poll, intervalMs);
+      }
     };
-    poll();
+    void poll();
     return () => {
       cancelled = true;
       controller.abort();
       if (timer.current) clearTimeout(timer.current);
     };
-  }, [windowSeconds, intervalMs]);
+  }, [windowSeconds, scope, intervalMs]);
 
   return { points, latest, error };
 }
