@@ -20,8 +20,8 @@ from ascep.arbitrage.settings import SERVICE_NAME, SETTINGS
 from ascep.arbitrage.store import SignalStore
 from ascep.arbitrage.views import arbitrage_blueprint, register_views
 from ascep.common.errors import ConfigError
-from ascep.common.ops import CheckResult, get_ops
-from ascep.common.redis_client import connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 
 #: No price for this long (while subscribed) is reported as degraded: the feed, not us, is quiet.
@@ -75,11 +75,7 @@ def _install_ops(
         return CheckResult("healthy", detail)
 
     ops.health_checks["price_subscription"] = subscription_check
-    ops.readiness_checks["redis"] = lambda: (
-        CheckResult("healthy")
-        if is_reachable(store.client)
-        else CheckResult("unhealthy", "Redis does not answer")
-    )
+    ops.readiness_checks["redis"] = redis_check(store.client)
     ops.status_sections["listener"] = listener.status
     ops.status_sections["detection"] = engine.stats
     ops.status_sections["detector_config"] = lambda: engine.config.as_dict()

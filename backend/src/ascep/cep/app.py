@@ -20,8 +20,8 @@ from ascep.cep.settings import SERVICE_NAME, SETTINGS, limits_from
 from ascep.cep.store import AlertStore, RuleStore
 from ascep.cep.views import cep_blueprint
 from ascep.cep.webhook import WebhookWorker
-from ascep.common.ops import CheckResult, get_ops
-from ascep.common.redis_client import connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # rule tests carry sample events
@@ -69,9 +69,7 @@ def _install_ops(app: Flask, runner: EngineRunner, client: Any) -> None:
         return CheckResult("unhealthy", f"event subscription down: {runner.last_error}")
 
     ops.health_checks["subscription"] = subscription_check
-    ops.readiness_checks["redis"] = lambda: (
-        CheckResult("healthy") if is_reachable(client) else CheckResult("unhealthy", "Redis does not answer")
-    )
+    ops.readiness_checks["redis"] = redis_check(client)
     ops.status_sections["subscription"] = runner.status
     ops.status_sections["engine"] = lambda: runner.engine.stats.as_dict()
     ops.status_sections["actions"] = runner.actions.status

@@ -108,6 +108,21 @@ class Ops:
         return report
 
 
+def redis_check(client: Any, when_down: HealthStatus = "unhealthy") -> Callable[[], CheckResult]:
+    """A check that PINGs Redis: ``healthy``, or ``when_down`` (readiness: unhealthy; a service that
+    keeps working without Redis reports ``degraded`` in its health)."""
+    from ascep.common.redis_client import is_reachable
+
+    def check() -> CheckResult:
+        return (
+            CheckResult("healthy")
+            if is_reachable(client)
+            else CheckResult(when_down, "Redis does not answer")
+        )
+
+    return check
+
+
 def get_ops(app: Flask | None = None) -> Ops:
     """The :class:`Ops` of ``app`` (default: the current app)."""
     return (app or current_app).extensions["ascep.ops"]

@@ -14,7 +14,7 @@ from flask_socketio import SocketIO
 
 from ascep.common import channels
 from ascep.common.events import encode
-from ascep.common.ops import CheckResult, Ops, get_ops
+from ascep.common.ops import CheckResult, Ops, get_ops, redis_check
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
 from ascep.common.service import create_service_app
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
@@ -187,11 +187,7 @@ def _default_registry() -> ServiceRegistry:
 
 def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops = gateway.ops
-    ops.readiness_checks["redis"] = lambda: (
-        CheckResult("healthy", "reachable")
-        if is_reachable(gateway.redis)
-        else CheckResult("unhealthy", "unreachable")
-    )
+    ops.readiness_checks["redis"] = redis_check(gateway.redis)
     ops.readiness_checks["registry"] = lambda: (
         CheckResult("healthy", f"{len(gateway.registry)} services")
         if len(gateway.registry)

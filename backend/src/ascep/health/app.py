@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Flask
 
-from ascep.common.ops import CheckResult, get_ops
-from ascep.common.redis_client import connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 from ascep.health.history import HealthHistory
 from ascep.health.hysteresis import Thresholds
@@ -62,16 +62,9 @@ def _install_ops(app: Flask, monitor: HealthMonitor, client: Any) -> None:
             return CheckResult("unhealthy", f"last check round {since:.0f}s ago")
         return CheckResult("healthy", {"rounds": monitor.rounds})
 
-    def redis_check() -> CheckResult:
-        return (
-            CheckResult("healthy") if is_reachable(client) else CheckResult("degraded", "Redis unreachable")
-        )
-
     ops.health_checks["loop"] = loop_check
-    ops.health_checks["redis"] = redis_check
-    ops.readiness_checks["redis"] = lambda: (
-        CheckResult("healthy") if is_reachable(client) else CheckResult("unhealthy", "Redis does not answer")
-    )
+    ops.health_checks["redis"] = redis_check(client, when_down="degraded")
+    ops.readiness_checks["redis"] = redis_check(client)
     ops.status_sections["monitor"] = monitor.report
     ops.status_sections["system"] = system_section
     ops.metrics.register(HealthCollector(monitor))

@@ -12,8 +12,8 @@ from typing import Any
 from flask import Flask
 
 from ascep.common.backoff import Backoff
-from ascep.common.ops import CheckResult, get_ops
-from ascep.common.redis_client import connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 from ascep.price_feed.feed import SILENCE_UNHEALTHY_S, PriceFeed
 from ascep.price_feed.metrics import PriceFeedCollector
@@ -65,9 +65,7 @@ def _install_ops(app: Flask, feed: PriceFeed, reader: Any) -> None:
 
     ops.health_checks["feed"] = feed_check
     ops.health_checks["publisher"] = publisher_check
-    ops.readiness_checks["redis"] = lambda: (
-        CheckResult("healthy") if is_reachable(reader) else CheckResult("unhealthy", "Redis does not answer")
-    )
+    ops.readiness_checks["redis"] = redis_check(reader)
     ops.status_sections["sources"] = lambda: feed.sources_report()["sources"]
     ops.status_sections["publisher"] = feed.publisher.status
     ops.status_sections["prices"] = lambda: {"symbols": len(feed.latest), "known": len(feed.index)}

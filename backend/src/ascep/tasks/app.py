@@ -10,8 +10,8 @@ from kombu.exceptions import OperationalError
 
 from ascep.common import channels
 from ascep.common.errors import DependencyUnavailable
-from ascep.common.ops import CheckResult, get_ops
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.service import create_service_app
 from ascep.common.timeutil import now_ms
 from ascep.common.web import error_response
@@ -47,12 +47,7 @@ def _install_ops(app: Flask, client: Any) -> None:
     ops = get_ops(app)
     max_age_ms = 3 * app.config["WORKER_HEARTBEAT_INTERVAL_S"] * 1000
 
-    def redis_check() -> CheckResult:
-        return (
-            CheckResult("healthy")
-            if is_reachable(client)
-            else CheckResult("unhealthy", "Redis (broker) unreachable")
-        )
+    broker_check = redis_check(client)
 
     def workers_check() -> CheckResult:
         try:
@@ -63,7 +58,7 @@ def _install_ops(app: Flask, client: Any) -> None:
             return CheckResult("degraded", "no live worker: tasks queue up until one starts")
         return CheckResult("healthy", {"workers": fresh})
 
-    ops.health_checks["broker"] = redis_check
+    ops.health_checks["broker"] = broker_check
     ops.health_checks["workers"] = workers_check
-    ops.readiness_checks["broker"] = redis_check
+    ops.readiness_checks["broker"] = broker_check
     ops.status_sections["catalog"] = lambda: [job.name for job in app.extensions["tasks.catalog"]]
