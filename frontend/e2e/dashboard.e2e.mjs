@@ -182,14 +182,22 @@ try {
   await nav('Prices');
   await page.locator('table[aria-label="Prices"] tbody tr').first().waitFor();
   const rowsBefore = await page.locator('table[aria-label="Prices"] tbody tr').count();
-  const watcher = setInterval(async () => {
-    try {
-      const s = await page.locator('.topbar .conn').getAttribute('data-state', { timeout: 500 });
-      if (result.states[result.states.length - 1] !== s) result.states.push(s);
-    } catch {
-      /* page busy */
+  // Sequential sampling (one read at a time), so a slow read can never land after a newer one.
+  const conn = page.locator('.topbar .conn');
+  const record = (state) => {
+    if (state && result.states[result.states.length - 1] !== state) result.states.push(state);
+  };
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      try {
+        record(await conn.getAttribute('data-state', { timeout: 500 }));
+      } catch {
+        /* page busy */
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100)); // sampling cadence, not a wait
     }
-  }, 100);
+  })();
   restarting = true;
   process.stdout.write('RESTART\n');
   await stdinLines.next();
@@ -197,7 +205,10 @@ try {
   await connected();
   const afterRestart = await ticks();
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent) > n, afterRestart, { timeout: 10000 });
-  clearInterval(watcher);
+  watching = false;
+  await watcher;
+  await connected();
+  record(await conn.getAttribute('data-state'));
   const symbols = await page.locator('table[aria-label="Prices"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol')));
   step('recovered', { rowsBefore, rowsAfter: symbols.length, unique: new Set(symbols).size, states: result.states });
   await shot('prices-after-restart');
