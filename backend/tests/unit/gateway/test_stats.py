@@ -48,5 +48,5 @@ def test_summary_counts_5xx_as_errors_only() -> None:
 def test_empty_summary_has_no_figures() -> None:
     summary = summarize([]).as_dict()
     assert summary["count"] == 0
-    assert summary["error_rate"] == 0.0
+    assert summary["error_rate"] is None
     assert summary["p99_ms"] is None

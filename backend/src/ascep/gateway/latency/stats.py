@@ -44,8 +44,9 @@ class LatencySummary:
     p99_ms: float | None
 
     @property
-    def error_rate(self) -> float:
-        return round(self.error_count / self.count, 6) if self.count else 0.0
+    def error_rate(self) -> float | None:
+        """``None`` without requests: "no traffic" must not read as "no errors" on a chart."""
+        return round(self.error_count / self.count, 6) if self.count else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
