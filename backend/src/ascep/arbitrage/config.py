@@ -47,6 +47,7 @@ class DetectorConfig:
     epsilon: float = 1e-9
     severity_thresholds: Mapping[str, float] = field(default_factory=lambda: {"high": 0.5, "medium": 0.1})
     update_threshold_percentage: float = 0.02
+    close_margin_percentage: float = 0.005
     enabled_types: tuple[str, ...] = SIGNAL_TYPES
     suppress_dominated: bool = True
 
@@ -71,6 +72,7 @@ class DetectorConfig:
             "epsilon": self.epsilon,
             "severity_thresholds": dict(self.severity_thresholds),
             "update_threshold_percentage": self.update_threshold_percentage,
+            "close_margin_percentage": self.close_margin_percentage,
             "enabled_types": list(self.enabled_types),
             "suppress_dominated": self.suppress_dominated,
         }
@@ -87,6 +89,9 @@ OPTION_HELP: dict[str, str] = {
     "epsilon": "Log-space tolerance against float noise: a cycle must beat it to count.",
     "severity_thresholds": "Net % from which a signal is `high` / `medium` (below: `low`).",
     "update_threshold_percentage": "Change of net % (percentage points) that republishes an open signal.",
+    "close_margin_percentage": "Hysteresis in percentage points: an open signal stays open until its net "
+    "profit falls below min_profit_percentage minus this, so a spread hovering at the threshold does "
+    "not open and close over and over.",
     "enabled_types": "Signal types produced: any of direct, triangular, cycle.",
     "suppress_dominated": "No signal for a cycle that trades a leg of an open, shorter and at least as "
     "profitable signal (the same mispricing, executed worse).",
@@ -194,7 +199,7 @@ def apply_update(current: DetectorConfig, update: Any) -> DetectorConfig:
             values[name] = _number(name, value, minimum=0.0, maximum=0.01)
         elif name == "severity_thresholds":
             values[name] = _severity(value, current.severity_thresholds)
-        elif name == "update_threshold_percentage":
+        elif name == "update_threshold_percentage" or name == "close_margin_percentage":
             values[name] = _number(name, value, minimum=0.0, maximum=100.0)
         elif name == "enabled_types":
             values[name] = _types(value)

@@ -10,6 +10,7 @@ start currency the weakest leg lets through.
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from dataclasses import dataclass
 
 from ascep.arbitrage.config import DetectorConfig
@@ -103,6 +104,9 @@ class Detector:
         self.graph = QuoteGraph()
         self.config = config or DetectorConfig()
         self._limits = self._weight_limits(self.config)
+        #: Keys of the open signals (the tracker's live map): these stay opportunities down to the
+        #: close threshold (``min_profit - close_margin``); new ones must reach ``min_profit``.
+        self.keep_open: Container[str] = ()
         self.stale_skipped = 0
         self.out_of_order = 0
 
@@ -122,13 +126,17 @@ class Detector:
         """``limits[legs]``: a cycle counts when its total weight is below this (None: type off).
 
         net > min_profit  <=>  -sum(w) > log(1 + min_profit)  <=>  sum(w) < -log1p(min_profit);
-        epsilon keeps float noise on a fair market (sum ~ -1e-16) from ever counting.
+        epsilon keeps float noise on a fair market (sum ~ -1e-16) from ever counting. The search
+        uses the *closing* threshold (``min_profit - close_margin``) so open signals can be kept;
+        :meth:`search` holds new ones to ``min_profit``.
         """
         limits: list[float | None] = [None] * (config.max_cycle_length + 1)
         for legs in range(2, config.max_cycle_length + 1):
             kind = cycle_type(legs)
             if kind in config.enabled_types:
-                threshold = config.min_profit_percentage[kind] / 100.0
+                threshold = (
+                    max(0.0, config.min_profit_percentage[kind] - config.close_margin_percentage) / 100.0
+                )
                 limits[legs] = min(-math.log1p(threshold), -config.epsilon)
         return limits
 
@@ -177,6 +185,9 @@ class Detector:
                     evicted = True
                     continue
                 opportunity = price_cycle(rotated, legs)
+                opening = self.config.min_profit_percentage[opportunity.type]
+                if opportunity.spread_percentage < opening and opportunity.key not in self.keep_open:
+                    continue  # in the hysteresis band: keeps an open signal, opens none
                 found.setdefault(opportunity.key, opportunity)
             if not evicted:
                 break

@@ -34,6 +34,7 @@ class ArbitrageEngine:
         config = config or DetectorConfig()
         self.detector = Detector(config)
         self.tracker = SignalTracker(config)
+        self.detector.keep_open = self.tracker.open  # hysteresis: open signals close lower
         self.config = config
         self._pending_config: DetectorConfig | None = None
         self._config_lock = threading.Lock()

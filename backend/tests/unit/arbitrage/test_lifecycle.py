@@ -171,3 +171,26 @@ def test_unreadable_stored_signals_are_skipped_on_takeover() -> None:
         == []
     )
     assert eng.tracker.open == {}
+
+
+def test_hysteresis_opens_at_min_profit_and_closes_only_below_min_minus_margin() -> None:
+    """EUR->JPY->USD->EUR nets bid / (150.01 * 1.1001) - 1 with no fees."""
+    eng = engine(
+        min_profit_percentage={"direct": 0.5, "triangular": 0.5, "cycle": 0.5}, close_margin_percentage=0.2
+    )
+    seed(eng)
+    cost = 150.01 * 1.1001
+
+    def tick(net_percentage: float, ts: int) -> list:
+        bid = round(cost * (1 + net_percentage / 100), 6)
+        return eng.on_record(record("EUR/JPY", bid, bid + 0.02, ts), ts)
+
+    assert tick(0.4, NOW) == []  # in the band: opens nothing
+    (opened,) = tick(0.6, NOW + 1)
+    assert opened.kind == "open"
+    assert kinds(tick(0.4, NOW + 2)) == ["update"]  # in the band: kept open (and republished)
+    assert kinds(tick(0.35, NOW + 3)) == ["update"]
+    (closed,) = tick(0.25, NOW + 4)  # below 0.5 - 0.2
+    assert closed.kind == "close"
+    assert tick(0.4, NOW + 5) == []  # closed: the band does not reopen it
+    assert kinds(tick(0.55, NOW + 6)) == ["open"]
