@@ -25,6 +25,7 @@ import redis
 import requests
 
 from ascep.common.concurrency import parallel_map
+from ascep.common.healthcheck import check_http, health_session
 from ascep.common.redis_client import is_reachable
 from ascep.common.timeutil import iso_utc
 from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
@@ -88,26 +89,21 @@ class HealthAggregator:
         self.async_mode = async_mode
         self.active_connections = active_connections
         self.bridge_status = bridge_status
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.session = health_session()
         self.last_known: dict[str, ServiceHealth] = {}
 
     def check_service(self, definition: ServiceDefinition) -> ServiceHealth:
-        url = self.base_urls[definition.name] + definition.health_endpoint
-        started = time.perf_counter()
-        http_status: int | None = None
-        try:
-            response = self.session.get(url, timeout=self.timeout)
-            http_status = response.status_code
-            status, error = _interpret(response)
-        except requests.Timeout:
-            status, error = "unhealthy", f"no answer within {self.timeout}s"
-        except requests.ConnectionError:
-            status, error = "unhealthy", "unreachable"
-        except requests.RequestException as exc:
-            status, error = "unhealthy", type(exc).__name__
-        elapsed = round((time.perf_counter() - started) * 1000, 3)
-        health = ServiceHealth(definition.name, status, elapsed, http_status, error, iso_utc())
+        result = check_http(
+            self.session, self.base_urls[definition.name] + definition.health_endpoint, self.timeout
+        )
+        health = ServiceHealth(
+            definition.name,
+            result.status,
+            result.response_time_ms,
+            result.http_status,
+            result.error,
+            iso_utc(),
+        )
         self.last_known[definition.name] = health
         return health
 
@@ -203,16 +199,3 @@ class HealthAggregator:
         if workers is not None:
             report["workers"] = workers
         return report
-
-
-def _interpret(response: requests.Response) -> tuple[str, str | None]:
-    """Map a health endpoint's answer to a status; a 2xx without a status field is healthy."""
-    if response.status_code >= 400:
-        return "unhealthy", f"HTTP {response.status_code}"
-    try:
-        reported = response.json().get("status")
-    except (ValueError, AttributeError):
-        reported = None
-    if reported in _VALID:
-        return reported, None
-    return "healthy", None

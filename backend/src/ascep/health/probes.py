@@ -1,7 +1,7 @@
 """One check of one target, returning what happened rather than raising.
 
-HTTP targets are healthy on a 2xx whose ``status`` field (if any) says so, degraded when they say
-``degraded``, failed otherwise (error status, timeout, refused connection). Redis is a PING.
+HTTP targets are checked exactly as the gateway checks services (:mod:`ascep.common.healthcheck`);
+``unhealthy`` there is a failed check here. Redis is a PING.
 Workers are healthy while at least one Celery worker's heartbeat is fresh.
 """
 
@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 
 import redis
-import requests
 
 from ascep.common import channels
+from ascep.common.healthcheck import check_http, health_session
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.health.hysteresis import Outcome
@@ -35,40 +35,21 @@ class Prober:
         self.redis = redis_client
         self.timeout = timeout
         self.worker_max_age_ms = worker_max_age_s * 1000
-        self.session = requests.Session()
-        self.session.trust_env = False  # health checks never go through an HTTP proxy
+        self.session = health_session()
 
     def probe(self, target: Target) -> ProbeResult:
-        started = time.perf_counter()
         if target.kind == "http":
-            outcome, error, http_status = self._http(target.url)
-        elif target.kind == "redis":
+            checked = check_http(self.session, target.url, self.timeout)
+            outcome: Outcome = "failed" if checked.status == "unhealthy" else checked.status
+            error = checked.error or (None if checked.status == "healthy" else f"reports {checked.status}")
+            return ProbeResult(outcome, checked.response_time_ms, error, checked.http_status)
+        started = time.perf_counter()
+        if target.kind == "redis":
             outcome, error, http_status = self._redis()
         else:
             outcome, error, http_status = self._workers()
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         return ProbeResult(outcome, elapsed, error, http_status)
-
-    def _http(self, url: str) -> tuple[Outcome, str | None, int | None]:
-        try:
-            response = self.session.get(url, timeout=self.timeout)
-        except requests.Timeout:
-            return "failed", f"no answer within {self.timeout}s", None
-        except requests.ConnectionError:
-            return "failed", "unreachable", None
-        except requests.RequestException as exc:
-            return "failed", type(exc).__name__, None
-        if response.status_code >= 400:
-            return "failed", f"HTTP {response.status_code}", response.status_code
-        try:
-            reported = response.json().get("status")
-        except (ValueError, AttributeError):
-            reported = None
-        if reported == "degraded":
-            return "degraded", "reports degraded", response.status_code
-        if reported == "unhealthy":
-            return "failed", "reports unhealthy", response.status_code
-        return "healthy", None, response.status_code
 
     def _redis(self) -> tuple[Outcome, str | None, int | None]:
         try:
