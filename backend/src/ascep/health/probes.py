@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import redis
 
-from ascep.common import channels
 from ascep.common.healthcheck import check_http, health_session
+from ascep.common.heartbeats import live_workers
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
-from ascep.common.timeutil import now_ms
 from ascep.health.hysteresis import Outcome
 from ascep.health.targets import Target
 
@@ -62,9 +61,7 @@ class Prober:
 
     def _workers(self) -> tuple[Outcome, str | None, int | None]:
         try:
-            fresh = self.redis.zcount(
-                channels.WORKER_HEARTBEATS_KEY, now_ms() - self.worker_max_age_ms, "+inf"
-            )
+            fresh = live_workers(self.redis, self.worker_max_age_ms)
         except REDIS_UNAVAILABLE_ERRORS:
             return "failed", "Redis unreachable: worker heartbeats unknown", None
         if not fresh:

@@ -8,12 +8,11 @@ from typing import Any
 from flask import Flask, Response
 from kombu.exceptions import OperationalError
 
-from ascep.common import channels
 from ascep.common.errors import DependencyUnavailable
+from ascep.common.heartbeats import live_workers
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.service import create_service_app
-from ascep.common.timeutil import now_ms
 from ascep.common.web import error_response
 from ascep.tasks.catalog import build_catalog
 from ascep.tasks.celery_app import make_celery
@@ -51,7 +50,7 @@ def _install_ops(app: Flask, client: Any) -> None:
 
     def workers_check() -> CheckResult:
         try:
-            fresh = client.zrangebyscore(channels.WORKER_HEARTBEATS_KEY, now_ms() - max_age_ms, "+inf")
+            fresh = live_workers(client, max_age_ms)
         except REDIS_UNAVAILABLE_ERRORS:
             return CheckResult("degraded", "worker heartbeats unknown")
         if not fresh:
