@@ -112,12 +112,13 @@ class TaskRecords:
         key = channels.task_key(task_id)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"progress": round(fraction, 4), "message": message})
-        pipe.hmget(key, "status", "cancel_requested")
-        _, (status, cancel) = pipe.execute()
-        record = self.get(task_id)
-        if record is not None:
-            self._announce(record)
-        return status == RUNNING and not cancel
+        pipe.hgetall(key)
+        _, raw = pipe.execute()
+        if not raw:
+            return False
+        record = _decode(raw)
+        self._announce(record)
+        return record["status"] == RUNNING and not record["cancel_requested"]
 
     def request_cancel(self, task_id: str) -> tuple[bool, str]:
         """Queued: cancelled at once. Running: flagged, the job stops at its next progress report."""

@@ -19,7 +19,7 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 
-from ascep.common import channels
+from ascep.common import heartbeats
 from ascep.common.backoff import Backoff
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.timeutil import now_ms
@@ -75,7 +75,7 @@ def run(task_id: str, name: str, args: dict[str, Any]) -> Any:
     def report(fraction: float, message: str) -> bool:
         now = time.monotonic()
         if fraction < 1.0 and now - last_report[0] < _PROGRESS_EVERY_S:
-            return not _cancel_requested(task_id)
+            return True  # throttled: a cancel is seen at the next stored report, within 0.1 s
         last_report[0] = now
         return records.progress(task_id, fraction, message)
 
@@ -109,10 +109,6 @@ def run(task_id: str, name: str, args: dict[str, Any]) -> Any:
     return result
 
 
-def _cancel_requested(task_id: str) -> bool:
-    return _redis().hget(channels.task_key(task_id), "cancel_requested") == "1"
-
-
 def _fail(records: TaskRecords, task_id: str, started: int, error: str) -> None:
     records.transition(
         task_id, (RUNNING,), FAILED, finished_ts=now_ms(), runtime_ms=now_ms() - started, error=error
@@ -133,7 +129,7 @@ class Heartbeat:
         delay = 0.0
         while not self._stop.wait(delay):
             try:
-                self.redis.zadd(channels.WORKER_HEARTBEATS_KEY, {self.hostname: now_ms()})
+                heartbeats.beat(self.redis, self.hostname)
                 backoff.reset()
                 delay = self.interval
             except REDIS_UNAVAILABLE_ERRORS:
@@ -143,7 +139,7 @@ class Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         with contextlib.suppress(REDIS_UNAVAILABLE_ERRORS):
-            self.redis.zrem(channels.WORKER_HEARTBEATS_KEY, self.hostname)
+            heartbeats.forget(self.redis, self.hostname)
 
 
 @worker_ready.connect
