@@ -59,13 +59,21 @@ class HealthHistory:
                 if stale:
                     self.redis.hdel(key, *stale)
 
-    def availability(self, target: str, now: int) -> dict[str, float | None]:
-        """Percent of successful checks over the last hour and the last 24 hours."""
-        minute = _ratio(
-            self.redis.hgetall(channels.health_availability_key(target, "m")), now // _MINUTE_MS, 60
-        )
-        hour = _ratio(self.redis.hgetall(channels.health_availability_key(target, "h")), now // _HOUR_MS, 24)
-        return {"1h": minute, "24h": hour}
+    def availability(self, targets: list[str], now: int) -> dict[str, dict[str, float | None]]:
+        """Percent of successful checks over the last hour and the last 24 hours, per target
+        (one round trip for all of them)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for target in targets:
+            pipe.hgetall(channels.health_availability_key(target, "m"))
+            pipe.hgetall(channels.health_availability_key(target, "h"))
+        counters = pipe.execute()
+        return {
+            target: {
+                "1h": _ratio(counters[2 * i], now // _MINUTE_MS, 60),
+                "24h": _ratio(counters[2 * i + 1], now // _HOUR_MS, 24),
+            }
+            for i, target in enumerate(targets)
+        }
 
     def checks(self, target: str, since: int, limit: int) -> list[dict[str, Any]]:
         raw = self.redis.zrangebyscore(channels.health_checks_key(target), since, "+inf")

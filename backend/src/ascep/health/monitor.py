@@ -177,15 +177,22 @@ class HealthMonitor:
     # --- reports ---
 
     def target_report(self, name: str) -> dict[str, Any] | None:
-        state = self.states.get(name)
-        if state is None:
-            return None
-        last = state.last
-        availability: dict[str, float | None] = {"1h": None, "24h": None}
+        return self._reports([name]).get(name)
+
+    def _reports(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        states = {n: self.states[n] for n in names if n in self.states}  # the loop may drop some meanwhile
+        unknown: dict[str, float | None] = {"1h": None, "24h": None}
         try:
-            availability = self.history.availability(name, self.clock())
+            availability = self.history.availability(list(states), self.clock())
         except REDIS_UNAVAILABLE_ERRORS:
             self.redis_errors += 1
+            availability = {}
+        return {
+            name: self._report_of(state, availability.get(name, unknown)) for name, state in states.items()
+        }
+
+    def _report_of(self, state: TargetState, availability: dict[str, float | None]) -> dict[str, Any]:
+        last = state.last
         failed = sum(1 for up in state.recent if not up)
         return {
             "status": state.tracker.status,
@@ -203,8 +210,8 @@ class HealthMonitor:
         }
 
     def report(self) -> dict[str, Any]:
-        services = {name: self.target_report(name) for name in sorted(self.states)}
-        statuses = [s["status"] for s in services.values() if s is not None]
+        services = self._reports(sorted(self.states))
+        statuses = [s["status"] for s in services.values()]
         return {
             "status": overall_status(statuses),
             "timestamp": iso_utc(),

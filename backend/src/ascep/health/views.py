@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ascep.common.errors import DependencyUnavailable, NotFound
 from ascep.common.query import int_arg
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.monitor import HealthMonitor
 from ascep.health.system import host_metrics, redis_metrics
@@ -79,5 +79,4 @@ def history() -> Response:
 
 
 def system_section() -> dict:
-    client = current_app.extensions.get("health.redis") or connect(current_app.config["REDIS_URL"])
-    return {"host": host_metrics(), "redis": redis_metrics(client)}
+    return {"host": host_metrics(), "redis": redis_metrics(current_app.extensions["health.redis"])}
