@@ -35,7 +35,8 @@ export function Chart({ data, series, height = 240, title, yLabel, testId }: Cha
   const plot = useRef<uPlot | null>(null);
   const layout = series.map((s) => `${s.label}:${s.color}`).join('|');
   // Points that carry a value (empty time buckets are gaps, not data): what tests count.
-  const points = (data[0] ?? []).filter((_, i) => data.slice(1).some((column) => column[i] !== null && column[i] !== undefined)).length;
+  const columns = data.slice(1);
+  const points = (data[0] ?? []).filter((_, i) => columns.some((column) => column[i] !== null && column[i] !== undefined)).length;
 
   useEffect(() => {
     const el = host.current;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ class Catalog:
         self._jobs[job.name] = job
         self._validators[job.name] = Draft202012Validator(job.schema)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
 
     def get(self, name: str) -> Job | None:

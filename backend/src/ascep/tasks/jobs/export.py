@@ -33,7 +33,7 @@ def export_prices(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
     rows = 0
     for page in iter_history(ctx.redis, symbol, args.get("since", 0), args.get("until")):
         for record in page:
-            writer.writerow([record.get(c, "") if record.get(c) is not None else "" for c in COLUMNS])
+            writer.writerow(["" if record.get(c) is None else record[c] for c in COLUMNS])
         rows += len(page)
         ctx.progress(rows / total if total else 1.0, f"{rows} rows")
     return {"symbol": symbol, "rows": rows, "columns": list(COLUMNS), "csv": out.getvalue()}

@@ -13,6 +13,13 @@ export interface SignalFilters {
   minSpread: string;
 }
 
+/** The choice filters, in display order (an empty choice means "all"). */
+const SELECT_FILTERS: { key: 'type' | 'severity' | 'status'; label: string; options: string[] }[] = [
+  { key: 'type', label: 'Type', options: ['direct', 'triangular', 'cycle'] },
+  { key: 'severity', label: 'Severity', options: ['high', 'medium', 'low'] },
+  { key: 'status', label: 'Status', options: ['open', 'closed'] },
+];
+
 export function filterSignals(signals: readonly ArbitrageSignal[], f: SignalFilters): ArbitrageSignal[] {
   const min = f.minSpread.trim() === '' ? null : Number(f.minSpread);
   return signals.filter(
@@ -49,32 +56,19 @@ export default function ArbitragePage() {
         </section>
       ) : null}
       <div className="row" role="group" aria-label="Filters">
-        <label>
-          Type
-          <select value={filters.type} onChange={set('type')}>
-            <option value="">all</option>
-            <option value="direct">direct</option>
-            <option value="triangular">triangular</option>
-            <option value="cycle">cycle</option>
-          </select>
-        </label>
-        <label>
-          Severity
-          <select value={filters.severity} onChange={set('severity')}>
-            <option value="">all</option>
-            <option value="high">high</option>
-            <option value="medium">medium</option>
-            <option value="low">low</option>
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={filters.status} onChange={set('status')}>
-            <option value="">all</option>
-            <option value="open">open</option>
-            <option value="closed">closed</option>
-          </select>
-        </label>
+        {SELECT_FILTERS.map(({ key, label, options }) => (
+          <label key={key}>
+            {label}
+            <select value={filters[key]} onChange={set(key)}>
+              <option value="">all</option>
+              {options.map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
         <label>
           Min net spread %
           <input type="number" step="any" value={filters.minSpread} onChange={set('minSpread')} style={{ width: 110 }} />
