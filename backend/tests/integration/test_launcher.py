@@ -110,8 +110,7 @@ def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: 
         report = wait_for(platform_healthy, timeout=60, message="/api/health healthy from the monitor's view")
         assert {name for name, s in report["services"].items() if s["status"] == "healthy"} == {
             d.name for d in service_registry
-        }
-        assert report["workers"]["status"] == "healthy"
+        } | {"celery_worker"}
         children = descendants(stack.pid)
         names = " ".join(" ".join(p.cmdline()) for p in children)
         assert "redis-server" in names

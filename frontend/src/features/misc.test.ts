@@ -44,6 +44,11 @@ describe('health events', () => {
     const next = applyStatus({ arbitrage: { status: 'healthy', response_time_ms: 3 } }, { service: 'arbitrage', status: 'degraded', previous_status: 'healthy', error: 'HTTP 503', timestamp: 't' });
     expect(next.arbitrage).toMatchObject({ status: 'degraded', response_time_ms: 3, error: 'HTTP 503', checked_at: 't' });
   });
+
+  it('service_status carries the reason onto the card', () => {
+    const next = applyStatus({ price_feed: { status: 'healthy' } }, { service: 'price_feed', status: 'degraded', reason: 'Binance not delivering', timestamp: 't' });
+    expect(next.price_feed).toMatchObject({ status: 'degraded', reason: 'Binance not delivering' });
+  });
 });
 
 describe('tasks', () => {

@@ -4,7 +4,7 @@
  * producer may add later are tolerated because every consumer reads only what it names here.
  */
 
-export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
+export type HealthStatus = 'healthy' | 'starting' | 'degraded' | 'unhealthy' | 'unknown';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 /** `price_update` (and each element of `price_batch`). */
@@ -137,12 +137,18 @@ export interface RuleTestResponse {
 
 export interface ServiceHealth {
   status: HealthStatus;
+  /** Why it is not healthy, in words (the service's own reason when it gave one). */
+  reason?: string | null;
   response_time_ms?: number | null;
   http_status?: number | null;
   error?: string | null;
   checked_at?: string | null;
   availability?: { '1h'?: number | null; '24h'?: number | null } | null;
   error_rate?: number | null;
+  /** Supervised restarts counted by the health monitor. */
+  restarts?: { '1h'?: number; '24h'?: number } | null;
+  last_restart?: string | null;
+  restarted_recently?: boolean;
 }
 
 export interface HealthReport {
@@ -153,6 +159,7 @@ export interface HealthReport {
   redis?: { status: HealthStatus; response_time_ms?: number | null; error?: string | null };
   active_connections?: number;
   realtime?: { state: string; last_message_age_seconds?: number | null };
+  /** Deprecated alias of `services.celery_worker`. */
   workers?: ServiceHealth;
   summary?: Record<string, number>;
 }
@@ -164,6 +171,7 @@ export interface ServiceStatusEvent {
   previous_status?: HealthStatus;
   response_time_ms?: number | null;
   error?: string | null;
+  reason?: string | null;
   timestamp: string;
   ts?: number;
 }

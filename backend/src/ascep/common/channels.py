@@ -72,6 +72,19 @@ def price_history_key(symbol: str) -> str:
 #: Sorted set: Celery worker hostname, scored by the epoch ms of its latest heartbeat.
 WORKER_HEARTBEATS_KEY: Final = "ascep:workers:heartbeats"
 
+#: Name under which the Celery workers are watched, record their starts and are reported
+#: (the supervisord program's name): the same in ``/api/health`` and ``/api/monitor``.
+WORKER_SERVICE: Final = "celery_worker"
+
+#: Hash: service name -> JSON of its latest process start (``pid``, ``host``, ``ts``, ``at``).
+SERVICE_STARTS_KEY: Final = "ascep:services:starts"
+
+
+def service_restarts_key(service: str) -> str:
+    """Sorted set of one service's restarts (``<pid>@<ts>``), scored by epoch ms, kept a day."""
+    return f"ascep:services:restarts:{service}"
+
+
 #: Hash: target name -> JSON of its current status as the health monitor sees it.
 HEALTH_CURRENT_KEY: Final = "ascep:health:current"
 

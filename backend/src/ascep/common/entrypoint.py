@@ -1,5 +1,8 @@
 """The main loop of every plain-WSGI service entry point (everything but the gateway).
 
+The process's start is recorded in Redis first (:mod:`ascep.common.starts`), so the health
+monitor counts a supervised restart even when it was quicker than a check.
+
 Serve the app on a thread (green under eventlet/gevent), wait for SIGTERM/SIGINT, run the
 service's ``on_stop`` and exit 0 — or exit 1 if the server died by itself, so supervisord
 restarts it. The signal handler only sets a flag: it may interrupt any green thread, so it must
@@ -17,7 +20,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn
 
+from ascep.common.ops import get_ops
 from ascep.common.serve import serve_wsgi
+from ascep.common.starts import announce_start
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ def run_until_stopped(
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    announce_start(app.config["REDIS_URL"], get_ops(app).service)  # restarts are counted
     if on_start is not None:
         on_start()
     server = threading.Thread(

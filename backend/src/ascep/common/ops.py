@@ -3,7 +3,9 @@
 A service registers small callables instead of writing these views again:
 
 * health checks — cheap, in-memory ("is my price subscription alive?"); any ``unhealthy`` makes
-  ``/health`` answer 503, any ``degraded`` reports degraded with 200;
+  ``/health`` answer 503, any ``degraded`` reports degraded with 200; either way ``/health``
+  carries a ``reason`` in words, made of the failing checks' own explanations (a check's
+  ``detail`` when it is a sentence), so "degraded" never travels without its why;
 * readiness checks — may touch dependencies ("does Redis answer?"); any failure makes ``/ready``
   answer 503 so a load balancer or supervisor stops sending traffic;
 * status sections — extra detail for ``/status`` (buffer sizes, counters, connection state);
@@ -49,6 +51,25 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail}
+
+    def explanation(self, name: str) -> str:
+        """This check's why, in words: its detail when that is a sentence (or carries a ``reason``),
+        else the check's name and status."""
+        detail = self.detail
+        if isinstance(detail, Mapping):
+            detail = detail.get("reason")
+        if isinstance(detail, str) and detail.strip():
+            return detail.strip()
+        return f"{name} {self.status}"
+
+
+def health_reason(results: Mapping[str, CheckResult]) -> str | None:
+    """Why a service is not healthy: its failing checks' explanations, worst first (``None`` when
+    every check is healthy). Any check can contribute (a lost feed, an unreachable Redis, data
+    lost by Redis...): the reason is built from the checks, never special-cased per service."""
+    failing = [(name, r) for name, r in results.items() if r.status != "healthy"]
+    failing.sort(key=lambda item: -_SEVERITY[item[1].status])
+    return "; ".join(r.explanation(name) for name, r in failing) or None
 
 
 def worst(statuses: Iterable[str]) -> HealthStatus:
@@ -136,8 +157,10 @@ def health() -> Response:
     ops = get_ops()
     results = ops.run_checks(ops.health_checks)
     status = worst(r.status for r in results.values())
+    reason = health_reason(results)
     body = {
         "status": status,
+        "reason": reason,
         "service": ops.service,
         "version": __version__,
         "uptime_seconds": ops.uptime_seconds(),
@@ -146,7 +169,9 @@ def health() -> Response:
     }
     if status == "unhealthy":
         failing = sorted(n for n, r in results.items() if r.status == "unhealthy")
-        return error_response(ServiceUnavailable(f"{ops.service} is unhealthy", {"failing": failing}), body)
+        return error_response(
+            ServiceUnavailable(f"{ops.service} is unhealthy: {reason}", {"failing": failing}), body
+        )
     return jsonify(body)
 
 

@@ -11,7 +11,9 @@ import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ascep.common.logging_setup import configure_logging  # noqa: E402
+from ascep.common.ops import get_ops  # noqa: E402
 from ascep.common.serve import PortInUseError, ensure_port_free  # noqa: E402
+from ascep.common.starts import announce_start  # noqa: E402
 from ascep.gateway import create_app  # noqa: E402
 
 logger = logging.getLogger("ascep.gateway")
@@ -41,6 +43,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     gateway.start_background()
+    announce_start(app.config["REDIS_URL"], get_ops(app).service)  # the health monitor counts restarts
     logger.info("gateway listening on http://%s:%d (%s)", host, port, ASYNC_MODE)
     threading_mode = ASYNC_MODE == "threading"
     if threading_mode:

@@ -6,11 +6,16 @@ When it does not, the gateway falls back to polling every service itself; ``sour
 report says which view it is.
 
 Each service's health endpoint is polled concurrently with a short timeout, so one hung service
-costs ``HEALTH_CHECK_TIMEOUT`` rather than the sum of all. The rule for the overall status:
+costs ``HEALTH_CHECK_TIMEOUT`` rather than the sum of all. Either way every service that is not
+healthy has a ``reason`` in words (its own, from its ``/health``, when it gave one). The rule for
+the overall status:
 
 * ``healthy``   — every service healthy and Redis reachable;
 * ``unhealthy`` — no service is usable (all unhealthy), or there are none and Redis is down;
-* ``degraded``  — anything in between.
+* ``degraded``  — anything in between (a service still ``starting`` included).
+
+The Celery workers are ``celery_worker`` among the services, as in the monitor's own report (the
+top-level ``workers`` entry is the same object, kept for older clients).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import redis
 import requests
 
+from ascep.common import channels
 from ascep.common.concurrency import parallel_map
 from ascep.common.healthcheck import check_http, health_session
 from ascep.common.redis_client import is_reachable
@@ -32,7 +38,7 @@ from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
 
 logger = logging.getLogger(__name__)
 
-_VALID = ("healthy", "degraded", "unhealthy")
+_VALID = ("healthy", "starting", "degraded", "unhealthy")
 
 #: Registry name of the health monitor and the path of its per-service view.
 MONITOR_SERVICE = "health"
@@ -47,10 +53,12 @@ class ServiceHealth:
     http_status: int | None
     error: str | None
     checked_at: str
+    reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "reason": self.reason,
             "response_time_ms": self.response_time_ms,
             "http_status": self.http_status,
             "error": self.error,
@@ -103,6 +111,7 @@ class HealthAggregator:
             result.http_status,
             result.error,
             iso_utc(),
+            result.reason,
         )
         self.last_known[definition.name] = health
         return health
@@ -146,6 +155,7 @@ class HealthAggregator:
                 entry = {
                     "status": "unhealthy" if entry else "unknown",
                     "error": "not yet checked by the monitor",
+                    "reason": "not yet checked by the monitor",
                 }
             services[definition.name] = {**entry, "checked_at": entry.get("last_checked")}
             self.last_known[definition.name] = ServiceHealth(
@@ -155,12 +165,15 @@ class HealthAggregator:
                 entry.get("http_status"),
                 entry.get("error"),
                 entry.get("last_checked") or iso_utc(),
+                entry.get("reason"),
             )
-        workers = monitored.get("celery_worker")
+        workers = monitored.get(channels.WORKER_SERVICE)
+        if isinstance(workers, dict) and workers.get("status") in _VALID:
+            services[channels.WORKER_SERVICE] = {**workers, "checked_at": workers.get("last_checked")}
+        else:
+            workers = None
         redis_health = self.check_redis()
         counted = [s["status"] for s in services.values() if s["status"] in _VALID]
-        if isinstance(workers, dict) and workers.get("status") in _VALID:
-            counted.append(workers["status"])
         return self._assemble(services, counted, redis_health, source="health_service", workers=workers)
 
     def _report_from_polling(self) -> dict[str, Any]:
@@ -197,5 +210,5 @@ class HealthAggregator:
             "summary": {s: statuses.count(s) for s in _VALID} | {"total": len(statuses)},
         }
         if workers is not None:
-            report["workers"] = workers
+            report["workers"] = workers  # deprecated alias of services.celery_worker
         return report

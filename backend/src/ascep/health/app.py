@@ -38,6 +38,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         gateway_url=cfg["GATEWAY_URL"],
         interval=cfg["HEALTH_CHECK_INTERVAL_S"],
         async_mode=cfg["ASYNC_MODE"],
+        startup_grace_s=cfg["HEALTH_STARTUP_GRACE_S"],
+        recent_restart_s=cfg["HEALTH_RECENT_RESTART_S"],
     )
     app.extensions["health.monitor"] = monitor
     app.extensions["health.redis"] = client

@@ -29,14 +29,24 @@ class HealthHistory:
         self.max_checks = max_checks
 
     def record(
-        self, target: str, ts: int, check: dict[str, Any], up: bool, change: dict[str, Any] | None
+        self,
+        target: str,
+        ts: int,
+        check: dict[str, Any],
+        up: bool,
+        change: dict[str, Any] | None,
+        *,
+        counted: bool = True,
     ) -> None:
-        """Store one check (and the status change it caused, if any) atomically."""
+        """Store one check (and the status change it caused, if any) atomically.
+
+        ``counted=False`` (a target still starting) keeps the check out of availability.
+        """
         pipe = self.redis.pipeline(transaction=True)
         key = channels.health_checks_key(target)
         pipe.zadd(key, {encode({"ts": ts, **check}): ts})
         pipe.zremrangebyrank(key, 0, -self.max_checks - 1)
-        for granularity, (size, _keep) in _KEEP.items():
+        for granularity, (size, _keep) in _KEEP.items() if counted else ():
             bucket = ts // size
             avail = channels.health_availability_key(target, granularity)
             pipe.hincrby(avail, f"{bucket}:n", 1)

@@ -9,7 +9,7 @@ from prometheus_client.registry import Collector
 
 from ascep.health.monitor import HealthMonitor
 
-_STATUS_VALUE = {"unknown": -1, "healthy": 0, "degraded": 1, "unhealthy": 2}
+_STATUS_VALUE = {"unknown": -1, "starting": -1, "healthy": 0, "degraded": 1, "unhealthy": 2}
 
 
 class HealthCollector(Collector):
@@ -18,7 +18,9 @@ class HealthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         status = GaugeMetricFamily(
-            "ascep_target_status", "0 healthy, 1 degraded, 2 unhealthy, -1 unknown", labels=["target"]
+            "ascep_target_status",
+            "0 healthy, 1 degraded, 2 unhealthy, -1 unknown or starting",
+            labels=["target"],
         )
         up = GaugeMetricFamily("ascep_target_up", "1 when the last check succeeded", labels=["target"])
         latency = GaugeMetricFamily(

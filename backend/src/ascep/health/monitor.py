@@ -3,6 +3,11 @@
 Every round is independent and bounded by the probe timeout, so one hung service delays nothing
 but its own check. Redis going away degrades the monitor (no history, no events, last known
 targets kept) but never stops it; it recovers on the next round that reaches Redis.
+
+For ``startup_grace_s`` after the monitor first sees a target, failing to reach it before it ever
+answered is ``starting`` (services come up after the monitor), kept out of availability and the
+error rate. Restarts come from the starts every service records (:mod:`ascep.common.starts`), so
+a crash quicker than a check still shows.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ascep.common.backoff import Backoff
 from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.starts import Restarts, restarts_of
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.history import HealthHistory
 from ascep.health.hysteresis import StatusTracker, Thresholds
@@ -31,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 _RECENT = 100  # checks per target behind the error rate
 _PRUNE_EVERY_MS = 600_000
+_STATUSES = ("healthy", "starting", "degraded", "unhealthy", "unknown")
+#: Restarts as reported while Redis (where starts are recorded) cannot be read.
+_NO_RESTARTS = Restarts(0, 0, None, None)
 
 
 @dataclass
@@ -41,11 +50,13 @@ class TargetState:
     last: ProbeResult | None = None
     last_checked_ts: int | None = None
     last_change_ts: int | None = None
+    first_seen_ts: int = 0
+    reason: str | None = None
 
 
 def overall_status(statuses: list[str]) -> str:
     """``healthy`` when all are, ``unhealthy`` when every one is, ``degraded`` in between."""
-    known = [s for s in statuses if s != "unknown"]
+    known = [s for s in statuses if s != "unknown"]  # a starting target is not healthy yet
     if not known or all(s == "healthy" for s in known):
         return "healthy"
     if all(s == "unhealthy" for s in known):
@@ -64,6 +75,8 @@ class HealthMonitor:
         gateway_url: str,
         interval: float,
         async_mode: str,
+        startup_grace_s: float = 0.0,
+        recent_restart_s: float = 900.0,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.redis = redis_client
@@ -73,6 +86,8 @@ class HealthMonitor:
         self.gateway_url = gateway_url
         self.interval = interval
         self.async_mode = async_mode
+        self.startup_grace_ms = startup_grace_s * 1000
+        self.recent_restart_ms = recent_restart_s * 1000
         self.clock = clock
         self.states: dict[str, TargetState] = {}
         self.rounds = 0
@@ -132,18 +147,24 @@ class HealthMonitor:
     def _apply(self, target: Target, result: ProbeResult, ts: int) -> None:
         state = self.states.get(target.name)
         if state is None or state.target != target:
-            state = self.states[target.name] = TargetState(target, StatusTracker(self.thresholds))
+            state = TargetState(target, StatusTracker(self.thresholds), first_seen_ts=ts)
+            self.states[target.name] = state
         previous = state.tracker.status
-        changed = state.tracker.observe(result.outcome)
+        in_grace = ts - state.first_seen_ts < self.startup_grace_ms
+        changed = state.tracker.observe(result.outcome, in_grace)
         up = result.outcome != "failed"
-        state.recent.append(up)
+        counted = state.tracker.counted
+        if counted:
+            state.recent.append(up)
         state.last = result
         state.last_checked_ts = ts
+        state.reason = result.reason if counted else f"not up yet: {result.reason}"
         check = {
             "outcome": result.outcome,
             "status": state.tracker.status,
             "response_time_ms": result.response_time_ms,
             "error": result.error,
+            "reason": state.reason,
         }
         change = None
         if changed:
@@ -154,12 +175,15 @@ class HealthMonitor:
                 "previous_status": previous,
                 "response_time_ms": result.response_time_ms,
                 "error": result.error,
+                "reason": state.reason,
                 "timestamp": iso_utc(ts),
                 "ts": ts,
             }
             log = logger.warning if state.tracker.status != "healthy" else logger.info
-            log("%s: %s -> %s (%s)", target.name, previous, state.tracker.status, result.error or "ok")
-        self._guarded(lambda: self.history.record(target.name, ts, check, up, change), "record check")
+            log("%s: %s -> %s (%s)", target.name, previous, state.tracker.status, state.reason or "ok")
+        self._guarded(
+            lambda: self.history.record(target.name, ts, check, up, change, counted=counted), "record check"
+        )
         if change is not None and self._guarded(
             lambda: publish(self.redis, channels.SERVICE_STATUS, change), "publish status change"
         ):
@@ -182,13 +206,17 @@ class HealthMonitor:
     def _reports(self, names: list[str]) -> dict[str, dict[str, Any]]:
         states = {n: self.states[n] for n in names if n in self.states}  # the loop may drop some meanwhile
         unknown: dict[str, float | None] = {"1h": None, "24h": None}
+        now = self.clock()
         try:
-            availability = self.history.availability(list(states), self.clock())
+            availability = self.history.availability(list(states), now)
+            restarts = restarts_of(self.redis, list(states), now)
         except REDIS_UNAVAILABLE_ERRORS:
             self.redis_errors += 1
-            availability = {}
+            availability, restarts = {}, {}
         return {
-            name: self._report_of(state, availability.get(name, unknown)) for name, state in states.items()
+            name: self._report_of(state, availability.get(name, unknown))
+            | restarts.get(name, _NO_RESTARTS).as_dict(now, self.recent_restart_ms)
+            for name, state in states.items()
         }
 
     def _report_of(self, state: TargetState, availability: dict[str, float | None]) -> dict[str, Any]:
@@ -196,6 +224,7 @@ class HealthMonitor:
         failed = sum(1 for up in state.recent if not up)
         return {
             "status": state.tracker.status,
+            "reason": state.reason,
             "kind": state.target.kind,
             "url": state.target.url or None,
             "description": state.target.description,
@@ -218,7 +247,7 @@ class HealthMonitor:
             "rounds": self.rounds,
             "last_round": iso_utc(self.last_round_ts) if self.last_round_ts else None,
             "services": services,
-            "summary": {s: statuses.count(s) for s in ("healthy", "degraded", "unhealthy", "unknown")}
+            "summary": {s: statuses.count(s) for s in _STATUSES}
             | {"total": len(statuses)},
         }
 

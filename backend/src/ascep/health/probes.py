@@ -1,7 +1,8 @@
 """One check of one target, returning what happened rather than raising.
 
 HTTP targets are checked exactly as the gateway checks services (:mod:`ascep.common.healthcheck`);
-``unhealthy`` there is a failed check here. Redis is a PING.
+``unhealthy`` there is a failed check here, and the service's own ``reason`` is kept. Redis is a
+PING.
 Workers are healthy while at least one Celery worker's heartbeat is fresh.
 """
 
@@ -25,6 +26,8 @@ class ProbeResult:
     response_time_ms: float
     error: str | None = None
     http_status: int | None = None
+    #: Why the target is not healthy, in words (its own ``reason`` when it gave one).
+    reason: str | None = None
 
 
 class Prober:
@@ -40,15 +43,16 @@ class Prober:
         if target.kind == "http":
             checked = check_http(self.session, target.url, self.timeout)
             outcome: Outcome = "failed" if checked.status == "unhealthy" else checked.status
-            error = checked.error or (None if checked.status == "healthy" else f"reports {checked.status}")
-            return ProbeResult(outcome, checked.response_time_ms, error, checked.http_status)
+            return ProbeResult(
+                outcome, checked.response_time_ms, checked.error, checked.http_status, checked.reason
+            )
         started = time.perf_counter()
         if target.kind == "redis":
             outcome, error, http_status = self._redis()
         else:
             outcome, error, http_status = self._workers()
         elapsed = round((time.perf_counter() - started) * 1000, 3)
-        return ProbeResult(outcome, elapsed, error, http_status)
+        return ProbeResult(outcome, elapsed, error, http_status, error)
 
     def _redis(self) -> tuple[Outcome, str | None, int | None]:
         try:

@@ -42,6 +42,23 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=100,
     ),
     Setting(
+        "HEALTH_STARTUP_GRACE_S",
+        float,
+        30.0,
+        "After the monitor first sees a target, how long a target that has not answered yet is "
+        "`starting` (not down): its failed checks count neither in availability nor in the error rate.",
+        minimum=0,
+        maximum=3600,
+    ),
+    Setting(
+        "HEALTH_RECENT_RESTART_S",
+        float,
+        900.0,
+        "A target whose latest restart is at most this old is marked `restarted_recently`.",
+        minimum=1,
+        maximum=86_400,
+    ),
+    Setting(
         "HEALTH_HISTORY_MAX_CHECKS",
         int,
         2000,

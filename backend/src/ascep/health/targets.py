@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from ascep.common import channels
+
 logger = logging.getLogger(__name__)
 
 TargetKind = Literal["http", "redis", "workers"]
 
 GATEWAY = "gateway"
 REDIS = "redis"
-WORKERS = "celery_worker"
+WORKERS = channels.WORKER_SERVICE
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ascep.price_feed.feed import SILENCE_UNHEALTHY_S, PriceFeed
 from ascep.price_feed.metrics import PriceFeedCollector
 from ascep.price_feed.publisher import RedisPublisher
 from ascep.price_feed.settings import SERVICE_NAME, SETTINGS
+from ascep.price_feed.source_status import SourceStatus
 from ascep.price_feed.views import prices_blueprint
 
 
@@ -49,10 +50,9 @@ def _install_ops(app: Flask, feed: PriceFeed, reader: Any) -> None:
         running_for = ops.uptime_seconds()
         if running_for > SILENCE_UNHEALTHY_S and (silent is None or silent > SILENCE_UNHEALTHY_S):
             return CheckResult("unhealthy", f"no price emitted for {SILENCE_UNHEALTHY_S:.0f}s")
-        if feed.plan.crypto in ("binance", "failover") and feed.active_crypto_source() != "binance":
-            return CheckResult(
-                "degraded", f"Binance not delivering; crypto from {feed.active_crypto_source()}"
-            )
+        active = feed.active_crypto_source()
+        if feed.binance is not None and active != "binance":
+            return CheckResult("degraded", _binance_reason(feed.binance.status, active))
         return CheckResult("healthy", {"symbols": len(feed.latest)})
 
     def publisher_check() -> CheckResult:
@@ -70,3 +70,10 @@ def _install_ops(app: Flask, feed: PriceFeed, reader: Any) -> None:
     ops.status_sections["publisher"] = feed.publisher.status
     ops.status_sections["prices"] = lambda: {"symbols": len(feed.latest), "known": len(feed.index)}
     ops.metrics.register(PriceFeedCollector(feed))
+
+
+def _binance_reason(binance: SourceStatus, active: str | None) -> str:
+    """Why crypto is not live from Binance and what serves it instead, in one human sentence
+    (shown as the service's health ``reason`` all the way up to the dashboard)."""
+    instead = f"crypto from {active}" if active else "no crypto prices yet"
+    return f"Binance not delivering ({binance.why_silent()}); {instead}"

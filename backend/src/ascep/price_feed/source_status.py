@@ -95,6 +95,14 @@ class SourceStatus:
         self.errors[kind] += 1
         self.last_error = f"{kind}: {detail}"[:300]
 
+    def why_silent(self) -> str:
+        """A short account of why this source delivers nothing, for health reasons: its state and,
+        when it has one, the last error (``connecting``, ``backoff after ConnectionRefusedError:
+        ...``)."""
+        if self.last_error is None:
+            return self.state
+        return f"{self.state} after {self.last_error}"
+
     def last_message_age(self) -> float | None:
         if self.last_message_at is None:
             return None

@@ -29,9 +29,11 @@ def test_degraded_when_some_services_are_down(start_gateway: Callable[..., HttpS
     assert report["services"]["arbitrage"] == report["services"]["arbitrage"] | {
         "status": "unhealthy",
         "error": "unreachable",
+        "reason": "unreachable",
     }
+    assert report["services"]["price_feed"]["reason"] is None
     assert report["redis"]["status"] == "healthy"
-    assert report["summary"] == {"healthy": 1, "degraded": 0, "unhealthy": 4, "total": 5}
+    assert report["summary"] == {"healthy": 1, "starting": 0, "degraded": 0, "unhealthy": 4, "total": 5}
     assert report["active_connections"] == 0
 
 

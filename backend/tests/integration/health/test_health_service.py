@@ -11,28 +11,13 @@ from typing import Any
 import pytest
 import requests
 
+from support.monitor import monitor_env, watched
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import HttpService
 from support.redis_server import RedisServer
 from support.sio import RecordingClient
 from support.stack import UPSTREAM_SCRIPT, gateway_env
-
-
-def monitor_env(redis_url: str, gateway_port: int) -> dict[str, str]:
-    return {
-        "REDIS_URL": redis_url,
-        "GATEWAY_URL": f"http://127.0.0.1:{gateway_port}",
-        "HEALTH_CHECK_INTERVAL_S": "0.2",
-        "HEALTH_CHECK_TIMEOUT_S": "0.5",
-        "HEALTH_UNHEALTHY_AFTER": "3",
-        "HEALTH_RECOVER_AFTER": "2",
-    }
-
-
-def watched(monitor: HttpService, name: str) -> dict[str, Any] | None:
-    response = requests.get(f"{monitor.url}/monitor/services/{name}", timeout=2)
-    return response.json() if response.status_code == 200 else None
 
 
 def status_events(client: RecordingClient, service: str) -> list[dict[str, Any]]:

@@ -55,3 +55,37 @@ def test_reported_degraded_applies_at_once_and_recovery_needs_the_streak() -> No
 def test_observe_reports_only_real_changes(outcomes: list[str], changes: int) -> None:
     tracker = StatusTracker(Thresholds(unhealthy_after=5, recover_after=2))
     assert sum(tracker.observe(o) for o in outcomes) == changes  # type: ignore[arg-type]
+
+
+def observe_in_grace(outcomes: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """(outcome, in_grace) pairs -> (status, counted) after each."""
+    tracker = StatusTracker(Thresholds(unhealthy_after=2, recover_after=2))
+    seen = []
+    for outcome, in_grace in outcomes:
+        tracker.observe(outcome, in_grace)  # type: ignore[arg-type]
+        seen.append((tracker.status, tracker.counted))
+    return seen
+
+
+def test_not_listening_during_the_grace_is_starting_and_not_counted() -> None:
+    assert observe_in_grace([("failed", True), ("failed", True), ("healthy", True)]) == [
+        ("starting", False),
+        ("starting", False),
+        ("healthy", True),
+    ]
+
+
+def test_a_target_never_up_when_the_grace_ends_fails_normally() -> None:
+    assert observe_in_grace([("failed", True), ("failed", False), ("failed", False)]) == [
+        ("starting", False),
+        ("degraded", True),
+        ("unhealthy", True),
+    ]
+
+
+def test_a_target_that_answered_once_gets_no_grace() -> None:
+    """A crash right after start-up is downtime, not "starting"."""
+    assert observe_in_grace([("degraded", True), ("failed", True)]) == [
+        ("degraded", True),
+        ("degraded", True),
+    ]

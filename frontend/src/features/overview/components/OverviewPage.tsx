@@ -8,6 +8,7 @@ import { useAlerts } from '../../alerts/hooks/useAlerts';
 import { useSignals } from '../../arbitrage/hooks/useSignals';
 import { useLivePrices } from '../../prices/hooks/useLivePrices';
 import { useHealth } from '../hooks/useHealth';
+import { HealthCard } from './HealthCard';
 
 function HealthGrid() {
   const { data, error, loading, reload, events } = useHealth();
@@ -26,31 +27,9 @@ function HealthGrid() {
       {loading && !data ? <Loading /> : null}
       {data && services.length === 0 ? <Empty>No service registered.</Empty> : null}
       <div className="health-grid" data-testid="health-grid">
-        {services.map(([name, s]) => {
-          const availability = s.availability?.['1h'];
-          return (
-            <div className="health-card" key={name} data-service={name}>
-              <div className="row">
-                <span className="name">{name}</span>
-                <Badge kind={s.status}>{s.status}</Badge>
-              </div>
-              <div className="muted">
-                {fmtMs(s.response_time_ms)}
-                {availability !== undefined && availability !== null ? ` · ${availability.toFixed(1)} % (1 h)` : ''}
-              </div>
-              {s.error ? <div className="field-error">{s.error}</div> : null}
-            </div>
-          );
-        })}
-        {data?.workers ? (
-          <div className="health-card" data-service="celery_worker">
-            <div className="row">
-              <span className="name">celery workers</span>
-              <Badge kind={data.workers.status}>{data.workers.status}</Badge>
-            </div>
-            {data.workers.error ? <div className="field-error">{data.workers.error}</div> : null}
-          </div>
-        ) : null}
+        {services.map(([name, s]) => (
+          <HealthCard key={name} name={name} health={s} />
+        ))}
         {data?.redis ? (
           <div className="health-card" data-service="redis">
             <div className="row">
@@ -64,7 +43,8 @@ function HealthGrid() {
       {data?.source ? <p className="muted">Source: {data.source === 'health_service' ? 'the health monitor (with hysteresis)' : 'the gateway’s own checks'} · {fmtTime(data.timestamp)}</p> : null}
       {events.length ? (
         <p className="muted">
-          Last change: {events[0].service} {events[0].previous_status ?? '?'} → {events[0].status} at {fmtTime(events[0].timestamp)}
+          Last change: {events[0].service} {events[0].previous_status ?? '?'} → {events[0].status}
+          {events[0].reason ? ` (${events[0].reason})` : ''} at {fmtTime(events[0].timestamp)}
         </p>
       ) : null}
     </section>

@@ -13,6 +13,7 @@ export function applyStatus(services: Record<string, ServiceHealth>, event: Serv
       status: event.status,
       response_time_ms: event.response_time_ms ?? old.response_time_ms,
       error: event.error ?? null,
+      reason: event.reason ?? null,
       checked_at: event.timestamp,
     },
   };
