@@ -23,6 +23,7 @@ from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleStore
 from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.web import json_body
 
 cep_blueprint = Blueprint("cep", __name__)
 
@@ -55,13 +56,6 @@ def needs_redis(view: F) -> F:
             ) from exc
 
     return wrapper  # type: ignore[return-value]
-
-
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("the body must be JSON", {"path": "$"})
-    return body
 
 
 def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
@@ -109,7 +103,7 @@ def list_rules() -> Response:
 @cep_blueprint.post("/rules")
 @needs_redis
 def create_rule() -> tuple[Response, int, dict[str, str]]:
-    spec = _checked(_json_body())
+    spec = _checked(json_body())
     doc = _store().create(spec)
     _announce(doc)
     return jsonify({"rule": doc}), 201, {"Location": f"/rules/{doc['rule_id']}"}
@@ -122,12 +116,12 @@ def schema() -> Response:
 
 @cep_blueprint.post("/rules/validate")
 def validate() -> Response:
-    return jsonify({"valid": True, "rule": _checked(_json_body())})
+    return jsonify({"valid": True, "rule": _checked(json_body())})
 
 
 @cep_blueprint.post("/rules/test")
 def test_rule() -> Response:
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, Mapping) or "rule" not in body:
         raise BadRequest('expected {"rule": {...}, "events": [...]}', {"path": "$.rule"})
     return _replay(body["rule"], body, prefix=".rule")
@@ -143,7 +137,7 @@ def get_rule(raw_id: str) -> Response:
 @needs_redis
 def replace_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    doc = _store().replace(current, _checked(_json_body()))
+    doc = _store().replace(current, _checked(json_body()))
     _announce(doc)
     return jsonify({"rule": doc})
 
@@ -152,7 +146,7 @@ def replace_rule(raw_id: str) -> Response:
 @needs_redis
 def patch_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    changes = _json_body()
+    changes = json_body()
     if not isinstance(changes, Mapping):
         raise BadRequest("a PATCH body must be a JSON object of top-level fields", {"path": "$"})
     merged = {k: v for k, v in current.items() if k not in SERVER_FIELDS}
@@ -176,7 +170,7 @@ def delete_rule(raw_id: str) -> Response:
 @needs_redis
 def test_stored_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    body = _json_body()
+    body = json_body()
     if isinstance(body, list):
         body = {"events": body}
     return _replay(current, body)
