@@ -31,7 +31,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     url = app.config["REDIS_URL"]
     client = connect(url, socket_timeout=2.0, connect_timeout=1.0)
     engine = Engine(limits_from(app.config))
-    store = RuleStore(client)
+    store = RuleStore(client, app.config["CEP_MAX_RULES"])
     alerts = AlertStore(
         lambda: connect(url, socket_timeout=2.0, connect_timeout=1.0), app.config["CEP_ALERTS_MAX"]
     )

@@ -40,6 +40,20 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "CEP_MAX_RULES",
+        int,
+        200,
+        "Most rules stored (shared by every engine process); creating one more gets 409.",
+        minimum=1,
+    ),
+    Setting(
+        "CEP_MAX_RULE_BYTES",
+        int,
+        64 * 1024,
+        "Largest rule (its canonical JSON, in bytes); a larger one gets 422.",
+        minimum=1024,
+    ),
+    Setting(
         "MAX_JSON_BODY_BYTES",
         int,
         8 * 1024 * 1024,

@@ -20,8 +20,9 @@ from ascep.cep.replay import MAX_REPLAY_EVENTS, replay
 from ascep.cep.rules import canonical, validate_rule
 from ascep.cep.runner import EngineRunner
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
-from ascep.cep.store import AlertStore, RuleStore
-from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
+from ascep.common.errors import BadRequest, Conflict, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.events import encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
 
@@ -67,8 +68,25 @@ def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
     return ValidationFailed(f"invalid rule: {details['path']}: {details['errors'][0]['message']}", details)
 
 
+def _size_checked(raw: Any, prefix: str = "") -> None:
+    """422 for a rule over ``CEP_MAX_RULE_BYTES``, before the cost of validating it.
+
+    Every stored rule is held (compiled) by every engine process and reloaded on each resubscribe;
+    the count cap (``CEP_MAX_RULES``) times this one bounds that memory.
+    """
+    limit = current_app.config["CEP_MAX_RULE_BYTES"]
+    size = len(encode(raw).encode())
+    if size > limit:
+        path, message = f"${prefix}", f"the rule is {size} bytes of JSON; at most {limit} are allowed"
+        raise ValidationFailed(
+            f"invalid rule: {path}: {message}",
+            {"path": path, "limit": limit, "errors": [{"path": path, "message": message}]},
+        )
+
+
 def _checked(raw: Any, prefix: str = "") -> dict[str, Any]:
     """Canonical, fully validated rule (patterns compiled too) or a 422 naming the field."""
+    _size_checked(raw, prefix)
     try:
         validate_rule(raw, _engine().limits)
         return canonical(raw)
@@ -104,7 +122,10 @@ def list_rules() -> Response:
 @needs_redis
 def create_rule() -> tuple[Response, int, dict[str, str]]:
     spec = _checked(json_body())
-    doc = _store().create(spec)
+    try:
+        doc = _store().create(spec)
+    except RuleLimitReached as exc:
+        raise Conflict(str(exc), {"limit": exc.limit, "setting": "CEP_MAX_RULES"}) from exc
     _announce(doc)
     return jsonify({"rule": doc}), 201, {"Location": f"/rules/{doc['rule_id']}"}
 
@@ -187,6 +208,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
         raise BadRequest("until must be epoch milliseconds", {"path": "$.until"})
     if not isinstance(rule, Mapping):
         raise ValidationFailed("invalid rule: a rule must be a JSON object", {"path": f"${prefix}"})
+    _size_checked(rule, prefix)
     try:
         result = replay(rule, events, _engine().limits, until=until, pause=lambda: time.sleep(0))
     except RuleValidationError as exc:
