@@ -18,6 +18,7 @@ from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, Val
 from ascep.common.query import bad_parameter, int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
+from ascep.common.web import json_body
 
 arbitrage_blueprint = Blueprint("arbitrage", __name__)
 
@@ -130,7 +131,7 @@ def get_config() -> Response:
 
 @arbitrage_blueprint.route("/config", methods=["PUT", "POST"])
 def update_config() -> Response:
-    update = request.get_json(silent=True)
+    update = json_body()
     if not isinstance(update, dict):
         raise BadRequest("the body must be a JSON object of options", {"field": "$"})
     engine = _engine()

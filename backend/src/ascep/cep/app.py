@@ -24,16 +24,14 @@ from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 
-MAX_BODY_BYTES = 8 * 1024 * 1024  # rule tests carry sample events
-
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app(SERVICE_NAME, SETTINGS, config)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_JSON_BODY_BYTES"])
     url = app.config["REDIS_URL"]
     client = connect(url, socket_timeout=2.0, connect_timeout=1.0)
     engine = Engine(limits_from(app.config))
-    store = RuleStore(client)
+    store = RuleStore(client, app.config["CEP_MAX_RULES"])
     alerts = AlertStore(
         lambda: connect(url, socket_timeout=2.0, connect_timeout=1.0), app.config["CEP_ALERTS_MAX"]
     )

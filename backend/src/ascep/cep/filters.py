@@ -3,7 +3,8 @@
     {"field": "price", "op": ">", "value": 100}            a comparison ("operator" also accepted)
     {"all": [filter, ...]}   {"any": [filter, ...]}   {"not": filter}
 
-Operators: ``== != > >= < <= in not_in contains matches``. A missing field never matches (not
+Operators: ``== != > >= < <= in not_in contains matches`` (``matches`` is a search with Google's
+RE2, see :func:`compile_regex`). A missing field never matches (not
 even ``!=``), so a filter never fires on an event that lacks the data it talks about. Ordering
 operators compare numbers with numbers and strings with strings; anything else is "no match",
 never an error. Inside ``sequence``/``absence`` steps a value may refer to a field of an earlier
@@ -13,9 +14,10 @@ step's event: ``{"ref": "first.price", "factor": 1.01, "offset": 0}``.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import re2
 
 from ascep.cep.errors import RuleError, join_path
 from ascep.cep.fields import MISSING, Getter, getter
@@ -32,8 +34,40 @@ _ORDERING: dict[str, Callable[[Any, Any], bool]] = {
 }
 _NO_REFS = ("in", "not_in", "matches")
 MAX_DEPTH = 8
-#: Rules come from API clients and ``re`` has no timeout: keep patterns short (ReDoS surface).
-MAX_REGEX_LENGTH = 200
+#: Longest ``matches`` pattern. RE2 runs in time linear in the text whatever the pattern, so this
+#: bounds the compiled program's size and the cost of compiling, not of matching.
+MAX_REGEX_LENGTH = 512
+#: Memory budget of one compiled pattern (program and lazily built DFA cache); RE2 refuses to
+#: compile a pattern whose program would not fit and falls back to its (still linear) NFA when
+#: the DFA cache fills. RE2's own default is 8 MiB: with hundreds of rules that adds up.
+REGEX_MAX_MEM = 1024 * 1024
+
+
+def _regex_options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = REGEX_MAX_MEM
+    options.log_errors = False  # the error comes back as an exception, and the client sees it
+    return options
+
+
+_REGEX_OPTIONS = _regex_options()
+
+
+def compile_regex(pattern: str, path: str) -> Any:
+    """``pattern`` compiled by RE2, or :class:`RuleError` at ``path`` saying why it is refused.
+
+    Rules come from API clients and run on every event: a backtracking engine (Python's ``re``)
+    lets one pattern like ``^(a+)+$`` block the engine for seconds per event. RE2 guarantees time
+    linear in the input and refuses what it cannot do in linear time (backreferences,
+    lookaround); the syntax is otherwise Python's (``(?i)``, ``\\d``, ``(?P<name>...)``).
+    """
+    if len(pattern) > MAX_REGEX_LENGTH:
+        raise RuleError(path, f"regular expressions are limited to {MAX_REGEX_LENGTH} characters")
+    try:
+        return re2.compile(pattern, _REGEX_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise RuleError(path, f"invalid regular expression (RE2 syntax): {reason}") from exc
 
 
 def _comparable(a: Any, b: Any) -> bool:
@@ -165,12 +199,7 @@ def _literal(op: str, value: Any, path: str) -> Any:
     if op == "matches":
         if not isinstance(value, str):
             raise RuleError(path, "'matches' needs a regular expression string")
-        if len(value) > MAX_REGEX_LENGTH:
-            raise RuleError(path, f"regular expressions are limited to {MAX_REGEX_LENGTH} characters")
-        try:
-            return re.compile(value)
-        except re.error as exc:
-            raise RuleError(path, f"invalid regular expression: {exc}") from exc
+        return compile_regex(value, path)
     if op in _ORDERING and (isinstance(value, bool) or not isinstance(value, int | float | str)):
         raise RuleError(path, f"'{op}' needs a number or a string")
     return value
@@ -239,7 +268,11 @@ def is_symbol_pin(spec: Any) -> bool:
 #: JSON Schema of a filter (recursive; served as ``$defs.filter``).
 FILTER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "A comparison {field, op, value} or {all: [...]}, {any: [...]}, {not: {...}}.",
+    "description": (
+        "A comparison {field, op, value} or {all: [...]}, {any: [...]}, {not: {...}}, nested at most "
+        f"{MAX_DEPTH} levels deep; 'matches' takes an RE2 regular expression of at most "
+        f"{MAX_REGEX_LENGTH} characters."
+    ),
     "minProperties": 1,
     "additionalProperties": False,
     "properties": {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ascep.cep.durations import to_ms
-from ascep.cep.errors import RuleError, RuleValidationError
+from ascep.cep.errors import RuleError, RuleValidationError, join_path
 from ascep.cep.filters import Predicate, compile_filter, is_symbol_pin, symbols_of
 from ascep.cep.limits import Limits
 from ascep.cep.normalise import normalise
@@ -20,9 +20,10 @@ from ascep.cep.patterns import PATTERNS, Pattern
 from ascep.cep.schema import SERVER_FIELDS, schema_errors
 from ascep.common import channels
 
-#: Channels the engine consumes; a ``publish`` action may not target them.
-INPUT_CHANNELS = frozenset({channels.PRICE_UPDATES, channels.ARBITRAGE_SIGNALS, channels.CEP_ALERTS,
-                            channels.CEP_RULE_CHANGES})  # fmt: skip
+#: How deeply a whole rule may nest (objects and arrays). The deepest legal rule — a filter nested
+#: :data:`~ascep.cep.filters.MAX_DEPTH` levels inside a ``sequence`` step — is about 24 levels;
+#: anything deeper is refused before JSON Schema validation, which recurses once per level.
+MAX_RULE_NESTING = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,35 @@ class CompiledRule:
 def canonical(raw: Any) -> dict[str, Any]:
     """Normalise and schema-check ``raw``; raise :class:`RuleValidationError` listing every problem."""
     rule = normalise(raw)
+    too_deep = _deeper_than(rule, MAX_RULE_NESTING)
+    if too_deep is not None:
+        message = f"a rule nests at most {MAX_RULE_NESTING} levels deep"
+        raise RuleValidationError([RuleError(too_deep, message)])
     errors = schema_errors(rule)
     if errors:
         raise RuleValidationError(errors)
     return rule
+
+
+def _deeper_than(document: Any, limit: int) -> str | None:
+    """JSON path of the first object/array nested deeper than ``limit``, else ``None``.
+
+    Iterative (an explicit stack), so a document nested thousands of levels deep is measured
+    without recursion; paths are only built for containers.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, parts = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)
+        else:
+            continue
+        if len(parts) >= limit:
+            return join_path("$", *parts)
+        stack.extend((child, (*parts, key)) for key, child in children if isinstance(child, Mapping | list))
+    return None
 
 
 def validate_rule(
@@ -78,9 +104,13 @@ def _compile(rule: dict[str, Any], limits: Limits, rule_id: int, version: int) -
     where = compile_filter(where_spec, "$.where") if where_spec else None
     pattern = pattern_cls(rule["conditions"], limits, "$.conditions")
     for i, action in enumerate(rule["action"]):
-        if action["type"] == "publish" and action["channel"] in INPUT_CHANNELS:
-            raise RuleError(f"$.action[{i}].channel", "is an input stream of the engine (it would loop); "
-                            "use emit_alert to reach cep_alerts")  # fmt: skip
+        if action["type"] == "publish" and not channels.cep_may_publish(action["channel"]):
+            raise RuleError(
+                f"$.action[{i}].channel",
+                f"rules may publish only on channels starting with '{channels.CEP_PUBLISH_PREFIX}' "
+                f"(e.g. '{channels.CEP_PUBLISH_PREFIX}my_alerts'); use emit_alert to reach "
+                f"{channels.CEP_ALERTS}",
+            )
     severity = rule["severity"]
     return CompiledRule(
         rule_id=rule_id,

@@ -19,6 +19,7 @@ from ascep.cep.durations import DURATION_SCHEMA
 from ascep.cep.errors import RuleError, join_path
 from ascep.cep.filters import FILTER_SCHEMA
 from ascep.cep.patterns import default_patterns
+from ascep.common.channels import CEP_PUBLISH_PREFIX
 
 STREAMS = ("prices", "signals", "alerts")
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -36,7 +37,13 @@ _ACTION_SCHEMAS: dict[str, dict[str, Any]] = {
         "severity": {"enum": list(SEVERITIES)},
     },
     "publish": {
-        "channel": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_.:-]+$"},
+        "channel": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": "^[A-Za-z0-9_.:-]+$",
+            "description": f"A Redis channel in the rules' own namespace: '{CEP_PUBLISH_PREFIX}<name>'.",
+        },
         "message": {"type": "string", "maxLength": 1000},
     },
     "webhook": {

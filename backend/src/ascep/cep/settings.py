@@ -39,6 +39,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Events up to this much older than the newest of their partition are still evaluated.",
         minimum=0,
     ),
+    Setting(
+        "CEP_MAX_RULES",
+        int,
+        200,
+        "Most rules stored (shared by every engine process); creating one more gets 409.",
+        minimum=1,
+    ),
+    Setting(
+        "CEP_MAX_RULE_BYTES",
+        int,
+        64 * 1024,
+        "Largest rule (its canonical JSON, in bytes); a larger one gets 422.",
+        minimum=1024,
+    ),
+    Setting(
+        "MAX_JSON_BODY_BYTES",
+        int,
+        8 * 1024 * 1024,
+        "Largest JSON request body (rule tests carry sample events); larger gets 413.",
+        minimum=1,
+    ),
     Setting("CEP_ALERTS_MAX", int, 1_000, "Alerts kept in Redis for `GET /alerts`.", minimum=1),
     Setting(
         "CEP_TICK_INTERVAL_S",

@@ -2,8 +2,9 @@
 
 Rules live in one hash (id -> JSON). Ids and versions both come from one ``INCR`` counter, so they
 are unique across restarts and processes, and a version tells which of two updates is newer.
-Every change is written and announced on ``CEP_RULE_CHANGES`` in one ``MULTI`` transaction: an
-engine that sees the message can trust the hash already holds the change.
+Every change is written and announced on ``CEP_RULE_CHANGES`` in one ``MULTI`` transaction (a
+creation in one Lua script, which also enforces ``CEP_MAX_RULES``): an engine that sees the
+message can trust the hash already holds the change.
 """
 
 from __future__ import annotations
@@ -21,10 +22,33 @@ from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
 
+#: Store a *new* rule and announce it, unless the hash already holds ``max`` rules. One script, so
+#: the count and the write are one atomic step for every engine process sharing the Redis: two
+#: creations racing for the last place cannot both pass (a check-then-write from Python could).
+#: KEYS: rules hash. ARGV: rule id, rule JSON, max rules, changes channel, change message.
+_CREATE_CAPPED = """
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+    return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+"""
+
+
+class RuleLimitReached(Exception):
+    """``limit`` rules are stored already (``CEP_MAX_RULES``): delete one before creating another."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} rules may be stored; delete one first")
+        self.limit = limit
+
 
 class RuleStore:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, max_rules: int | None = None) -> None:
         self.client = client
+        self.max_rules = max_rules
+        self._create_capped = client.register_script(_CREATE_CAPPED)
 
     def _next(self) -> int:
         return int(self.client.incr(channels.CEP_RULE_SEQ_KEY))
@@ -37,6 +61,9 @@ class RuleStore:
         return doc
 
     def create(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Store ``spec`` as a new rule; :class:`RuleLimitReached` when ``max_rules`` exist."""
+        if self.max_rules is not None and self.client.hlen(channels.CEP_RULES_KEY) >= self.max_rules:
+            raise RuleLimitReached(self.max_rules)  # cheap early answer; the script decides
         rule_id = self._next()
         now = iso_utc()
         doc = {
@@ -47,7 +74,16 @@ class RuleStore:
             "updated_at": now,
             "error": None,
         }
-        return self._save(doc)
+        if self.max_rules is None:
+            return self._save(doc)
+        stored = self._create_capped(
+            keys=[channels.CEP_RULES_KEY],
+            args=[str(rule_id), encode(doc), self.max_rules, channels.CEP_RULE_CHANGES,
+                  encode({"op": "upsert", "rule": doc})],
+        )  # fmt: skip
+        if not stored:
+            raise RuleLimitReached(self.max_rules)
+        return doc
 
     def get(self, rule_id: int) -> dict[str, Any] | None:
         raw = self.client.hget(channels.CEP_RULES_KEY, str(rule_id))

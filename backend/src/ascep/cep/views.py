@@ -20,9 +20,11 @@ from ascep.cep.replay import MAX_REPLAY_EVENTS, replay
 from ascep.cep.rules import canonical, validate_rule
 from ascep.cep.runner import EngineRunner
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
-from ascep.cep.store import AlertStore, RuleStore
-from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
+from ascep.common.errors import BadRequest, Conflict, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.events import encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.web import json_body
 
 cep_blueprint = Blueprint("cep", __name__)
 
@@ -57,13 +59,6 @@ def needs_redis(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("the body must be JSON", {"path": "$"})
-    return body
-
-
 def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
     details = exc.details()
     if prefix:
@@ -73,8 +68,25 @@ def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
     return ValidationFailed(f"invalid rule: {details['path']}: {details['errors'][0]['message']}", details)
 
 
+def _size_checked(raw: Any, prefix: str = "") -> None:
+    """422 for a rule over ``CEP_MAX_RULE_BYTES``, before the cost of validating it.
+
+    Every stored rule is held (compiled) by every engine process and reloaded on each resubscribe;
+    the count cap (``CEP_MAX_RULES``) times this one bounds that memory.
+    """
+    limit = current_app.config["CEP_MAX_RULE_BYTES"]
+    size = len(encode(raw).encode())
+    if size > limit:
+        path, message = f"${prefix}", f"the rule is {size} bytes of JSON; at most {limit} are allowed"
+        raise ValidationFailed(
+            f"invalid rule: {path}: {message}",
+            {"path": path, "limit": limit, "errors": [{"path": path, "message": message}]},
+        )
+
+
 def _checked(raw: Any, prefix: str = "") -> dict[str, Any]:
     """Canonical, fully validated rule (patterns compiled too) or a 422 naming the field."""
+    _size_checked(raw, prefix)
     try:
         validate_rule(raw, _engine().limits)
         return canonical(raw)
@@ -109,8 +121,11 @@ def list_rules() -> Response:
 @cep_blueprint.post("/rules")
 @needs_redis
 def create_rule() -> tuple[Response, int, dict[str, str]]:
-    spec = _checked(_json_body())
-    doc = _store().create(spec)
+    spec = _checked(json_body())
+    try:
+        doc = _store().create(spec)
+    except RuleLimitReached as exc:
+        raise Conflict(str(exc), {"limit": exc.limit, "setting": "CEP_MAX_RULES"}) from exc
     _announce(doc)
     return jsonify({"rule": doc}), 201, {"Location": f"/rules/{doc['rule_id']}"}
 
@@ -122,12 +137,12 @@ def schema() -> Response:
 
 @cep_blueprint.post("/rules/validate")
 def validate() -> Response:
-    return jsonify({"valid": True, "rule": _checked(_json_body())})
+    return jsonify({"valid": True, "rule": _checked(json_body())})
 
 
 @cep_blueprint.post("/rules/test")
 def test_rule() -> Response:
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, Mapping) or "rule" not in body:
         raise BadRequest('expected {"rule": {...}, "events": [...]}', {"path": "$.rule"})
     return _replay(body["rule"], body, prefix=".rule")
@@ -143,7 +158,7 @@ def get_rule(raw_id: str) -> Response:
 @needs_redis
 def replace_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    doc = _store().replace(current, _checked(_json_body()))
+    doc = _store().replace(current, _checked(json_body()))
     _announce(doc)
     return jsonify({"rule": doc})
 
@@ -152,7 +167,7 @@ def replace_rule(raw_id: str) -> Response:
 @needs_redis
 def patch_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    changes = _json_body()
+    changes = json_body()
     if not isinstance(changes, Mapping):
         raise BadRequest("a PATCH body must be a JSON object of top-level fields", {"path": "$"})
     merged = {k: v for k, v in current.items() if k not in SERVER_FIELDS}
@@ -176,7 +191,7 @@ def delete_rule(raw_id: str) -> Response:
 @needs_redis
 def test_stored_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
-    body = _json_body()
+    body = json_body()
     if isinstance(body, list):
         body = {"events": body}
     return _replay(current, body)
@@ -193,6 +208,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
         raise BadRequest("until must be epoch milliseconds", {"path": "$.until"})
     if not isinstance(rule, Mapping):
         raise ValidationFailed("invalid rule: a rule must be a JSON object", {"path": f"${prefix}"})
+    _size_checked(rule, prefix)
     try:
         result = replay(rule, events, _engine().limits, until=until, pause=lambda: time.sleep(0))
     except RuleValidationError as exc:

@@ -142,6 +142,19 @@ CEP_RULE_CHANGES: Final = "ascep:cep:rule_changes"
 #: Hash: rule id -> JSON of the rule (canonical form plus server fields).
 CEP_RULES_KEY: Final = "ascep:cep:rules"
 
+#: The namespace of the channels a rule's ``publish`` action may target (``cep:my_alerts``). Only
+#: there: a rule publishing on ``service_status``, ``task_updates`` or any other channel a
+#: service or the dashboard trusts would forge that channel's events. Nothing in ASCEP consumes
+#: this namespace (the gateway does not forward it), so it cannot loop back into the engine;
+#: ``emit_alert`` is how a rule reaches ``cep_alerts``.
+CEP_PUBLISH_PREFIX: Final = "cep:"
+
+
+def cep_may_publish(channel: str) -> bool:
+    """Whether a CEP rule may ``publish`` on ``channel`` (the prefix plus at least one character)."""
+    return channel.startswith(CEP_PUBLISH_PREFIX) and len(channel) > len(CEP_PUBLISH_PREFIX)
+
+
 #: Counter (INCR) behind rule ids and rule versions: unique across restarts and processes.
 CEP_RULE_SEQ_KEY: Final = "ascep:cep:rule_seq"
 

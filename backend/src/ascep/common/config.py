@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ascep.common.errors import ConfigError
+from ascep.common.jsonparse import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -115,6 +116,21 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "eventlet",
         "Concurrency model: eventlet, gevent or threading.",
         choices=("eventlet", "gevent", "threading"),
+    ),
+    Setting(
+        "MAX_JSON_DEPTH",
+        int,
+        DEFAULT_MAX_DEPTH,
+        "Deepest nesting of arrays/objects accepted in a JSON request body; deeper gets 400.",
+        minimum=1,
+        maximum=256,
+    ),
+    Setting(
+        "MAX_JSON_BODY_BYTES",
+        int,
+        DEFAULT_MAX_BYTES,
+        "Largest JSON request body a service reads; larger gets 413.",
+        minimum=1,
     ),
 )
 

@@ -1,4 +1,5 @@
-"""Flask glue shared by every ASCEP app: request ids, the error envelope, JSON error pages.
+"""Flask glue shared by every ASCEP app: request ids, the error envelope, JSON error pages, and
+the one reader of JSON request bodies (:func:`json_body`).
 
 Kept apart from :mod:`ascep.common.errors` so that domain code can raise ASCEP errors without
 importing Flask.
@@ -10,10 +11,18 @@ import logging
 from typing import Any
 
 import redis
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ascep.common.errors import AscepError, DependencyUnavailable, InternalError, error_for_status
+from ascep.common.errors import (
+    AscepError,
+    BadRequest,
+    DependencyUnavailable,
+    InternalError,
+    PayloadTooLarge,
+    error_for_status,
+)
+from ascep.common.jsonparse import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, parse_json
 from ascep.common.request_id import (
     REQUEST_ID_HEADER,
     current_request_id,
@@ -35,6 +44,44 @@ def error_response(error: AscepError, extra: dict[str, Any] | None = None) -> Re
     response = jsonify(body)
     response.status_code = error.status_code
     return response
+
+
+def json_body() -> Any:
+    """The request's JSON document, bounded by ``MAX_JSON_BODY_BYTES`` and ``MAX_JSON_DEPTH``.
+
+    Every JSON endpoint of every service reads its body here, so they all refuse the same things
+    with the same envelope: 400 for a body that is not ``application/json``, not UTF-8 JSON or
+    nested too deeply (``details.max_depth``), 413 for one over the size limit
+    (``details.max_bytes``) — read at most one byte past the limit, even when chunked.
+    """
+    config = current_app.config
+    max_bytes = int(config.get("MAX_JSON_BODY_BYTES", DEFAULT_MAX_BYTES))
+    max_depth = int(config.get("MAX_JSON_DEPTH", DEFAULT_MAX_DEPTH))
+    if not request.is_json:
+        raise BadRequest(
+            "the body must be JSON (Content-Type: application/json)",
+            {"content_type": request.mimetype or None},
+        )
+    too_large = PayloadTooLarge(f"JSON bodies are limited to {max_bytes} bytes", {"max_bytes": max_bytes})
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    data = _read_at_most(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise too_large
+    return parse_json(data, max_depth)
+
+
+def _read_at_most(limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body (a stream read may return less than asked: loop)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = request.stream.read(min(64 * 1024, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def install_request_context(app: Flask) -> None:

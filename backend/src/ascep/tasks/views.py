@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
 from ascep.common.query import int_arg
+from ascep.common.web import json_body
 from ascep.tasks.catalog import Catalog
 from ascep.tasks.celery_app import RUN_TASK
 from ascep.tasks.records import FINISHED, TaskRecords
@@ -40,7 +41,7 @@ def catalog() -> Response:
 
 @tasks_blueprint.post("/tasks")
 def submit() -> tuple[Response, int]:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object {"name", "args"}')
     args = body.get("args", {})

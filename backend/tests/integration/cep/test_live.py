@@ -208,10 +208,10 @@ def test_webhook_and_publish_actions(
     cep = start_cep()
     webhook_receiver.fail_first = 1  # first attempt gets a 503: the worker retries
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("my_alerts")
+    pubsub.subscribe("cep:my_alerts")
     actions = [
         {"type": "webhook", "url": webhook_receiver.url, "timeout": 2, "retries": 2},
-        {"type": "publish", "channel": "my_alerts"},
+        {"type": "publish", "channel": "cep:my_alerts"},
         {"type": "log", "level": "warning"},
     ]
     rid = requests.post(f"{cep.url}/rules", json={**ABOVE, "action": actions}, timeout=5).json()["rule"][

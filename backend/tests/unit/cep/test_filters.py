@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -96,3 +97,29 @@ def test_symbol_pins_drive_the_index() -> None:
     assert not is_symbol_pin(both)
     assert symbols_of({"any": [pin]}) is None
     assert symbols_of({"field": "symbol", "op": "!=", "value": "A"}) is None
+
+
+@pytest.mark.parametrize("length", [26, 5_000])
+def test_a_catastrophic_pattern_runs_in_linear_time(length: int) -> None:
+    """``^(a+)+$`` against ``a...a!`` took 5 s at 26 characters (doubling per character) with ``re``."""
+    predicate = compile_filter({"field": "note", "op": "matches", "value": "^(a+)+$"}, "$.where")
+    started = time.perf_counter()
+    assert predicate({"note": "a" * length + "!"}, None) is False
+    assert time.perf_counter() - started < 0.5  # microseconds with RE2; generous for a loaded machine
+    assert predicate({"note": "a" * length}, None) is True
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("(?i)^btc", "BTCUSDT", True),
+        ("USDT$", "BTCUSDT", True),
+        (r"^\d{3}-\d+$", "123-45", True),
+        ("^(?P<base>[A-Z]+)/USD$", "EUR/USD", True),
+        ("é", "café", True),
+        ("^BTC", "ETHBTC", False),
+    ],
+)
+def test_matches_searches_with_re2_syntax(pattern: str, text: str, expected: bool) -> None:
+    predicate = compile_filter({"field": "s", "op": "matches", "value": pattern}, "$")
+    assert predicate({"s": text}, None) is expected

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 
 from ascep.cep.errors import RuleValidationError
 from ascep.cep.patterns import default_patterns
-from ascep.cep.rules import canonical, validate_rule
+from ascep.cep.rules import MAX_RULE_NESTING, canonical, validate_rule
 from ascep.cep.schema import rule_schema
 from unit.cep.helpers import rule
 
@@ -61,6 +61,10 @@ def test_server_fields_are_accepted_and_ignored() -> None:
 
 
 PLAIN = rule("threshold", {"field": "price", "op": ">", "value": 1})
+#: Channels services and the dashboard trust, the engine's inputs, and near misses of the prefix.
+FORBIDDEN_CHANNELS = ("service_status", "task_updates", "price_updates", "cep_alerts",
+                      "ascep:cep:rule_changes", "arbitrage_signals", "cep:", "xcep:a")  # fmt: skip
+LOOKBEHIND = {"field": "s", "op": "matches", "value": "(?<=x)y"}
 
 INVALID = [
     ([], "$", "a rule must be a JSON object"),
@@ -101,6 +105,34 @@ INVALID = [
         {**ORIGINAL, "action": [{"type": "publish", "channel": "a b"}]},
         "$.action[0].channel",
         "does not match",
+    ),
+    *[
+        (
+            {**ORIGINAL, "action": [{"type": "log"}, {"type": "publish", "channel": channel}]},
+            "$.action[1].channel",
+            "only on channels starting with 'cep:'",
+        )
+        for channel in FORBIDDEN_CHANNELS
+    ],
+    (
+        {**PLAIN, "where": {"field": "note", "op": "matches", "value": "(a)\\1"}},
+        "$.where.value",
+        "invalid regular expression (RE2 syntax): invalid escape sequence",
+    ),
+    (
+        {**PLAIN, "where": {"not": {"field": "note", "op": "matches", "value": "^(?=a)"}}},
+        "$.where.not.value",
+        "RE2 syntax",
+    ),
+    (
+        {**PLAIN, "where": {"field": "note", "op": "matches", "value": "a" * 513}},
+        "$.where.value",
+        "limited to 512 characters",
+    ),
+    (
+        rule("sequence", {"first": LOOKBEHIND, "then": {"field": "a", "op": "==", "value": 1}, "within": 5}),
+        "$.conditions.steps[0].where.value",
+        "RE2 syntax",
     ),
     (rule("trend_reversal", {"short": 20, "long": 5}), "$.conditions.short", "smaller than long"),
     (
@@ -159,3 +191,39 @@ def test_invalid_rules_name_the_offending_field(raw: Any, path: str, message: st
     assert path in paths, caught.value.details()
     assert message in paths[path]
     assert caught.value.details()["path"] == caught.value.errors[0].path
+
+
+def nested_filter(levels: int, combinator: str = "not") -> dict[str, Any]:
+    spec: dict[str, Any] = {"field": "price", "op": ">", "value": 1}
+    for _ in range(levels):
+        spec = {combinator: spec} if combinator == "not" else {combinator: [spec]}
+    return spec
+
+
+@pytest.mark.parametrize("levels", [1_000, 20_000])
+@pytest.mark.parametrize("combinator", ["not", "all"])
+def test_a_deep_where_is_refused_before_the_schema_recurses(levels: int, combinator: str) -> None:
+    with pytest.raises(RuleValidationError) as caught:
+        validate_rule({**PLAIN, "where": nested_filter(levels, combinator)})
+    assert caught.value.path.startswith("$.where.")
+    assert f"at most {MAX_RULE_NESTING} levels" in caught.value.errors[0].message
+
+
+def test_filters_nest_at_most_eight_levels() -> None:
+    validate_rule({**PLAIN, "where": nested_filter(8, "all")})
+    with pytest.raises(RuleValidationError) as caught:
+        validate_rule({**PLAIN, "where": nested_filter(9, "all")})
+    assert "filters nest at most 8 levels" in caught.value.errors[0].message
+
+
+def test_a_deep_where_in_a_sequence_step_is_refused() -> None:
+    conditions = {"first": nested_filter(5_000), "then": {"field": "a", "op": "==", "value": 1}, "within": 5}
+    with pytest.raises(RuleValidationError) as caught:
+        validate_rule(rule("sequence", conditions))
+    assert caught.value.path.startswith("$.conditions.")
+
+
+@pytest.mark.parametrize("channel", ["cep:my_alerts", "cep:desk.eu-1"])
+def test_rules_publish_in_their_own_namespace(channel: str) -> None:
+    compiled = validate_rule({**PLAIN, "action": [{"type": "publish", "channel": channel}]})
+    assert compiled.actions[0]["channel"] == channel
