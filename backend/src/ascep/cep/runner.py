@@ -84,7 +84,7 @@ class EngineRunner(BusSubscriber):
 
     def on_subscribed(self, client: redis.Redis) -> None:
         if self.data_epoch is not None:
-            self.data_epoch.check(force=True)  # a loss restores the rules before the reload reads them
+            self.data_epoch.check(strict=True)  # a loss restores the rules before the reload reads them
         self.reload()
 
     def subscribed_message(self) -> str:

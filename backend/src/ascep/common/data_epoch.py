@@ -111,17 +111,20 @@ class DataEpochWatch:
             marker = json.loads(proposal)
         return marker
 
-    def check(self, *, force: bool = False) -> DataLoss | None:
+    def check(self, *, force: bool = False, strict: bool = False) -> DataLoss | None:
         """Compare the marker with the one seen before; the loss still being reported, if any.
 
-        Never raises for an unreachable Redis (that is reported by the ``redis`` checks).
+        An unreachable Redis is not an error here (the ``redis`` checks report it) unless
+        ``strict``: a caller about to act on what Redis holds must not go on unchecked.
         """
         now = time.monotonic()
-        if force or now - self._checked_at >= self.min_interval_s:
+        if force or strict or now - self._checked_at >= self.min_interval_s:
             self._checked_at = now
             try:
                 marker = self._marker()
             except (*REDIS_UNAVAILABLE_ERRORS, redis.RedisError) as exc:
+                if strict:
+                    raise
                 logger.debug("data epoch not checked: %s", exc)
             else:
                 self._compare(marker)

@@ -46,7 +46,7 @@ def create_service_app(
     app.register_blueprint(ops_blueprint)
     url = app.config["REDIS_URL"]
     watch = DataEpochWatch(
-        lambda: connect(url, socket_timeout=1.0, connect_timeout=0.5, retries=0),
+        lambda: connect(url, socket_timeout=1.0, connect_timeout=0.5),
         service,
         report_s=app.config["REDIS_DATA_LOSS_REPORT_S"],
     )
