@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and start ASCEP with docker compose, wait until /api/health answers, print the URLs.
 #   ./start_docker.sh          build + start (detached)
-#   ./start_docker.sh down     stop and remove the containers
+#   ./start_docker.sh down     stop and remove the containers (Redis' data volume is kept)
+#   ./start_docker.sh fresh    stop, delete Redis' data volume (rules, config, history), start again
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -17,9 +18,12 @@ else
     die "docker compose is not available"
 fi
 
-if [ "${1:-up}" = "down" ]; then
-    exec "${compose[@]}" down
-fi
+case "${1:-up}" in
+    down) exec "${compose[@]}" down ;;
+    fresh) "${compose[@]}" down --volumes ;;
+    up) ;;
+    *) die "usage: ./start_docker.sh [up|down|fresh]" ;;
+esac
 
 if [ -z "${SECRET_KEY:-}" ]; then
     SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"

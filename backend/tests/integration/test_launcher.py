@@ -1,4 +1,5 @@
-"""``./ascep run``: supervisord brings the stack up (embedded Redis when needed) and down cleanly."""
+"""``./ascep run``: supervisord brings the stack up (embedded Redis when needed) and down cleanly;
+``./ascep ctl`` drives it; the embedded Redis keeps its data; ``--fresh`` starts clean."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import psutil
 import pytest
 import requests
 
+from ascep.common import channels
 from ascep.gateway.service_registry import service_registry
-from ascep.launcher import RedisPlan, supervisor_environment
+from ascep.launcher import RedisPlan, start_fresh
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import ManagedProcess
@@ -31,18 +33,16 @@ def launcher_env(run_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def supervisorctl(run_dir: Path, *args: str) -> str:
-    """Ask the running supervisord (its config needs the same variables the launcher exports)."""
-    plan = RedisPlan("redis://127.0.0.1:1/0", embedded=False, port=1)
-    env = supervisor_environment({**os.environ, "ASCEP_RUN_DIR": str(run_dir)}, plan, run_dir)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(REPO / "supervisord.conf"), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=20,
+def ctl(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``./ascep ctl ...`` run from the repository root, as a user would."""
+    env = {**os.environ, "ASCEP_RUN_DIR": str(run_dir), "ASCEP_VENV": str(Path(sys.executable).parents[1])}
+    return subprocess.run(
+        [str(REPO / "ascep"), "ctl", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=30
     )
-    return result.stdout
+
+
+def supervisorctl(run_dir: Path, *args: str) -> str:
+    return ctl(run_dir, *args).stdout
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -52,9 +52,9 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-def start_stack(tmp_path: Path, **extra: str) -> tuple[ManagedProcess, dict[str, str]]:
+def start_stack(tmp_path: Path, *args: str, **extra: str) -> tuple[ManagedProcess, dict[str, str]]:
     env = launcher_env(tmp_path / "run", **extra)
-    stack = ManagedProcess("stack", [sys.executable, "-m", "ascep.launcher"], env, tmp_path).start()
+    stack = ManagedProcess("stack", [sys.executable, "-m", "ascep.launcher", *args], env, tmp_path).start()
     return stack, env
 
 
@@ -75,12 +75,15 @@ def stop_stack(stack: ManagedProcess, children: list[psutil.Process]) -> None:
     assert not alive, f"left behind: {alive}"
 
 
-@pytest.mark.timeout(150)
+def redis_server_process(stack: ManagedProcess) -> psutil.Process:
+    return next(p for p in descendants(stack.pid) if "redis-server" in " ".join(p.cmdline()))
+
+
+@pytest.mark.timeout(240)
 def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: Path) -> None:
-    default_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing answers there
     stack, env = start_stack(
         tmp_path,
-        ASCEP_DEFAULT_REDIS_URL=default_redis,
+        ASCEP_REDIS_PORT=str(free_port()),
         PRICE_SOURCES="simulated,forex",  # no internet here: the simulated crypto market
         HEALTH_CHECK_INTERVAL_S="0.5",
         WORKER_HEARTBEAT_INTERVAL_S="1",
@@ -116,17 +119,76 @@ def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: 
         assert "redis-server" in names
         assert "ascep.gateway" in names
         assert "celery" in names
+        assert "Redis: embedded, private to this stack" in stack.log_text()
+        cep = f"http://127.0.0.1:{env['CEP_ENGINE_PORT']}"
+        check_embedded_redis_keeps_its_data(stack, gateway, cep)
+        check_ctl(tmp_path / "run")
+        children = descendants(stack.pid)
     except BaseException:
         abandon_stack(stack)
         raise
     stop_stack(stack, children)
 
 
-@pytest.mark.timeout(90)
-def test_explicit_redis_url_starts_no_redis(tmp_path: Path) -> None:
+def check_embedded_redis_keeps_its_data(stack: ManagedProcess, gateway: str, cep: str) -> None:
+    """SIGKILL the embedded Redis: supervisord restarts it on its append-only file, nothing is lost."""
+    rule = {"name": "kept", "pattern": "threshold", "conditions": {"field": "price", "op": ">", "value": 1}}
+    created = requests.post(f"{gateway}/api/rules", json=rule, timeout=5)
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["rule"]["rule_id"]
+    killed = redis_server_process(stack)
+    killed.kill()
+    killed.wait(timeout=10)
+    wait_for(
+        lambda: redis_server_process(stack).pid != killed.pid and requests.get(f"{cep}/ready", timeout=2).ok,
+        timeout=30,
+        message="embedded Redis restarted by supervisord",
+    )
+    rules = wait_for(
+        lambda: requests.get(f"{gateway}/api/rules", timeout=5).json()["rules"],
+        timeout=20,
+        message="rules readable again",
+    )
+    assert [r["rule_id"] for r in rules] == [rule_id]
+    again = wait_for(
+        lambda: (r := requests.post(f"{gateway}/api/rules", json=rule, timeout=5)).status_code == 201 and r,
+        timeout=20,
+        message="a second rule",
+    )
+    assert again.json()["rule"]["rule_id"] > rule_id, "ids are never reused"
+    # The data epoch survived too: the engine reports no data loss.
+    health = requests.get(f"{cep}/health", timeout=5).json()
+    assert health["checks"]["redis_data"]["status"] == "healthy", health
+
+
+def check_ctl(run_dir: Path) -> None:
+    """``./ascep ctl`` from the repository root: status, restart, logs, stop."""
+    status = ctl(run_dir, "status")
+    assert status.returncode == 0, status.stderr
+    assert "gateway" in status.stdout
+    assert "RUNNING" in status.stdout
+    restarted = ctl(run_dir, "restart", "cep_engine")
+    assert "cep_engine: started" in restarted.stdout, restarted.stdout + restarted.stderr
+    logs = ctl(run_dir, "logs", "cep_engine", "-n", "50")
+    assert logs.returncode == 0, logs.stderr
+    assert "listening on" in logs.stdout
+    unknown = ctl(run_dir, "logs", "nope")
+    assert unknown.returncode != 0
+    assert "no log for 'nope'" in unknown.stderr
+    stopped = ctl(run_dir, "stop", "celery_worker")
+    assert "celery_worker: stopped" in stopped.stdout, stopped.stdout + stopped.stderr
+    assert "STOPPED" in ctl(run_dir, "status", "celery_worker").stdout
+
+
+@pytest.mark.timeout(120)
+def test_explicit_redis_url_starts_no_redis_and_fresh_deletes_only_our_keys(tmp_path: Path) -> None:
     redis = RedisServer(tmp_path / "redis").start()
+    with redis.client() as client:
+        client.hset(channels.CEP_RULES_KEY, "1", "{}")  # left by an earlier run
+        client.set(channels.CEP_RULE_SEQ_KEY, 1)
+        client.set("someone_else:key", "kept")
     try:
-        stack, env = start_stack(tmp_path, REDIS_URL=redis.url)
+        stack, env = start_stack(tmp_path, "--fresh", REDIS_URL=redis.url)
         try:
             gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
             stack.wait_until(
@@ -136,6 +198,10 @@ def test_explicit_redis_url_starts_no_redis(tmp_path: Path) -> None:
             )
             children = descendants(stack.pid)
             assert not any("redis-server" in " ".join(p.cmdline()) for p in children)
+            assert "Redis: SHARED instance from REDIS_URL" in stack.log_text()
+            with redis.client() as client:
+                assert client.get("someone_else:key") == "kept"
+                assert not client.exists(channels.CEP_RULES_KEY)
             wait_for(
                 lambda: "RUNNING" in supervisorctl(tmp_path / "run", "status", "gateway"),
                 timeout=10,
@@ -147,3 +213,34 @@ def test_explicit_redis_url_starts_no_redis(tmp_path: Path) -> None:
         stop_stack(stack, children)
     finally:
         redis.stop()
+
+
+def test_the_embedded_port_taken_refuses_to_share_silently(tmp_path: Path) -> None:
+    other = RedisServer(tmp_path / "other").start()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "ascep.launcher"],
+            env=launcher_env(tmp_path / "run", ASCEP_REDIS_PORT=str(other.port)),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        other.stop()
+    assert result.returncode != 0
+    assert f"a Redis already listens on 127.0.0.1:{other.port}" in result.stderr
+    assert "REDIS_URL=" in result.stderr
+
+
+def test_fresh_deletes_the_embedded_redis_files(tmp_path: Path) -> None:
+    data = tmp_path / "redis"
+    (data / "appendonlydir").mkdir(parents=True)
+    (data / "appendonlydir" / "appendonly.aof.1.incr.aof").write_text("*1\r\n")
+    start_fresh(RedisPlan("redis://127.0.0.1:1/0", embedded=True, port=1, data_dir=str(data)), "ascep:")
+    assert not data.exists()
+
+
+def test_ctl_without_a_running_stack_says_so(tmp_path: Path) -> None:
+    result = ctl(tmp_path / "nothing", "status")
+    assert result.returncode != 0
+    assert "no running stack" in result.stderr

@@ -58,11 +58,33 @@ def test_supervisord_runs_every_program_from_existing_modules() -> None:
         assert importlib.util.find_spec(module_of(command)) is not None, command
         section = f"program:{name}"
         assert SUPERVISOR.get(section, "autorestart") == "true"
-        assert SUPERVISOR.get(section, "stdout_logfile") == "/dev/stdout"
+        # One file per program (`./ascep ctl logs`); the launcher links them to stdout in the container.
+        assert SUPERVISOR.get(section, "stdout_logfile") == "%(ENV_ASCEP_LOG_DIR)s/%(program_name)s.log"
+        assert SUPERVISOR.get(section, "stdout_logfile_maxbytes") == "%(ENV_ASCEP_LOG_MAXBYTES)s"
         assert SUPERVISOR.get(section, "stopasgroup") == "true"
     for name in REGISTERED:
         env = SUPERVISOR.get(f"program:{name}", "environment")
         assert f'PORT="%(ENV_{name.upper()}_PORT)s"' in env
+
+
+def test_the_embedded_redis_persists_in_its_own_directory() -> None:
+    words = SUPERVISOR.get("program:redis", "command").split()
+    options = dict(zip(words[1::2], words[2::2], strict=False))
+    assert options["--appendonly"] == "yes"
+    assert options["--appendfsync"] == "everysec"
+    assert options["--dir"] == "%(ENV_ASCEP_REDIS_DIR)s"
+    assert options["--bind"] == "127.0.0.1"
+
+
+def test_the_containers_keep_redis_data_on_a_volume() -> None:
+    redis_service = COMPOSE["services"]["redis"]
+    command = redis_service["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert redis_service["volumes"] == ["redis-data:/data"]
+    assert "redis-data" in COMPOSE["volumes"]
+    assert 'VOLUME ["/data"]' in DOCKERFILE
+    assert "ASCEP_REDIS_DIR=/data/redis" in DOCKERFILE
+    assert "ASCEP_LOGS=console" in DOCKERFILE, "Railway reads the container's stdout"
 
 
 def test_compose_services_match_the_registry() -> None:

@@ -6,6 +6,7 @@ drive it by hand.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +23,9 @@ from ascep.arbitrage.views import arbitrage_blueprint, register_views
 from ascep.common.errors import ConfigError
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import connect
-from ascep.common.service import create_service_app
+from ascep.common.service import create_service_app, data_epoch
+
+logger = logging.getLogger(__name__)
 
 #: No price for this long (while subscribed) is reported as degraded: the feed, not us, is quiet.
 PRICE_SILENCE_DEGRADED_S = 30.0
@@ -53,7 +56,14 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["arbitrage.listener"] = listener
     register_views(app, arbitrage_blueprint)
     _install_ops(app, engine, listener, store)
+    data_epoch(app).on_loss(lambda _loss: _restore_config(engine, store))
     return app
+
+
+def _restore_config(engine: ArbitrageEngine, store: SignalStore) -> None:
+    """Redis lost its data: write the live configuration back, or the next start would revert it."""
+    if store.restore_config(engine.config.as_dict()):
+        logger.warning("wrote the live arbitrage configuration back after Redis lost its data")
 
 
 def _install_ops(

@@ -2,8 +2,9 @@
 
 Layout (names in :mod:`ascep.common.channels`):
 
-* ``ascep:arbitrage:signal_seq`` — ``INCR`` gives each new signal its id, so ids are unique
-  across restarts and across instances (a process counter would restart at 1);
+* ``ascep:arbitrage:signal_seq`` — a counter gives each new signal its id, so ids are unique
+  across restarts and across instances (a process counter would restart at 1); it is raised to
+  the highest id this process issued first, so a Redis that lost its data cannot reissue one;
 * ``ascep:arbitrage:signal:<id>`` — the signal's latest JSON document, with a TTL;
 * ``ascep:arbitrage:signals`` — sorted set id -> ``last_seen`` (epoch ms): the history index,
   capped at ``history_max`` (the oldest are deleted with their documents) and trimmed by age;
@@ -80,6 +81,12 @@ class SignalStore:
         self.history_max = history_max
         self.ttl_s = ttl_s
         self._write = client.register_script(_WRITE_SCRIPT)
+        self.highest = 0  # the highest id this process issued: the counter's floor
+        self._next_id = client.register_script(
+            "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+            "if tonumber(ARGV[1]) > c then c = tonumber(ARGV[1]) end "
+            "c = c + 1 redis.call('SET', KEYS[1], c) return c"
+        )
         self._raise_seq = client.register_script(
             "if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then "
             "redis.call('SET', KEYS[1], ARGV[1]) end return 1"
@@ -87,7 +94,9 @@ class SignalStore:
 
     # --- writing (the detector) ---
     def next_id(self) -> int:
-        return int(self.client.incr(channels.ARBITRAGE_SIGNAL_SEQ_KEY))
+        value = int(self._next_id(keys=[channels.ARBITRAGE_SIGNAL_SEQ_KEY], args=[self.highest]))
+        self.highest = max(self.highest, value)
+        return value
 
     def ensure_ids_above(self, highest: int) -> None:
         """Never hand out an id at or below ``highest`` (a Redis that lost its data restarts the
@@ -177,6 +186,10 @@ class SignalStore:
     def load_config(self) -> dict[str, Any] | None:
         raw = self.client.get(channels.ARBITRAGE_CONFIG_KEY)
         return json.loads(raw) if raw else None
+
+    def restore_config(self, config: dict[str, Any]) -> bool:
+        """After Redis lost its data: store the live ``config`` unless one was saved since."""
+        return bool(self.client.set(channels.ARBITRAGE_CONFIG_KEY, encode(config), nx=True))
 
     def save_config(self, config: dict[str, Any]) -> None:
         """Persist the config and tell every instance (they also re-read it on reconnect)."""

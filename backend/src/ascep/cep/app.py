@@ -22,7 +22,7 @@ from ascep.cep.views import cep_blueprint
 from ascep.cep.webhook import WebhookWorker
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import connect
-from ascep.common.service import create_service_app
+from ascep.common.service import create_service_app, data_epoch
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,6 +41,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     actions = ActionRunner(lambda: connect(url, socket_timeout=2.0, connect_timeout=1.0), alerts, webhooks)
     runner = EngineRunner(url, engine, store, actions, sleep=time.sleep,
                           tick_interval=app.config["CEP_TICK_INTERVAL_S"])  # fmt: skip
+    store.floor = runner.highest_version  # ids above every rule in memory, even after a data loss
+    runner.watch_data_epoch(data_epoch(app))
     app.extensions["cep.engine"] = engine
     app.extensions["cep.store"] = store
     app.extensions["cep.alerts"] = alerts

@@ -7,6 +7,10 @@ actions of what fired. Between messages, at least every ``tick_interval``, it ad
 engine's timers with the wall clock (so ``absence`` notices silence). On any Redis error it logs,
 backs off (capped, reset after a successful subscribe) and starts over; ``state`` tells the
 health check whether the subscription is alive.
+
+Before each (re)load it checks the data epoch (:mod:`ascep.common.data_epoch`): a Redis that came
+back empty would otherwise make the reload wipe every rule from memory. On a loss the rules held in
+memory are written back first (:meth:`restore_rules`), so they survive.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ascep.cep.errors import RuleValidationError
 from ascep.cep.rules import CompiledRule, validate_rule
 from ascep.cep.store import RuleStore
 from ascep.common import channels
+from ascep.common.data_epoch import DataEpochWatch, DataLoss
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.subscriber import BusSubscriber
 from ascep.common.timeutil import now_ms
@@ -63,7 +68,13 @@ class EngineRunner(BusSubscriber):
         self.lock = threading.RLock()  # engine state: the loop and API requests both touch it
         self.firings: list[Firing] = []  # fired during the current turn; acted on after it
         self._thread: threading.Thread | None = None
+        self.data_epoch: DataEpochWatch | None = None
         engine.on_rule_error = self._rule_failed
+
+    def watch_data_epoch(self, watch: DataEpochWatch) -> None:
+        """Restore the rules held in memory whenever ``watch`` notices that Redis lost its data."""
+        self.data_epoch = watch
+        watch.on_loss(self.restore_rules)
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> EngineRunner:
@@ -72,6 +83,8 @@ class EngineRunner(BusSubscriber):
         return self
 
     def on_subscribed(self, client: redis.Redis) -> None:
+        if self.data_epoch is not None:
+            self.data_epoch.check(strict=True)  # a loss restores the rules before the reload reads them
         self.reload()
 
     def subscribed_message(self) -> str:
@@ -83,6 +96,22 @@ class EngineRunner(BusSubscriber):
         compiled = [c for c in (self._compile(doc) for doc in self.store.all()) if c is not None]
         with self.lock:
             self.engine.replace_all(compiled)
+
+    def highest_version(self) -> int:
+        """The highest rule version in memory (versions and ids share one counter): the id floor."""
+        with self.lock:
+            return max((rt.rule.version for rt in self.engine.runtimes()), default=0)
+
+    def restore_rules(self, loss: DataLoss | None = None) -> int:
+        """Write the rules held in memory back to a Redis that lost them; how many were missing."""
+        with self.lock:
+            docs = [dict(rt.rule.spec, version=rt.rule.version) for rt in self.engine.runtimes()]
+        restored = self.store.restore(docs)
+        if docs:
+            logger.warning(
+                "restored %d of %d rule(s) from memory after Redis lost its data", restored, len(docs)
+            )
+        return restored
 
     def apply_change(self, change: Mapping[str, Any]) -> None:
         """Apply one ``{"op": "upsert", "rule": doc}`` / ``{"op": "delete", "rule_id": id}``."""

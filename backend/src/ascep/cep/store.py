@@ -1,7 +1,12 @@
 """Rules and alerts in Redis: the shared truth every engine process loads from.
 
-Rules live in one hash (id -> JSON). Ids and versions both come from one ``INCR`` counter, so they
-are unique across restarts and processes, and a version tells which of two updates is newer.
+Rules live in one hash (id -> JSON). Ids and versions both come from one counter, so they are
+unique across restarts and processes, and a version tells which of two updates is newer. The
+counter is raised atomically to a *floor* first — the highest id or version this process has seen
+or issued (and what the engine holds in memory) — so a Redis that lost its data, and with it the
+counter, can never hand out an id again (README: rule ids are never reused). After such a loss,
+:meth:`RuleStore.restore` writes the rules the engine still holds back (without overwriting a rule
+created since).
 Every change is written and announced on ``CEP_RULE_CHANGES`` in one ``MULTI`` transaction (a
 creation in one Lua script, which also enforces ``CEP_MAX_RULES``): an engine that sees the
 message can trust the hash already holds the change.
@@ -44,16 +49,69 @@ class RuleLimitReached(Exception):
         self.limit = limit
 
 
+#: ``max(counter, floor) + 1``, stored and returned atomically.
+_NEXT_ID_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if floor > current then current = floor end
+current = current + 1
+redis.call('SET', KEYS[1], current)
+return current
+"""
+
+#: Write back each rule that is missing (``HSETNX``) and raise the counter to the floor.
+_RESTORE_SCRIPT = """
+local restored = 0
+for i = 2, #ARGV, 2 do
+  restored = restored + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+return restored
+"""
+
+
 class RuleStore:
-    def __init__(self, client: redis.Redis, max_rules: int | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, max_rules: int | None = None, floor: Callable[[], int] = lambda: 0
+    ) -> None:
         self.client = client
         self.max_rules = max_rules
         self._create_capped = client.register_script(_CREATE_CAPPED)
+        self.floor = floor  # the highest id/version the engine holds in memory
+        self.highest = 0  # the highest id/version this store has issued or read
+        self._next_id = client.register_script(_NEXT_ID_SCRIPT)
+        self._restore = client.register_script(_RESTORE_SCRIPT)
+
+    def _seen(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        for doc in docs:
+            for field in ("rule_id", "version"):
+                value = doc.get(field)
+                if isinstance(value, int) and value > self.highest:
+                    self.highest = value
 
     def _next(self) -> int:
-        return int(self.client.incr(channels.CEP_RULE_SEQ_KEY))
+        floor = max(self.highest, self.floor())
+        value = int(self._next_id(keys=[channels.CEP_RULE_SEQ_KEY], args=[floor]))
+        self.highest = max(self.highest, value)
+        return value
+
+    def restore(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """Write back ``docs`` that Redis no longer has; how many were missing.
+
+        Not announced on ``CEP_RULE_CHANGES``: the engines that lost nothing in memory need
+        nothing, and a rule changed since (present in the hash) is never overwritten.
+        """
+        docs = list(docs)
+        self._seen(docs)
+        args: list[Any] = [max(self.highest, self.floor())]
+        for doc in docs:
+            args += [str(doc["rule_id"]), encode(doc)]
+        return int(self._restore(keys=[channels.CEP_RULES_KEY, channels.CEP_RULE_SEQ_KEY], args=args))
 
     def _save(self, doc: dict[str, Any]) -> dict[str, Any]:
+        self._seen([doc])
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(channels.CEP_RULES_KEY, str(doc["rule_id"]), encode(doc))
         pipe.publish(channels.CEP_RULE_CHANGES, encode({"op": "upsert", "rule": doc}))
@@ -87,10 +145,14 @@ class RuleStore:
 
     def get(self, rule_id: int) -> dict[str, Any] | None:
         raw = self.client.hget(channels.CEP_RULES_KEY, str(rule_id))
-        return json.loads(raw) if raw else None
+        doc = json.loads(raw) if raw else None
+        if doc is not None:
+            self._seen([doc])
+        return doc
 
     def all(self) -> list[dict[str, Any]]:
         docs = [json.loads(raw) for raw in self.client.hvals(channels.CEP_RULES_KEY)]
+        self._seen(docs)
         return sorted(docs, key=lambda d: d["rule_id"])
 
     def replace(self, current: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,49 @@
 
 Producers publish JSON on the Redis channels; the gateway's bridge turns each channel into one
 Socket.IO event. Keep these names stable: they are the public contract documented in the README.
+
+Every Redis *key* we write, and the two internal channels, start with :data:`KEY_PREFIX`
+(``REDIS_KEY_PREFIX``, default ``ascep:``), so an operator sees what is ours, two stacks can
+share one Redis, and ``./ascep run --fresh`` can delete exactly our keys. The prefix is read from
+the environment once, when this module is first imported (process start-up): every process of a
+stack must be started with the same value, and changing it needs a restart. The public event
+channels (``price_updates``...) are *not* prefixed: external producers publish on those names.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from typing import Final
+
+from ascep.common.errors import ConfigError
+
+DEFAULT_KEY_PREFIX: Final = "ascep:"
+#: What a prefix may contain: no glob characters (``--fresh`` deletes ``SCAN MATCH <prefix>*``)
+#: and never empty (an empty prefix would make every key of a shared Redis look like ours).
+_PREFIX_PATTERN: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def read_key_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """``REDIS_KEY_PREFIX`` from the environment (default ``ascep:``), validated."""
+    raw = (os.environ if environ is None else environ).get("REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX)
+    if not _PREFIX_PATTERN.fullmatch(raw):
+        raise ConfigError(
+            "REDIS_KEY_PREFIX", f"{raw!r} must be 1-64 characters among letters, digits and _.:-"
+        )
+    return raw
+
+
+#: Prefix of every Redis key ASCEP writes (Celery's included). Importable by any module that
+#: builds keys outside this one, e.g. Celery's ``global_keyprefix``.
+KEY_PREFIX: Final = read_key_prefix()
+
+
+def key_prefix() -> str:
+    """:data:`KEY_PREFIX`, as a function for callers that prefer one."""
+    return KEY_PREFIX
+
 
 # --- Redis pub/sub channels (the original ASCEP names, so existing producers keep working) ---
 PRICE_UPDATES: Final = "price_updates"
@@ -14,7 +52,7 @@ ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
 CEP_ALERTS: Final = "cep_alerts"
 SERVICE_STATUS: Final = "service_status"
 TASK_UPDATES: Final = "task_updates"
-CONFIG_CHANGES: Final = "ascep:config_changes"  # services reload shared config on a message
+CONFIG_CHANGES: Final = f"{KEY_PREFIX}config_changes"  # internal: services reload shared config
 
 # --- Socket.IO events, server -> client ---
 EVENT_CONNECTED: Final = "connected"
@@ -44,33 +82,36 @@ CHANNEL_EVENTS: Final[dict[str, str]] = {
     TASK_UPDATES: EVENT_TASK_UPDATE,
 }
 
-# --- Redis keys (all under one prefix so an operator can see what is ours) ---
-KEY_PREFIX: Final = "ascep:"
+# --- Redis keys (all under KEY_PREFIX) ---
+
+#: String (JSON ``{"id", "created_at", "by"}``) written once with ``SET NX``: if it disappears or
+#: changes, Redis lost its data (see :mod:`ascep.common.data_epoch`).
+DATA_EPOCH_KEY: Final = f"{KEY_PREFIX}data_epoch"
 
 #: Hash: registered service name -> JSON description (mirrored by the gateway for discovery).
-REGISTRY_KEY: Final = "ascep:registry"
+REGISTRY_KEY: Final = f"{KEY_PREFIX}registry"
 
 #: Set of latency sample keys, so readers never need ``KEYS``/``SCAN``.
-LATENCY_INDEX_KEY: Final = "ascep:latency:index"
+LATENCY_INDEX_KEY: Final = f"{KEY_PREFIX}latency:index"
 
 #: Hash: symbol -> JSON of its latest ``price_update`` (also the index of known symbols).
-PRICES_LATEST_KEY: Final = "ascep:prices:latest"
+PRICES_LATEST_KEY: Final = f"{KEY_PREFIX}prices:latest"
 
 
 def latency_key(service: str, endpoint: str) -> str:
     """Sorted set of latency samples for one (service, endpoint), scored by epoch ms."""
-    return f"ascep:latency:{service}:{endpoint}"
+    return f"{KEY_PREFIX}latency:{service}:{endpoint}"
 
 
 def price_history_key(symbol: str) -> str:
     """Capped Redis Stream of one symbol's ``price_update`` records."""
-    return f"ascep:prices:history:{symbol}"
+    return f"{KEY_PREFIX}prices:history:{symbol}"
 
 
 # --- health monitor and Celery workers ---
 
 #: Sorted set: Celery worker hostname, scored by the epoch ms of its latest heartbeat.
-WORKER_HEARTBEATS_KEY: Final = "ascep:workers:heartbeats"
+WORKER_HEARTBEATS_KEY: Final = f"{KEY_PREFIX}workers:heartbeats"
 
 #: Name under which the Celery workers are watched, record their starts and are reported
 #: (the supervisord program's name): the same in ``/api/health`` and ``/api/monitor``.
@@ -86,48 +127,48 @@ def service_restarts_key(service: str) -> str:
 
 
 #: Hash: target name -> JSON of its current status as the health monitor sees it.
-HEALTH_CURRENT_KEY: Final = "ascep:health:current"
+HEALTH_CURRENT_KEY: Final = f"{KEY_PREFIX}health:current"
 
 #: Sorted set of status changes (JSON), scored by epoch ms, capped.
-HEALTH_CHANGES_KEY: Final = "ascep:health:changes"
+HEALTH_CHANGES_KEY: Final = f"{KEY_PREFIX}health:changes"
 
 
 def health_checks_key(target: str) -> str:
     """Sorted set of one target's recent check results (JSON), scored by epoch ms."""
-    return f"ascep:health:checks:{target}"
+    return f"{KEY_PREFIX}health:checks:{target}"
 
 
 def health_availability_key(target: str, granularity: str) -> str:
     """Hash of ``<bucket>:up`` / ``<bucket>:n`` counters, per minute (``m``) or per hour (``h``)."""
-    return f"ascep:health:availability:{target}:{granularity}"
+    return f"{KEY_PREFIX}health:availability:{target}:{granularity}"
 
 
 # --- tasks ---
 
 #: Sorted set of task ids, scored by submission time (epoch ms), capped.
-TASKS_INDEX_KEY: Final = "ascep:tasks:index"
+TASKS_INDEX_KEY: Final = f"{KEY_PREFIX}tasks:index"
 
 
 def task_key(task_id: str) -> str:
     """Hash: one task's record (status, progress, timings, result or error)."""
-    return f"ascep:tasks:{task_id}"
+    return f"{KEY_PREFIX}tasks:{task_id}"
 
 
 # --- arbitrage detector (port 5003) ---
 #: Counter (``INCR``) giving every signal an id unique across restarts and instances.
-ARBITRAGE_SIGNAL_SEQ_KEY: Final = "ascep:arbitrage:signal_seq"
+ARBITRAGE_SIGNAL_SEQ_KEY: Final = f"{KEY_PREFIX}arbitrage:signal_seq"
 #: Sorted set: signal id -> last_seen (epoch ms); capped and expiring (the bounded history).
-ARBITRAGE_SIGNALS_INDEX_KEY: Final = "ascep:arbitrage:signals"
+ARBITRAGE_SIGNALS_INDEX_KEY: Final = f"{KEY_PREFIX}arbitrage:signals"
 #: Hash: cycle key -> id of the open signal for that opportunity.
-ARBITRAGE_OPEN_KEY: Final = "ascep:arbitrage:open"
+ARBITRAGE_OPEN_KEY: Final = f"{KEY_PREFIX}arbitrage:open"
 #: Hash of lifetime counters: ``opened``, ``closed``, ``type:<type>``, ``severity:<severity>``.
-ARBITRAGE_STATS_KEY: Final = "ascep:arbitrage:stats"
+ARBITRAGE_STATS_KEY: Final = f"{KEY_PREFIX}arbitrage:stats"
 #: JSON of the detector's live configuration (``PUT /config``).
-ARBITRAGE_CONFIG_KEY: Final = "ascep:arbitrage:config"
-#: Prefix of one signal's JSON document (``ascep:arbitrage:signal:<id>``).
-ARBITRAGE_SIGNAL_KEY_PREFIX: Final = "ascep:arbitrage:signal:"
+ARBITRAGE_CONFIG_KEY: Final = f"{KEY_PREFIX}arbitrage:config"
+#: Prefix of one signal's JSON document (``<prefix>arbitrage:signal:<id>``).
+ARBITRAGE_SIGNAL_KEY_PREFIX: Final = f"{KEY_PREFIX}arbitrage:signal:"
 #: Lease (``SET NX PX``) naming the detector instance that stores and publishes signals.
-ARBITRAGE_LEADER_KEY: Final = "ascep:arbitrage:leader"
+ARBITRAGE_LEADER_KEY: Final = f"{KEY_PREFIX}arbitrage:leader"
 
 
 def arbitrage_signal_key(signal_id: int | str) -> str:
@@ -137,10 +178,10 @@ def arbitrage_signal_key(signal_id: int | str) -> str:
 
 # --- CEP engine (ascep.cep, port 5004) ---
 #: Pub/sub: a rule was created, changed or deleted; every engine process applies it at once.
-CEP_RULE_CHANGES: Final = "ascep:cep:rule_changes"
+CEP_RULE_CHANGES: Final = f"{KEY_PREFIX}cep:rule_changes"
 
 #: Hash: rule id -> JSON of the rule (canonical form plus server fields).
-CEP_RULES_KEY: Final = "ascep:cep:rules"
+CEP_RULES_KEY: Final = f"{KEY_PREFIX}cep:rules"
 
 #: The namespace of the channels a rule's ``publish`` action may target (``cep:my_alerts``). Only
 #: there: a rule publishing on ``service_status``, ``task_updates`` or any other channel a
@@ -156,12 +197,12 @@ def cep_may_publish(channel: str) -> bool:
 
 
 #: Counter (INCR) behind rule ids and rule versions: unique across restarts and processes.
-CEP_RULE_SEQ_KEY: Final = "ascep:cep:rule_seq"
+CEP_RULE_SEQ_KEY: Final = f"{KEY_PREFIX}cep:rule_seq"
 
 #: List of the latest ``cep_alert`` payloads, newest first, capped (LTRIM) at ``CEP_ALERTS_MAX``.
-CEP_ALERTS_KEY: Final = "ascep:cep:alerts"
+CEP_ALERTS_KEY: Final = f"{KEY_PREFIX}cep:alerts"
 
 
 def cep_alert_claim_key(rule_id: int, version: int, partition: str, ts: int) -> str:
     """``SET NX`` marker: the first engine process to claim an alert emits it, replicas skip it."""
-    return f"ascep:cep:claim:{rule_id}:{version}:{partition}:{ts}"
+    return f"{KEY_PREFIX}cep:claim:{rule_id}:{version}:{partition}:{ts}"

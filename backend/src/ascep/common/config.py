@@ -95,6 +95,21 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         choices=("development", "production", "test"),
     ),
     Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis used for events, state and statistics."),
+    Setting(
+        "REDIS_KEY_PREFIX",
+        str,
+        "ascep:",
+        "Prefix of every Redis key ASCEP writes (Celery's included); read once at process start, "
+        "the same for every process of a stack. The public event channels are not prefixed.",
+    ),
+    Setting(
+        "REDIS_DATA_LOSS_REPORT_S",
+        float,
+        3600.0,
+        "How long a service's `/health` stays `degraded` after it noticed that Redis lost its data "
+        "(0: until the service restarts).",
+        minimum=0,
+    ),
     Setting("HOST", str, "127.0.0.1", "Interface to listen on (`0.0.0.0` in containers)."),
     Setting(
         "LOG_LEVEL",

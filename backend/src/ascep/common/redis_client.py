@@ -55,3 +55,28 @@ def is_reachable(client: redis.Redis) -> bool:
     except redis.RedisError:
         logger.exception("unexpected error pinging Redis")
         return False
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a ``SCAN MATCH`` pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def delete_keys_with_prefix(client: redis.Redis, prefix: str, *, batch: int = 500) -> int:
+    """Delete every key starting with ``prefix`` (``SCAN`` + ``UNLINK``); how many were deleted.
+
+    What ``./ascep run --fresh`` does on a shared Redis: never ``FLUSHDB``, which would take
+    other applications' keys with ours. ``SCAN`` does not block the server the way ``KEYS`` does.
+    """
+    if not prefix:
+        raise ValueError("refusing to delete every key: the prefix is empty")
+    deleted = 0
+    pending: list[str] = []
+    for key in client.scan_iter(match=f"{_glob_escape(prefix)}*", count=batch):
+        pending.append(key)
+        if len(pending) >= batch:
+            deleted += int(client.unlink(*pending))
+            pending.clear()
+    if pending:
+        deleted += int(client.unlink(*pending))
+    return deleted

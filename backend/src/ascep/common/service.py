@@ -1,8 +1,10 @@
 """The base every ASCEP Flask app is built on (the gateway included).
 
 ``create_service_app`` does what each service would otherwise repeat: typed settings from the
-environment, request ids, the error envelope, and the operational endpoints of :mod:`ops`.
-The service then registers its own blueprint and checks on the returned app.
+environment, request ids, the error envelope, the operational endpoints of :mod:`ops`, and the
+``redis_data`` health check of :mod:`data_epoch` (every service shares Redis, so every service says
+when Redis lost its data; the watch is ``app.extensions["ascep.data_epoch"]`` for services that
+restore state on a loss). The service then registers its own blueprint and checks on the app.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 from flask import Flask
 
 from ascep.common.config import COMMON_SETTINGS, Setting, load_settings
+from ascep.common.data_epoch import DataEpochWatch
 from ascep.common.ops import Ops, ops_blueprint
+from ascep.common.redis_client import connect
 from ascep.common.web import install_error_handlers, install_request_context
 
 
@@ -37,6 +41,21 @@ def create_service_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
     install_request_context(app)
     install_error_handlers(app)
-    app.extensions["ascep.ops"] = Ops(service=service, settings=declared, config=app.config)
+    ops = Ops(service=service, settings=declared, config=app.config)
+    app.extensions["ascep.ops"] = ops
     app.register_blueprint(ops_blueprint)
+    url = app.config["REDIS_URL"]
+    watch = DataEpochWatch(
+        lambda: connect(url, socket_timeout=1.0, connect_timeout=0.5),
+        service,
+        report_s=app.config["REDIS_DATA_LOSS_REPORT_S"],
+    )
+    app.extensions["ascep.data_epoch"] = watch
+    ops.health_checks["redis_data"] = watch.health_check
+    ops.status_sections["redis_data"] = watch.status
     return app
+
+
+def data_epoch(app: Flask) -> DataEpochWatch:
+    """The app's :class:`DataEpochWatch`."""
+    return app.extensions["ascep.data_epoch"]

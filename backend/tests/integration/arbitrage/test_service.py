@@ -316,3 +316,33 @@ def test_two_instances_publish_once_and_the_standby_takes_over(
     assert events[3]["event"] == "close"
     assert events[3]["id"] == reopened["id"]  # the new leader kept the id it found in Redis
     assert events[0]["id"] != reopened["id"]
+
+
+def test_a_redis_data_loss_is_reported_and_neither_config_nor_ids_are_lost(
+    start_service: StartService, redis_url: str, redis_client: redis.Redis, signals: SignalRecorder
+) -> None:
+    """FLUSHALL under a running detector: the live configuration is written back (a restart would
+    otherwise revert it) and the next signal id is above every id handed out before."""
+    service = start_service("arbitrage", "ascep.arbitrage", env=env(redis_url))
+    response = requests.put(f"{service.url}/config", json={"max_quote_age_ms": 1000}, timeout=2)
+    assert response.status_code == 200
+    health = requests.get(f"{service.url}/health", timeout=2).json()
+    assert health["checks"]["redis_data"]["status"] == "healthy"
+    market(redis_client, (166.0, 166.02))
+    first, closed = signals.wait_events(2)  # opened, then stale after 1 s without ticks
+    assert closed["event"] == "close"
+
+    redis_client.flushall()
+
+    def reported() -> str:
+        check = requests.get(f"{service.url}/health", timeout=2).json()["checks"]["redis_data"]
+        return check["status"] == "degraded" and check["detail"]
+
+    assert wait_for(reported, timeout=10, message="data loss reported").startswith("Redis lost its data at ")
+    stored = wait_for(lambda: redis_client.get(channels.ARBITRAGE_CONFIG_KEY), message="config written back")
+    assert json.loads(stored)["max_quote_age_ms"] == 1000
+
+    market(redis_client, (166.0, 166.02))
+    events = signals.wait_events(3)
+    assert events[2]["event"] == "open"
+    assert events[2]["id"] > first["id"], "a signal id was handed out twice"
