@@ -118,12 +118,12 @@ WORKER_HEARTBEATS_KEY: Final = f"{KEY_PREFIX}workers:heartbeats"
 WORKER_SERVICE: Final = "celery_worker"
 
 #: Hash: service name -> JSON of its latest process start (``pid``, ``host``, ``ts``, ``at``).
-SERVICE_STARTS_KEY: Final = "ascep:services:starts"
+SERVICE_STARTS_KEY: Final = f"{KEY_PREFIX}services:starts"
 
 
 def service_restarts_key(service: str) -> str:
     """Sorted set of one service's restarts (``<pid>@<ts>``), scored by epoch ms, kept a day."""
-    return f"ascep:services:restarts:{service}"
+    return f"{KEY_PREFIX}services:restarts:{service}"
 
 
 #: Hash: target name -> JSON of its current status as the health monitor sees it.
@@ -192,8 +192,16 @@ CEP_PUBLISH_PREFIX: Final = "cep:"
 
 
 def cep_may_publish(channel: str) -> bool:
-    """Whether a CEP rule may ``publish`` on ``channel`` (the prefix plus at least one character)."""
-    return channel.startswith(CEP_PUBLISH_PREFIX) and len(channel) > len(CEP_PUBLISH_PREFIX)
+    """Whether a CEP rule may ``publish`` on ``channel`` (the prefix plus at least one character).
+
+    Never on one of our internal channels, whatever ``REDIS_KEY_PREFIX`` is (a prefix of ``cep:``
+    would otherwise let a rule forge ``config_changes``).
+    """
+    return (
+        channel.startswith(CEP_PUBLISH_PREFIX)
+        and len(channel) > len(CEP_PUBLISH_PREFIX)
+        and not channel.startswith(KEY_PREFIX)
+    )
 
 
 #: Counter (INCR) behind rule ids and rule versions: unique across restarts and processes.
