@@ -11,7 +11,7 @@ import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ascep.common.logging_setup import configure_logging  # noqa: E402
-from ascep.common.serve import PortInUseError, ensure_port_free  # noqa: E402
+from ascep.common.serve import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi  # noqa: E402
 from ascep.gateway import create_app  # noqa: E402
 
 logger = logging.getLogger("ascep.gateway")
@@ -42,12 +42,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     gateway.start_background()
     logger.info("gateway listening on http://%s:%d (%s)", host, port, ASYNC_MODE)
-    threading_mode = ASYNC_MODE == "threading"
-    if threading_mode:
+    if ASYNC_MODE == "threading":
         logger.warning("ASYNC_MODE=threading serves with Werkzeug's development server: not for production")
-    gateway.realtime.socketio.run(
-        app, host=host, port=port, log_output=False, use_reloader=False, allow_unsafe_werkzeug=threading_mode
-    )
+    # Flask-SocketIO's middleware is already app.wsgi_app; serving the app directly (rather than
+    # socketio.run) is what lets the gateway share the hardened server and its HTTP_* limits.
+    serve_wsgi(app, host, port, ASYNC_MODE, HttpLimits.from_config(app.config))
 
 
 if __name__ == "__main__":
