@@ -8,7 +8,8 @@ into ``eventlet.wsgi.HttpProtocol`` where it reads a request, so that
 - a connection waits at most ``HTTP_IDLE_TIMEOUT`` for its next request,
 - a request's line and headers arrive within ``HTTP_HEADER_TIMEOUT`` of its first byte (a
   per-read timeout alone never stops a slowloris client that sends a byte every few seconds),
-- its body never pauses longer than ``HTTP_BODY_TIMEOUT`` (the socket timeout),
+- its body never pauses longer than ``HTTP_BODY_TIMEOUT`` (the socket timeout; Engine.IO
+  replaces it on a WebSocket with its ping interval + ping timeout),
 - every answer the server makes itself is the JSON error envelope with a request id,
 - ambiguous framing headers are refused before the app runs (:mod:`ascep.common.framing`).
 
@@ -158,13 +159,6 @@ class GuardedProtocol(eventlet.wsgi.HttpProtocol):
         environ[FRAMING_CHECKED] = True
         environ["wsgi.input"] = GuardedInput(environ["wsgi.input"], on_broken=self._close_after_response)
         return environ
-
-    def handle_one_response(self) -> None:
-        if self.headers.get("Upgrade", "").lower() == "websocket":
-            # A WebSocket may be quiet for a whole ping interval; Engine.IO's own ping/pong
-            # detects dead peers, so the body timeout must not cut it.
-            self.connection.settimeout(None)
-        super().handle_one_response()
 
     def _close_after_response(self) -> None:
         self.close_connection = 1

@@ -17,6 +17,7 @@ import requests
 from support.polling import wait_for
 from support.processes import HttpService
 from support.raw_http import closed_by_peer, connect, exchange, read_response
+from support.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +85,19 @@ def test_idle_connections_are_closed_after_the_idle_timeout(strict_gateway: Http
         assert read_response(kept_alive).status == 200
         assert closed_by_peer(never_asked, timeout=8)
         assert closed_by_peer(kept_alive, timeout=8)
+
+
+def test_a_quiet_websocket_outlives_the_body_timeout(strict_gateway: HttpService) -> None:
+    """A WebSocket is quiet between pings: the 1 s socket timeout must not cut it (regression guard:
+    Engine.IO replaces the socket timeout with its ping interval + ping timeout)."""
+    client = RecordingClient(strict_gateway.url, transports=["websocket"])
+    try:
+        client.wait_events("connected", 1)
+        time.sleep(3)  # the quiet period under test (3x HTTP_BODY_TIMEOUT), not synchronisation
+        assert client.disconnects == 0
+        assert client.call("subscribe_prices", {"symbols": ["EUR/USD"]}) is not None
+    finally:
+        client.close()
 
 
 def test_idle_connections_make_room_for_new_clients(start_gateway: StartGateway) -> None:
