@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 1.0
+_POLL_S = 0.005
+_EVICT_WAIT_S = 0.2
 
 
 class _HeadTimeout(Exception):
@@ -88,8 +90,16 @@ class ConnectionPool(eventlet.GreenPool):
         self.idle = idle
 
     def spawn(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.free() <= 0 and self.idle.close_oldest():
-            logger.debug("connection limit %d reached: closed the longest-idle connection", self.size)
+        # Poll rather than block in the semaphore: connections accepted in the same burst only
+        # become evictable once their greenthreads have run and started waiting.
+        while self.free() <= 0:
+            if self.idle.close_oldest():
+                logger.debug("connection limit %d reached: closed the longest-idle connection", self.size)
+                with eventlet.Timeout(_EVICT_WAIT_S, False):
+                    while self.free() <= 0:  # the evicted reader sees end-of-file and exits
+                        eventlet.sleep(_POLL_S)
+            else:
+                eventlet.sleep(_POLL_S)
         return super().spawn(function, *args, **kwargs)
 
 
