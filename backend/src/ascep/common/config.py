@@ -147,6 +147,44 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "Largest JSON request body a service reads; larger gets 413.",
         minimum=1,
     ),
+    Setting(
+        "HTTP_MAX_CONNECTIONS",
+        int,
+        10_000,
+        "Client connections served at once, idle keep-alive ones included (capped by the open-file "
+        "limit). At the limit the longest-idle connection is closed to make room.",
+        minimum=16,
+    ),
+    Setting(
+        "HTTP_BACKLOG",
+        int,
+        1024,
+        "Listen backlog: connections the kernel queues before they are accepted (capped by "
+        "`net.core.somaxconn`).",
+        minimum=1,
+    ),
+    Setting(
+        "HTTP_IDLE_TIMEOUT",
+        float,
+        30.0,
+        "Seconds a connection may wait for its next request (keep-alive) before it is closed.",
+        minimum=0.1,
+    ),
+    Setting(
+        "HTTP_HEADER_TIMEOUT",
+        float,
+        10.0,
+        "Seconds from a request's first byte to the end of its headers; a slower client gets 408.",
+        minimum=0.1,
+    ),
+    Setting(
+        "HTTP_BODY_TIMEOUT",
+        float,
+        30.0,
+        "Longest silence while a request body arrives (or a response waits for the client to read "
+        "it); then the connection is closed.",
+        minimum=0.1,
+    ),
 )
 
 

@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from ascep.common.ops import get_ops
-from ascep.common.serve import serve_wsgi
+from ascep.common.serve import HttpLimits, serve_wsgi
 from ascep.common.starts import announce_start
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def run_until_stopped(
         on_start()
     server = threading.Thread(
         target=serve_wsgi,
-        args=(app, app.config["HOST"], app.config["PORT"], async_mode),
+        args=(app, app.config["HOST"], app.config["PORT"], async_mode, HttpLimits.from_config(app.config)),
         name="http-server",
         daemon=True,
     )

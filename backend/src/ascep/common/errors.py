@@ -14,12 +14,16 @@ client: they never contain internal URLs or tracebacks.
     │   ├── Forbidden               403 FORBIDDEN
     │   ├── NotFound                404 NOT_FOUND
     │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
+    │   ├── RequestTimeout          408 REQUEST_TIMEOUT (headers or body arrived too slowly)
     │   ├── Conflict                409 CONFLICT
     │   ├── PayloadTooLarge         413 PAYLOAD_TOO_LARGE
+    │   ├── UriTooLong              414 URI_TOO_LONG
     │   ├── ValidationFailed        422 VALIDATION_ERROR
-    │   └── RateLimited             429 RATE_LIMITED
+    │   ├── RateLimited             429 RATE_LIMITED
+    │   └── HeadersTooLarge         431 HEADERS_TOO_LARGE
     └── ServerError                 5xx: we, or something behind us, are at fault
         ├── InternalError           500 INTERNAL_ERROR
+        ├── HttpVersionNotSupported 505 HTTP_VERSION_NOT_SUPPORTED
         ├── BadGateway              502 BAD_GATEWAY
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
         │   └── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
@@ -97,6 +101,11 @@ class MethodNotAllowed(ClientError):
     code = "METHOD_NOT_ALLOWED"
 
 
+class RequestTimeout(ClientError):
+    status_code = 408
+    code = "REQUEST_TIMEOUT"
+
+
 class Conflict(ClientError):
     status_code = 409
     code = "CONFLICT"
@@ -107,6 +116,11 @@ class PayloadTooLarge(ClientError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UriTooLong(ClientError):
+    status_code = 414
+    code = "URI_TOO_LONG"
+
+
 class ValidationFailed(ClientError):
     status_code = 422
     code = "VALIDATION_ERROR"
@@ -115,6 +129,11 @@ class ValidationFailed(ClientError):
 class RateLimited(ClientError):
     status_code = 429
     code = "RATE_LIMITED"
+
+
+class HeadersTooLarge(ClientError):
+    status_code = 431
+    code = "HEADERS_TOO_LARGE"
 
 
 class ServerError(AscepError):
@@ -145,6 +164,11 @@ class UpstreamTimeout(ServerError):
     code = "UPSTREAM_TIMEOUT"
 
 
+class HttpVersionNotSupported(ServerError):
+    status_code = 505
+    code = "HTTP_VERSION_NOT_SUPPORTED"
+
+
 _STATUS_TO_CLASS: dict[int, type[AscepError]] = {
     cls.status_code: cls
     for cls in (
@@ -153,14 +177,18 @@ _STATUS_TO_CLASS: dict[int, type[AscepError]] = {
         Forbidden,
         NotFound,
         MethodNotAllowed,
+        RequestTimeout,
         Conflict,
         PayloadTooLarge,
+        UriTooLong,
         ValidationFailed,
         RateLimited,
+        HeadersTooLarge,
         InternalError,
         BadGateway,
         ServiceUnavailable,
         UpstreamTimeout,
+        HttpVersionNotSupported,
     )
 }
 

@@ -1,4 +1,11 @@
-"""Run a WSGI app on the configured async mode, refusing a port that is already taken.
+"""Run a WSGI app on the configured async mode, with explicit limits, refusing a taken port.
+
+Every process (gateway and services) serves through :func:`serve_wsgi`, so the HTTP limits
+(``HTTP_*`` settings: connections, backlog, idle/header/body timeouts) and the hardening of
+:mod:`ascep.common.eventlet_http` and :mod:`ascep.common.wsgi_guard` apply everywhere alike.
+eventlet gets all of them; gevent gets the connection limit, backlog and one socket timeout
+(``HTTP_BODY_TIMEOUT`` for every read); Werkzeug (threading, development only) gets the socket
+timeout only.
 
 eventlet's ``listen`` sets ``SO_REUSEPORT``: a leftover server on the same port would silently
 take a share of the connections. We bind once without it first, so a clash fails loudly.
@@ -8,11 +15,63 @@ from __future__ import annotations
 
 import errno
 import logging
+import resource
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ascep.common.wsgi_guard import WsgiGuard
+
 logger = logging.getLogger(__name__)
+
+#: File descriptors kept free for everything but client connections (Redis, services, logs).
+FD_RESERVE = 256
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """The ``HTTP_*`` settings of one process (see ``COMMON_SETTINGS``)."""
+
+    max_connections: int = 10_000
+    backlog: int = 1024
+    idle_timeout: float = 30.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HttpLimits:
+        return cls(
+            max_connections=config["HTTP_MAX_CONNECTIONS"],
+            backlog=config["HTTP_BACKLOG"],
+            idle_timeout=config["HTTP_IDLE_TIMEOUT"],
+            header_timeout=config["HTTP_HEADER_TIMEOUT"],
+            body_timeout=config["HTTP_BODY_TIMEOUT"],
+        )
+
+
+def usable_connections(wanted: int) -> int:
+    """Raise the open-file limit towards what ``wanted`` connections need; return what fits.
+
+    Running out of descriptors is worse than a full pool: eventlet's accept loop dies on EMFILE.
+    So the soft limit is raised (up to the hard limit) and the connection limit capped below it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + FD_RESERVE
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logger.warning("cannot raise the open-file limit to %d: %s", target, exc)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    usable = max(16, soft - FD_RESERVE)
+    logger.warning(
+        "open-file limit %d allows %d client connections, not HTTP_MAX_CONNECTIONS=%d", soft, usable, wanted
+    )
+    return usable
 
 
 class PortInUseError(RuntimeError):
@@ -34,21 +93,60 @@ def ensure_port_free(host: str, port: int) -> None:
         probe.close()
 
 
-def serve_wsgi(app: Callable[..., Any], host: str, port: int, async_mode: str) -> None:
-    """Serve ``app`` until the process is stopped (services without Socket.IO)."""
+def serve_wsgi(
+    app: Callable[..., Any], host: str, port: int, async_mode: str, limits: HttpLimits | None = None
+) -> None:
+    """Serve ``app`` with ``limits`` until the process is stopped."""
+    limits = limits or HttpLimits()
     ensure_port_free(host, port)
-    logger.info("listening on http://%s:%d (%s)", host, port, async_mode)
+    guarded = WsgiGuard(app)
+    max_connections = usable_connections(limits.max_connections)
+    logger.info(
+        "listening on http://%s:%d (%s, %d connections, backlog %d)",
+        host,
+        port,
+        async_mode,
+        max_connections,
+        limits.backlog,
+    )
     if async_mode == "eventlet":
         import eventlet
-        import eventlet.wsgi
 
-        sock = eventlet.listen((host, port), reuse_port=False, backlog=1024)
-        eventlet.wsgi.server(sock, app, log_output=False, max_size=4096, keepalive=True)
+        from ascep.common import eventlet_http
+
+        sock = eventlet.listen((host, port), reuse_port=False, backlog=limits.backlog)
+        eventlet_http.serve(
+            guarded,
+            sock,
+            max_connections=max_connections,
+            idle_timeout=limits.idle_timeout,
+            header_timeout=limits.header_timeout,
+            body_timeout=limits.body_timeout,
+        )
     elif async_mode == "gevent":
-        from gevent.pywsgi import WSGIServer
-
-        WSGIServer((host, port), app, log=None).serve_forever()
+        _serve_gevent(guarded, host, port, limits, max_connections)
     else:
-        from werkzeug.serving import make_server
+        _serve_werkzeug(guarded, host, port, limits)
 
-        make_server(host, port, app, threaded=True).serve_forever()
+
+def _serve_gevent(app: Callable[..., Any], host: str, port: int, limits: HttpLimits, size: int) -> None:
+    from gevent.pool import Pool
+    from gevent.pywsgi import WSGIHandler, WSGIServer
+
+    class TimedHandler(WSGIHandler):  # type: ignore[misc]
+        def handle(self) -> None:
+            self.socket.settimeout(limits.body_timeout)
+            super().handle()
+
+    WSGIServer(
+        (host, port), app, log=None, spawn=Pool(size), backlog=limits.backlog, handler_class=TimedHandler
+    ).serve_forever()
+
+
+def _serve_werkzeug(app: Callable[..., Any], host: str, port: int, limits: HttpLimits) -> None:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class TimedHandler(WSGIRequestHandler):
+        timeout = limits.body_timeout
+
+    make_server(host, port, app, threaded=True, request_handler=TimedHandler).serve_forever()

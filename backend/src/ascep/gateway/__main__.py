@@ -12,7 +12,7 @@ from typing import Any  # noqa: E402
 
 from ascep.common.logging_setup import configure_logging  # noqa: E402
 from ascep.common.ops import get_ops  # noqa: E402
-from ascep.common.serve import PortInUseError, ensure_port_free  # noqa: E402
+from ascep.common.serve import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi  # noqa: E402
 from ascep.common.starts import announce_start  # noqa: E402
 from ascep.gateway import create_app  # noqa: E402
 
@@ -45,12 +45,11 @@ def main() -> None:
     gateway.start_background()
     announce_start(app.config["REDIS_URL"], get_ops(app).service)  # the health monitor counts restarts
     logger.info("gateway listening on http://%s:%d (%s)", host, port, ASYNC_MODE)
-    threading_mode = ASYNC_MODE == "threading"
-    if threading_mode:
+    if ASYNC_MODE == "threading":
         logger.warning("ASYNC_MODE=threading serves with Werkzeug's development server: not for production")
-    gateway.realtime.socketio.run(
-        app, host=host, port=port, log_output=False, use_reloader=False, allow_unsafe_werkzeug=threading_mode
-    )
+    # Flask-SocketIO's middleware is already app.wsgi_app; serving the app directly (rather than
+    # socketio.run) is what lets the gateway share the hardened server and its HTTP_* limits.
+    serve_wsgi(app, host, port, ASYNC_MODE, HttpLimits.from_config(app.config))
 
 
 if __name__ == "__main__":

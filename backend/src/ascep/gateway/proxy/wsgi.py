@@ -35,18 +35,24 @@ class ProxyApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         self.in_flight += 1
-        request_id = request_id_from_environ(environ)
-        current_request_id.set(request_id)
+        counted = True
         try:
-            exchange = self._exchange(environ, request_id, started)
-        except AscepError as error:
-            response = error_response(error, request_id)
-        else:
-            response = self.handler(exchange)
-        response.headers.append((REQUEST_ID_HEADER, request_id))
-        response.on_close(self._finished)
-        start_response(response.status_line(), response.headers)
-        return ResponseBody(response)
+            request_id = request_id_from_environ(environ)
+            current_request_id.set(request_id)
+            try:
+                exchange = self._exchange(environ, request_id, started)
+            except AscepError as error:
+                response = error_response(error, request_id)
+            else:
+                response = self.handler(exchange)
+            response.headers.append((REQUEST_ID_HEADER, request_id))
+            response.on_close(self._finished)
+            start_response(response.status_line(), response.headers)
+            counted = False  # from here the server's close() of the body owns the decrement
+            return ResponseBody(response)
+        finally:
+            if counted:  # failed before a response owned the call: never leave it counted
+                self.in_flight -= 1
 
     def _finished(self, _status: int, _failed: bool) -> None:
         self.in_flight -= 1
@@ -60,7 +66,10 @@ class ProxyApp:
         chunked = environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"
         body = environ.get("wsgi.input")
         if chunked and content_length is None and body is not None:
-            data = body.read(self.max_body_bytes + 1)
+            try:
+                data = body.read(self.max_body_bytes + 1)
+            except (ValueError, OSError) as exc:  # a broken chunk size, or the client went away
+                raise BadRequest("malformed chunked request body") from exc
             if len(data) > self.max_body_bytes:
                 raise PayloadTooLarge(
                     f"request body exceeds the limit of {self.max_body_bytes} bytes",
@@ -106,13 +115,10 @@ def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
 def _content_length(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
-    try:
-        length = int(raw)
-    except ValueError:
-        raise BadRequest("Content-Length must be a whole number", {"content_length": raw}) from None
-    if length < 0:
-        raise BadRequest("Content-Length must not be negative", {"content_length": raw})
-    return length
+    # ASCII digits only: int() would also take "+84", "8_4" and " 84" (smuggling material).
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest("Content-Length must be a whole number of digits", {"content_length": raw})
+    return int(raw)
 
 
 def _raw_path(environ: dict[str, Any], decoded_path: str) -> str:
