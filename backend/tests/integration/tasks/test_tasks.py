@@ -151,7 +151,10 @@ def test_bad_submissions_get_precise_errors(stack: dict[str, Any]) -> None:
         ({"name": "export_prices", "args": {"symbol": 7}}, 422, "args.symbol"),
         ({"name": "export_prices", "args": {"symbol": "X", "colour": "red"}}, 422, "args"),
         (
-            {"name": "backtest_rule", "args": {"symbol": "X", "rule": {"name": "r", "pattern": "nope"}}},
+            {
+                "name": "backtest_rule",
+                "args": {"symbol": "BTCUSDT", "rule": {"name": "r", "pattern": "nope"}},
+            },
             422,
             None,
         ),
@@ -229,7 +232,7 @@ def test_redis_down_gives_503_and_the_api_recovers(
         api = f"{tasks.url}/tasks"
         redis_server.stop()
         for response in (
-            requests.post(api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=15),
+            requests.post(api, json={"name": "export_prices", "args": {"symbol": "BTCUSDT"}}, timeout=15),
             requests.get(api, timeout=15),
         ):
             assert response.status_code == 503, response.text
@@ -239,7 +242,7 @@ def test_redis_down_gives_503_and_the_api_recovers(
         wait_for(
             lambda: (
                 requests.post(
-                    api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=5
+                    api, json={"name": "export_prices", "args": {"symbol": "BTCUSDT"}}, timeout=5
                 ).status_code
                 == 202
             ),
