@@ -101,7 +101,7 @@ def task_key(task_id: str) -> str:
 
 
 #: Lease (``SET NX PX``) held by the one worker reconciling task records in a given round.
-TASKS_REAPER_LOCK_KEY: Final = "ascep:tasks:reaper"
+TASKS_REAPER_LOCK_KEY: Final = f"{KEY_PREFIX}tasks:reaper"
 
 # --- Celery (kombu's ``global_keyprefix``: the broker's own keys live under ours too) ---
 #: Prefix of every key and pub/sub channel Celery's Redis transport uses (queues, ``unacked``,

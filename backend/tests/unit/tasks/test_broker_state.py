@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from ascep.common.channels import KEY_PREFIX
 from ascep.tasks.broker_state import _task_id, queue_keys
 
 
 def test_queue_keys_are_prefixed_per_priority_step() -> None:
-    assert queue_keys() == [
-        "ascep:celery:celery",
-        "ascep:celery:celery\x06\x163",
-        "ascep:celery:celery\x06\x166",
-        "ascep:celery:celery\x06\x169",
-    ]
+    queue = f"{KEY_PREFIX}celery:celery"
+    assert queue_keys() == [queue, f"{queue}\x06\x163", f"{queue}\x06\x166", f"{queue}\x06\x169"]
 
 
 def test_the_task_id_comes_from_the_protocol_2_headers() -> None:
