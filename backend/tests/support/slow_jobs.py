@@ -38,3 +38,18 @@ JOBS = (
         count_slowly,
     ),
 )
+
+
+def big_result(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
+    """A result of ``bytes`` characters: more than ``TASK_RESULT_MAX_BYTES`` must fail the task."""
+    return {"blob": "x" * args["bytes"]}
+
+
+JOBS += (
+    Job(
+        "big_result",
+        "Test job: return a result of the given size.",
+        {"type": "object", "required": ["bytes"], "properties": {"bytes": {"type": "integer", "minimum": 0}}},
+        big_result,
+    ),
+)

@@ -154,6 +154,20 @@ def task_key(task_id: str) -> str:
     return f"{KEY_PREFIX}tasks:{task_id}"
 
 
+#: Lease (``SET NX PX``) held by the one worker reconciling task records in a given round.
+TASKS_REAPER_LOCK_KEY: Final = f"{KEY_PREFIX}tasks:reaper"
+
+# --- Celery (kombu's ``global_keyprefix``: the broker's own keys live under ours too) ---
+#: Prefix of every key and pub/sub channel Celery's Redis transport uses (queues, ``unacked``,
+#: ``_kombu.binding.*``, pidbox). Derived from :data:`KEY_PREFIX`, the one place it is named.
+CELERY_KEY_PREFIX: Final = f"{KEY_PREFIX}celery:"
+#: The queue tasks are sent to (a Redis list ``CELERY_KEY_PREFIX + CELERY_QUEUE``).
+CELERY_QUEUE: Final = "celery"
+#: kombu's hash of delivered but unacknowledged messages, and its index scored by delivery time.
+CELERY_UNACKED_KEY: Final = f"{CELERY_KEY_PREFIX}unacked"
+CELERY_UNACKED_INDEX_KEY: Final = f"{CELERY_KEY_PREFIX}unacked_index"
+
+
 # --- arbitrage detector (port 5003) ---
 #: Counter (``INCR``) giving every signal an id unique across restarts and instances.
 ARBITRAGE_SIGNAL_SEQ_KEY: Final = f"{KEY_PREFIX}arbitrage:signal_seq"

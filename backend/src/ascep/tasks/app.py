@@ -18,6 +18,7 @@ from ascep.tasks.catalog import build_catalog
 from ascep.tasks.celery_app import make_celery
 from ascep.tasks.records import TaskRecords
 from ascep.tasks.settings import SERVICE_NAME, SETTINGS
+from ascep.tasks.symbols import symbol_resolver
 from ascep.tasks.views import tasks_blueprint
 
 
@@ -27,7 +28,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     client = connect(cfg["REDIS_URL"], socket_timeout=2.0, connect_timeout=1.0)
     app.extensions["tasks.redis"] = client
     app.extensions["tasks.records"] = TaskRecords(client, cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
-    app.extensions["tasks.catalog"] = build_catalog(cfg["TASK_EXTRA_MODULES"])
+    app.extensions["tasks.catalog"] = build_catalog(cfg["TASK_EXTRA_MODULES"], symbol_resolver(cfg, client))
     app.extensions["tasks.celery"] = make_celery(cfg)
     app.register_blueprint(tasks_blueprint)
     app.register_error_handler(OperationalError, _broker_down)

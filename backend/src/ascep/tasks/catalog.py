@@ -3,7 +3,9 @@
 Like mitmproxy's addons: a job is a small object in its own module, and the catalog is an
 explicit list (``ascep.tasks.jobs.DEFAULT_JOBS``) plus whatever ``TASK_EXTRA_MODULES`` register.
 Arguments are validated here, in the API, before anything is queued, so a bad request gets a 422
-naming the field instead of a failed task minutes later.
+naming the field instead of a failed task minutes later. Arguments naming an instrument (a job's
+``symbol_fields``) are resolved to the canonical spelling the price history is stored under, the
+way ``GET /prices/<symbol>`` resolves them (``EURUSD`` -> ``EUR/USD``, ``btcusdt`` -> ``BTCUSDT``).
 """
 
 from __future__ import annotations
@@ -25,13 +27,25 @@ class Cancelled(Exception):
     """Raised inside a job (by :meth:`JobContext.progress`) when its cancellation was requested."""
 
 
-class JobContext:
-    """What a running job may use: Redis, its arguments' owner id, and a progress callback."""
+#: Resolves any accepted spelling of an instrument to its canonical symbol, or None if unknown.
+SymbolResolver = Callable[[str], str | None]
 
-    def __init__(self, task_id: str, redis_client: Any, report: Callable[[float, str], bool]) -> None:
+
+class JobContext:
+    """What a running job may use: Redis, its task id, a progress callback, its result budget."""
+
+    def __init__(
+        self,
+        task_id: str,
+        redis_client: Any,
+        report: Callable[[float, str], bool],
+        max_result_bytes: int = 256 * 1024,
+    ) -> None:
         self.task_id = task_id
         self.redis = redis_client
         self._report = report
+        #: ``TASK_RESULT_MAX_BYTES``: a larger result fails the task, so jobs that can grow fit it.
+        self.max_result_bytes = max_result_bytes
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress (0..1); raises :class:`Cancelled` when the task was cancelled meanwhile."""
@@ -47,15 +61,18 @@ class Job:
     run: Callable[[JobContext, dict[str, Any]], Any]
     #: Deeper validation than a schema can express; raises ValidationFailed naming the field.
     check: Callable[[dict[str, Any]], None] | None = None
+    #: Top-level arguments naming an instrument: resolved to the canonical symbol at submission.
+    symbol_fields: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "args_schema": dict(self.schema)}
 
 
 class Catalog:
-    def __init__(self, jobs: Iterable[Job] = ()) -> None:
+    def __init__(self, jobs: Iterable[Job] = (), resolve_symbol: SymbolResolver | None = None) -> None:
         self._jobs: dict[str, Job] = {}
         self._validators: dict[str, Draft202012Validator] = {}
+        self.resolve_symbol = resolve_symbol
         for job in jobs:
             self.register(job)
 
@@ -72,8 +89,8 @@ class Catalog:
     def get(self, name: str) -> Job | None:
         return self._jobs.get(name)
 
-    def validate(self, name: Any, args: Any) -> Job:
-        """The job called ``name`` if ``args`` fit its schema; else a 422 naming the field."""
+    def validate(self, name: Any, args: Any) -> tuple[Job, dict[str, Any]]:
+        """The job called ``name`` and its normalised ``args`` if they fit; else a 422 naming the field."""
         job = self._jobs.get(name) if isinstance(name, str) else None
         if job is None:
             raise ValidationFailed(f"unknown task {name!r}", {"field": "name", "known": sorted(self._jobs)})
@@ -87,16 +104,33 @@ class Catalog:
                 f"invalid arguments for {name}: {path}: {first.message}",
                 {"field": path, "reason": first.message, "errors": len(errors)},
             )
+        args = self._resolve_symbols(job, args)
         if job.check is not None:
             job.check(args)
-        return job
+        return job, args
+
+    def _resolve_symbols(self, job: Job, args: dict[str, Any]) -> dict[str, Any]:
+        if self.resolve_symbol is None or not job.symbol_fields:
+            return args
+        resolved = dict(args)
+        for field in job.symbol_fields:
+            if field not in args:
+                continue
+            symbol = self.resolve_symbol(args[field])
+            if symbol is None:
+                raise ValidationFailed(
+                    f"invalid arguments for {job.name}: args.{field}: unknown symbol {args[field]!r}",
+                    {"field": f"args.{field}", "reason": "unknown symbol", "value": args[field]},
+                )
+            resolved[field] = symbol
+        return resolved
 
 
-def build_catalog(extra_modules: Iterable[str] = ()) -> Catalog:
+def build_catalog(extra_modules: Iterable[str] = (), resolve_symbol: SymbolResolver | None = None) -> Catalog:
     """The default jobs plus those of ``extra_modules`` (each exposing ``JOBS``)."""
     from ascep.tasks.jobs import DEFAULT_JOBS
 
-    catalog = Catalog(DEFAULT_JOBS)
+    catalog = Catalog(DEFAULT_JOBS, resolve_symbol)
     for module_name in extra_modules:
         module = importlib.import_module(module_name)
         for job in getattr(module, "JOBS", ()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ascep.common.config import Setting, port_setting
+from ascep.price_feed.settings import SETTINGS as _PRICE_FEED_SETTINGS
 
 SERVICE_NAME = "tasks"
 DEFAULT_PORT = 5005
@@ -20,27 +21,56 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TASK_VISIBILITY_TIMEOUT_S",
         int,
-        3600,
-        "A task taken by a worker that died is handed to another worker after this many seconds "
-        "(Redis broker visibility timeout). Must exceed `TASK_TIME_LIMIT_S`.",
-        minimum=1,
+        0,
+        "Redis broker visibility timeout: a message taken by a worker that died is put back after "
+        "this many seconds. 0 = `TASK_TIME_LIMIT_S` + 60 (just above the longest run). A backstop "
+        "only: lost tasks are normally re-queued after `TASK_LEASE_S`.",
+        minimum=0,
         maximum=7 * 86_400,
+    ),
+    Setting(
+        "TASK_LEASE_S",
+        float,
+        15.0,
+        "A running task's process renews its lease every third of this; a task whose lease ran out "
+        "(its worker died) is re-queued, and a queued task whose broker message was lost is sent "
+        "again, within about 1.4 x this once a worker runs.",
+        minimum=0.5,
+        maximum=3600,
+    ),
+    Setting(
+        "TASK_MAX_ATTEMPTS",
+        int,
+        3,
+        "Runs of one task whose worker was lost before it fails with `worker lost`.",
+        minimum=1,
+        maximum=100,
     ),
     Setting(
         "TASK_HISTORY_SIZE",
         int,
-        1000,
-        "Task records kept for `GET /tasks` (oldest dropped first).",
+        200,
+        "Task records kept (oldest deleted first, result included); with `TASK_RESULT_MAX_BYTES` "
+        "this bounds the tasks' Redis memory.",
         minimum=10,
         maximum=1_000_000,
     ),
     Setting(
         "TASK_RECORD_TTL_S",
         int,
-        7 * 86_400,
-        "Seconds a finished task's record (and result) stays readable.",
+        86_400,
+        "Seconds a task's record (and result) stays readable after its last change.",
         minimum=60,
         maximum=365 * 86_400,
+    ),
+    Setting(
+        "TASK_RESULT_MAX_BYTES",
+        int,
+        262_144,
+        "Largest result a task may store (JSON bytes). An export keeps the first rows that fit and "
+        "says so (`truncated`, `next_since`); any other result above it fails the task.",
+        minimum=1024,
+        maximum=64 * 1024 * 1024,
     ),
     Setting(
         "TASK_EXTRA_MODULES",
@@ -56,4 +86,6 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0.1,
         maximum=300,
     ),
+    # The price feed's instruments, so task symbols resolve exactly as /prices/<symbol> does.
+    *(s for s in _PRICE_FEED_SETTINGS if s.name in ("CRYPTO_SYMBOLS", "FOREX_SYMBOLS")),
 )

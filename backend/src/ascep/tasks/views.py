@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from kombu.exceptions import OperationalError
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
-from ascep.common.query import int_arg
+from ascep.common.query import bad_parameter, int_arg
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
 from ascep.tasks.catalog import Catalog
 from ascep.tasks.celery_app import RUN_TASK
-from ascep.tasks.records import FINISHED, TaskRecords
+from ascep.tasks.records import FAILED, FINISHED, QUEUED, STATUSES, TaskRecords, public
 
 tasks_blueprint = Blueprint("tasks", __name__)
 
@@ -31,7 +34,7 @@ def _record(task_id: str) -> dict[str, Any]:
     record = _records().get(task_id)
     if record is None:
         raise NotFound(f"no task {task_id!r}", {"task_id": task_id})
-    return record
+    return public(record)
 
 
 @tasks_blueprint.get("/tasks/catalog")
@@ -48,18 +51,32 @@ def submit() -> tuple[Response, int]:
     unknown = sorted(set(body) - {"name", "args"})
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(unknown)}", {"fields": unknown})
-    job = _catalog().validate(body.get("name"), args)
+    job, args = _catalog().validate(body.get("name"), args)
     record = _records().create(job.name, args)
-    current_app.extensions["tasks.celery"].send_task(
-        RUN_TASK, args=[record["id"], job.name, args], task_id=record["id"]
-    )
-    return jsonify({"task_id": record["id"], "status": record["status"], "task": record}), 202
+    try:
+        current_app.extensions["tasks.celery"].send_task(
+            RUN_TASK, args=[record["id"], job.name, args], task_id=record["id"]
+        )
+    except OperationalError:
+        _not_queued(record["id"])
+        raise
+    return jsonify({"task_id": record["id"], "status": record["status"], "task": public(record)}), 202
+
+
+def _not_queued(task_id: str) -> None:
+    """The broker refused the message: the record must not wait for a message that never comes."""
+    with contextlib.suppress(*REDIS_UNAVAILABLE_ERRORS):
+        _records().transition(
+            task_id, (QUEUED,), FAILED, error="not queued: the task broker was unavailable", message="failed"
+        )
 
 
 @tasks_blueprint.get("/tasks")
 def recent() -> Response:
     limit = int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
     status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise bad_parameter("status", status, f"status must be one of {', '.join(STATUSES)}")
     tasks = _records().recent(limit, status)
     return jsonify({"tasks": tasks, "count": len(tasks)})
 

@@ -1,8 +1,10 @@
-"""What runs inside the Celery worker: the one task that runs any catalogued job, and heartbeats.
+"""What runs inside the Celery worker: the one task that runs any catalogued job, heartbeats, reaper.
 
-The Celery task is a thin wrapper (Flask's Celery example): it moves the record to ``running``,
-calls the plain job function with a :class:`JobContext`, and records the outcome. Job logic lives
-in ``ascep.tasks.jobs``, testable without Celery.
+The Celery task is a thin wrapper (Flask's Celery example): it moves a ``queued`` record to
+``running`` under a fresh run id and lease, calls the plain job function with a
+:class:`JobContext`, bounds its result and records the outcome. Job logic lives in
+``ascep.tasks.jobs``, testable without Celery. The worker's main process also beats (health) and
+runs the reaper (lost tasks, ``ascep.tasks.reaper``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from typing import Any
 
 import redis
+from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 
@@ -25,7 +28,10 @@ from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.timeutil import now_ms
 from ascep.tasks.catalog import Cancelled, Catalog, JobContext, build_catalog
 from ascep.tasks.celery_app import RUN_TASK, celery_app
-from ascep.tasks.records import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, TaskRecords
+from ascep.tasks.leases import LeaseKeeper
+from ascep.tasks.reaper import Reaper, ReaperLoop
+from ascep.tasks.records import CANCELLED, FAILED, RUNNING, SUCCEEDED, TaskRecords
+from ascep.tasks.results import check_size
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +63,39 @@ def _records() -> TaskRecords:
     return TaskRecords(_redis(), cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
 
 
-@celery_app.task(name=RUN_TASK, ignore_result=False)
-def run(task_id: str, name: str, args: dict[str, Any]) -> Any:
+def _leases() -> LeaseKeeper:
+    """One lease keeper per process: each pool child renews the leases of what it runs."""
+    keeper = _state.get("leases")
+    if keeper is None or _state.get("leases_pid") != os.getpid():
+        cfg = _config()
+        keeper = _state["leases"] = LeaseKeeper(_records, cfg["TASK_LEASE_S"], cfg["TASK_TIME_LIMIT_S"])
+        _state["leases_pid"] = os.getpid()
+    return keeper
+
+
+@celery_app.task(name=RUN_TASK, bind=True)
+def run(self: Task, task_id: str, name: str, args: dict[str, Any]) -> None:
+    """Run one catalogued job for the record ``task_id``, if it is still queued."""
     records = _records()
+    leases = _leases()
+    worker = self.request.hostname or socket.gethostname()
+    run_id, before, attempts = records.start(task_id, worker, leases.lease_end())
+    if run_id is None:
+        logger.info("task %s (%s) not started: it is %s", task_id, name, before or "gone")
+        return
+    if attempts > 1:
+        logger.warning("task %s (%s): run %d (an earlier worker was lost)", task_id, name, attempts)
+    leases.hold(task_id, run_id)
+    try:
+        _execute(records, run_id, task_id, name, args)
+    finally:
+        leases.release(task_id)
+
+
+def _execute(records: TaskRecords, run_id: str, task_id: str, name: str, args: dict[str, Any]) -> None:
     started = now_ms()
-    moved, before = records.transition(
-        task_id, (QUEUED, RUNNING), RUNNING, attempt=True, started_ts=started, progress=0.0
-    )
-    if not moved:
-        logger.info("task %s (%s) not started: it is %s", task_id, name, before or "unknown")
-        return None
-    if before == RUNNING:
-        logger.warning("task %s (%s) is being redone: the worker running it was lost", task_id, name)
+    cfg = _config()
+    limit = cfg["TASK_RESULT_MAX_BYTES"]
     job = _catalog().get(name)
     last_report = [0.0]
 
@@ -77,42 +104,44 @@ def run(task_id: str, name: str, args: dict[str, Any]) -> Any:
         if fraction < 1.0 and now - last_report[0] < _PROGRESS_EVERY_S:
             return True  # throttled: a cancel is seen at the next stored report, within 0.1 s
         last_report[0] = now
-        return records.progress(task_id, fraction, message)
+        return records.progress(task_id, run_id, fraction, message)
+
+    def finish(status: str, **fields: Any) -> None:
+        ended = now_ms()
+        moved, current, _ = records.transition(
+            task_id,
+            (RUNNING,),
+            status,
+            held_by=run_id,
+            finished_ts=ended,
+            runtime_ms=ended - started,
+            **fields,
+        )
+        if not moved:
+            logger.warning(
+                "task %s (%s): outcome %s dropped, the record is %s", task_id, name, status, current
+            )
 
     try:
         if job is None:
             raise LookupError(f"job {name!r} is not in this worker's catalog")
-        result = job.run(JobContext(task_id, _redis(), report), args)
+        result = job.run(JobContext(task_id, _redis(), report, limit), args)
+        check_size(result, limit)
     except Cancelled:
-        records.transition(
-            task_id, (RUNNING,), CANCELLED, finished_ts=now_ms(), runtime_ms=now_ms() - started
-        )
+        finish(CANCELLED, message="cancelled")
         logger.info("task %s (%s) cancelled", task_id, name)
-        return None
+        return
     except SoftTimeLimitExceeded:
-        _fail(records, task_id, started, f"time limit of {_config()['TASK_TIME_LIMIT_S'] - 10}s exceeded")
+        finish(FAILED, error=f"time limit of {cfg['TASK_TIME_LIMIT_S'] - 10}s exceeded", message="failed")
         raise
     except Exception as exc:
         logger.exception("task %s (%s) failed", task_id, name)
-        _fail(records, task_id, started, f"{type(exc).__name__}: {exc}")
+        finish(FAILED, error=f"{type(exc).__name__}: {exc}", message="failed")
         raise
-    records.transition(
-        task_id,
-        (RUNNING,),
-        SUCCEEDED,
-        finished_ts=now_ms(),
-        runtime_ms=now_ms() - started,
-        progress=1.0,
-        message="done",
-        result=result,
-    )
-    return result
-
-
-def _fail(records: TaskRecords, task_id: str, started: int, error: str) -> None:
-    records.transition(
-        task_id, (RUNNING,), FAILED, finished_ts=now_ms(), runtime_ms=now_ms() - started, error=error
-    )
+    message = "done"
+    if isinstance(result, dict) and result.get("truncated"):
+        message = f"done; result truncated: {result.get('truncated_reason', 'see the result')}"
+    finish(SUCCEEDED, progress=1.0, message=message, result=result)
 
 
 class Heartbeat:
@@ -142,16 +171,29 @@ class Heartbeat:
             heartbeats.forget(self.redis, self.hostname)
 
 
+def _resend(record: dict[str, Any]) -> None:
+    celery_app.send_task(RUN_TASK, args=[record["id"], record["name"], record["args"]], task_id=record["id"])
+
+
 @worker_ready.connect
-def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+def _start_heartbeat_and_reaper(sender: Any = None, **_: Any) -> None:
+    cfg = _config()
     hostname = getattr(sender, "hostname", None) or f"worker@{socket.gethostname()}:{os.getpid()}"
-    heartbeat = Heartbeat(connect(_config()["REDIS_URL"]), hostname, _config()["WORKER_HEARTBEAT_INTERVAL_S"])
-    _state["heartbeat"] = heartbeat
+    client = connect(cfg["REDIS_URL"])
+    heartbeat = Heartbeat(client, hostname, cfg["WORKER_HEARTBEAT_INTERVAL_S"])
+    records = TaskRecords(client, cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
+    reaper = Reaper(records, _resend, cfg["TASK_LEASE_S"], cfg["TASK_MAX_ATTEMPTS"])
+    loop = ReaperLoop(reaper, client, hostname, cfg["TASK_LEASE_S"] / 3)
+    _state["heartbeat"], _state["reaper"] = heartbeat, loop
     threading.Thread(target=heartbeat.run, name="ascep-heartbeat", daemon=True).start()
+    threading.Thread(target=loop.run, name="ascep-reaper", daemon=True).start()
 
 
 @worker_shutdown.connect
-def _stop_heartbeat(**_: Any) -> None:
+def _stop_heartbeat_and_reaper(**_: Any) -> None:
+    loop = _state.pop("reaper", None)
+    if loop is not None:
+        loop.stop()
     heartbeat = _state.pop("heartbeat", None)
     if heartbeat is not None:
         heartbeat.stop()

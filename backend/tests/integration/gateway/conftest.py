@@ -12,6 +12,7 @@ from support.stack import gateway_env
 
 __all__ = ["gateway_env"]
 
+
 @pytest.fixture(scope="session")
 def broken_upstream() -> Iterator[BrokenHttpServer]:
     """Answers every request with bytes that are not HTTP."""

@@ -9,112 +9,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 import redis
 import requests
 
-import support
 from ascep.arbitrage.store import SignalStore
 from ascep.common.channels import price_history_key
 from ascep.common.timeutil import now_ms
 from ascep.price_feed.publisher import HISTORY_FIELD
 from support.polling import wait_for
-from support.processes import HttpService, ManagedProcess
+from support.processes import HttpService
 from support.redis_server import RedisServer
 from support.sio import RecordingClient
-from support.stack import gateway_env
-
-TESTS_DIR = str(Path(support.__file__).resolve().parents[1])
-
-
-def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "TASK_EXTRA_MODULES": "support.slow_jobs",
-        "TASK_VISIBILITY_TIMEOUT_S": "3",
-        "WORKER_HEARTBEAT_INTERVAL_S": "0.5",
-        "PYTHONPATH": TESTS_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "PYTHONUNBUFFERED": "1",
-        **extra,
-    }
-
-
-class Workers:
-    """Starts Celery workers (``celery -A ascep.tasks.celery_app worker``) and kills them all at the end."""
-
-    def __init__(self, redis_url: str, log_dir: Path) -> None:
-        self.redis_url = redis_url
-        self.log_dir = log_dir
-        self.started: list[ManagedProcess] = []
-
-    def start(self, name: str, **env: str) -> ManagedProcess:
-        args = [sys.executable, "-m", "celery", "-A", "ascep.tasks.celery_app", "worker"]
-        args += ["--pool=prefork", "--concurrency=1", "--loglevel=INFO", f"--hostname={name}@%h"]
-        worker = ManagedProcess(name, args, worker_env(self.redis_url, **env), self.log_dir).start()
-        self.started.append(worker)
-        client = redis.Redis.from_url(self.redis_url, decode_responses=True)
-        worker.wait_until(
-            lambda: any(m.startswith(f"{name}@") for m in client.zrange("ascep:workers:heartbeats", 0, -1)),
-            timeout=30,
-            what="worker heartbeat",
-        )
-        return worker
-
-    def kill(self, worker: ManagedProcess) -> None:
-        """SIGKILL the worker and its pool children: a crash, no chance to requeue anything."""
-        family = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]
-        for process in family:
-            process.send_signal(signal.SIGKILL)
-        psutil.wait_procs(family, timeout=10)
-
-    def stop_all(self) -> None:
-        for worker in reversed(self.started):
-            worker.stop(signal.SIGTERM, timeout=15)
-
-
-@pytest.fixture
-def workers(redis_url: str, tmp_path: Path) -> Iterator[Workers]:
-    pool = Workers(redis_url, tmp_path)
-    yield pool
-    pool.stop_all()
-
-
-@pytest.fixture
-def stack(
-    start_service: Callable[..., HttpService], redis_url: str, upstream: HttpService, workers: Workers
-) -> dict[str, Any]:
-    tasks = start_service("tasks", "ascep.tasks", worker_env(redis_url))
-    gateway = start_service("gateway", "ascep.gateway", gateway_env(redis_url, upstream, TASKS_URL=tasks.url))
-    return {"tasks": tasks, "gateway": gateway, "api": f"{gateway.url}/api/tasks"}
-
-
-def submit(api: str, name: str, args: dict[str, Any]) -> str:
-    response = requests.post(api, json={"name": name, "args": args}, timeout=5)
-    assert response.status_code == 202, response.text
-    assert response.json()["status"] == "queued"
-    return response.json()["task_id"]
-
-
-def task(api: str, task_id: str) -> dict[str, Any]:
-    return requests.get(f"{api}/{task_id}", timeout=5).json()["task"]
-
-
-def wait_status(api: str, task_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
-    return wait_for(
-        lambda: (t := task(api, task_id))["status"] == status and t,
-        timeout=timeout,
-        message=f"task {task_id} {status}",
-    )
+from support.tasks import Workers, submit, task, wait_status, worker_env
 
 
 def seed_history(client: redis.Redis, symbol: str, prices: list[float]) -> list[dict[str, Any]]:
@@ -239,7 +151,10 @@ def test_bad_submissions_get_precise_errors(stack: dict[str, Any]) -> None:
         ({"name": "export_prices", "args": {"symbol": 7}}, 422, "args.symbol"),
         ({"name": "export_prices", "args": {"symbol": "X", "colour": "red"}}, 422, "args"),
         (
-            {"name": "backtest_rule", "args": {"symbol": "X", "rule": {"name": "r", "pattern": "nope"}}},
+            {
+                "name": "backtest_rule",
+                "args": {"symbol": "BTCUSDT", "rule": {"name": "r", "pattern": "nope"}},
+            },
             422,
             None,
         ),
@@ -317,7 +232,7 @@ def test_redis_down_gives_503_and_the_api_recovers(
         api = f"{tasks.url}/tasks"
         redis_server.stop()
         for response in (
-            requests.post(api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=15),
+            requests.post(api, json={"name": "export_prices", "args": {"symbol": "BTCUSDT"}}, timeout=15),
             requests.get(api, timeout=15),
         ):
             assert response.status_code == 503, response.text
@@ -327,7 +242,7 @@ def test_redis_down_gives_503_and_the_api_recovers(
         wait_for(
             lambda: (
                 requests.post(
-                    api, json={"name": "export_prices", "args": {"symbol": "X"}}, timeout=5
+                    api, json={"name": "export_prices", "args": {"symbol": "BTCUSDT"}}, timeout=5
                 ).status_code
                 == 202
             ),

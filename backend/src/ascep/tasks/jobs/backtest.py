@@ -2,6 +2,8 @@
 
 The rule runs in the CEP engine's own replay (``ascep.cep.replay``): the same code that runs live,
 fed the history in time order, deterministic and without side effects (no alert is published).
+The matches returned are the latest ones that fit the result budget (``TASK_RESULT_MAX_BYTES``)
+and at most :data:`MAX_MATCHES_RETURNED`; ``match_count`` counts them all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ascep.common.channels import price_history_key
 from ascep.common.errors import ValidationFailed
 from ascep.price_feed.history import iter_history
 from ascep.tasks.catalog import Job, JobContext
+from ascep.tasks.results import encoded_size, fit_tail
 
 MAX_MATCHES_RETURNED = 1000
 
@@ -56,17 +59,27 @@ def backtest_rule(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
 
     report = replay(args["rule"], events()).as_dict()
     matches = report["matches"]
-    return {
+    result = {
         "symbol": symbol,
         "rule": args["rule"].get("name"),
         "events": report["events"],
         "match_count": len(matches),
-        "matches": matches[-MAX_MATCHES_RETURNED:],
-        "truncated": len(matches) > MAX_MATCHES_RETURNED,
+        "matches": [],
+        "truncated": False,
         "late_events": report["late_events"],
         "suppressed_by_cooldown": report["suppressed_by_cooldown"],
         "rule_error": report["error"],
     }
+    budget = ctx.max_result_bytes - encoded_size(result) - 512  # 512: room for the reason
+    kept = fit_tail(matches[-MAX_MATCHES_RETURNED:], budget)
+    result["matches"] = kept
+    if len(kept) < len(matches):
+        result["truncated"] = True
+        result["truncated_reason"] = (
+            f"the last {len(kept)} of {len(matches)} matches (at most {MAX_MATCHES_RETURNED}, "
+            f"and {ctx.max_result_bytes} bytes: TASK_RESULT_MAX_BYTES)"
+        )
+    return result
 
 
 BACKTEST_RULE = Job(
@@ -75,4 +88,5 @@ BACKTEST_RULE = Job(
     SCHEMA,
     backtest_rule,
     check=check_rule,
+    symbol_fields=("symbol",),
 )
