@@ -202,6 +202,19 @@ def test_explicit_redis_url_starts_no_redis_and_fresh_deletes_only_our_keys(tmp_
             with redis.client() as client:
                 assert client.get("someone_else:key") == "kept"
                 assert not client.exists(channels.CEP_RULES_KEY)
+                # Every program has written by now (worker heartbeat, prices, health rounds):
+                # nothing of ours lives outside the prefix on a shared Redis, Celery's keys included.
+                wait_for(
+                    lambda: all(
+                        client.exists(key)
+                        for key in (channels.WORKER_HEARTBEATS_KEY, channels.PRICES_LATEST_KEY,
+                                    channels.HEALTH_CURRENT_KEY)
+                    ),
+                    timeout=40,
+                    message="every program wrote to Redis",
+                )  # fmt: skip
+                stray = [k for k in client.scan_iter(count=1000) if not k.startswith(channels.KEY_PREFIX)]
+                assert stray == ["someone_else:key"]
             wait_for(
                 lambda: "RUNNING" in supervisorctl(tmp_path / "run", "status", "gateway"),
                 timeout=10,
