@@ -6,6 +6,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -68,6 +69,19 @@ def test_connected_event_and_both_transports(start_gateway, clients) -> None:
         assert hello["server"] == "ascep-gateway"
         assert hello["version"]
         assert hello["time"].endswith("Z")
+
+
+def test_realtime_status_times_are_iso_8601(start_gateway) -> None:
+    gw = start_gateway()
+    wait_bridge(gw)
+    for url in (f"{gw.url}/status", f"{gw.url}/api/health"):
+        body = requests.get(url, timeout=10).json()
+        bridge = body["realtime"]["bridge"] if "bridge" in body["realtime"] else body["realtime"]
+        since = bridge["connected_since"]
+        assert isinstance(since, str), (url, since)
+        assert since.endswith("Z")
+        connected = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        assert abs((datetime.now(UTC) - connected).total_seconds()) < 60
 
 
 def test_subscribe_routes_exactly_the_subscribed_symbols(start_gateway, clients, redis_client) -> None:
