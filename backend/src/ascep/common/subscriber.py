@@ -6,7 +6,8 @@ ticking at least every ``tick_interval`` — and on any error log with context, 
 reset after a successful subscribe), reconnect and start over. This class is that machinery; a
 consumer subclasses it and fills in the hooks (``on_subscribed``, ``handle``, ``tick``,
 ``after_turn``...). ``state`` is what a health check reports: anything but ``connected`` means
-the subscription is dead.
+the subscription is dead. Times in the report are ISO 8601 UTC like every other time the platform
+shows; ages are seconds.
 
 The pub/sub connection has no socket timeout (a quiet bus is not an error): TCP keepalive and
 redis-py's health check find dead peers.
@@ -26,6 +27,7 @@ import redis
 from ascep.common.backoff import Backoff
 from ascep.common.events import EventFormatError, decode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ class BusSubscriber:
         age = round(time.time() - self.last_message_at, 3) if self.last_message_at else None
         return {
             "state": self.state,
-            "connected_since": self.connected_since,
+            "connected_since": iso_utc(self.connected_since * 1000) if self.connected_since else None,
             "last_message_age_seconds": age,
             "malformed_messages": self.malformed,
             "reconnects": self.reconnects,

@@ -28,6 +28,7 @@ from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime
+from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import SETTINGS
 from ascep.gateway.views import bp
@@ -148,6 +149,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=cfg["ASYNC_MODE"],
         cors_allowed_origins=cors.allows_socketio,
+        **engineio_options(cfg["SOCKETIO_MAX_MESSAGE_BYTES"]),
     )
     realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
     health = HealthAggregator(

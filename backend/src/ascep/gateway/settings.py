@@ -125,6 +125,36 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "SOCKETIO_MAX_MESSAGE_BYTES",
+        int,
+        16 * 1024,
+        "Largest message a Socket.IO client may send (websocket message or polling POST); larger "
+        "closes its connection.",
+        minimum=1024,
+    ),
+    Setting(
+        "SOCKETIO_CLIENT_RATE",
+        float,
+        20.0,
+        "Messages per second one Socket.IO client may send on average; beyond the burst it is "
+        "disconnected.",
+        minimum=0.1,
+    ),
+    Setting(
+        "SOCKETIO_CLIENT_BURST",
+        int,
+        50,
+        "Messages one Socket.IO client may send at once before `SOCKETIO_CLIENT_RATE` applies.",
+        minimum=1,
+    ),
+    Setting(
+        "SOCKETIO_MAX_SYMBOLS",
+        int,
+        200,
+        "Symbols one `subscribe_prices` may name (a client holds one price subscription).",
+        minimum=1,
+    ),
+    Setting(
         "DASHBOARD_DIST",
         str,
         "",

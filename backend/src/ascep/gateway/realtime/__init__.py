@@ -16,7 +16,9 @@ from ascep.gateway.realtime.bridge import RedisBridge
 from ascep.gateway.realtime.emitter import SocketIOEmitter
 from ascep.gateway.realtime.fanout import Fanout
 from ascep.gateway.realtime.handlers import register_handlers
+from ascep.gateway.realtime.inbound import InboundGuard
 from ascep.gateway.realtime.metrics import RealtimeCollector
+from ascep.gateway.realtime.transport import install_no_delay
 
 
 class Realtime:
@@ -35,7 +37,16 @@ class Realtime:
         self.bridge = RedisBridge(
             redis_url, self.fanout, sleep=socketio.sleep, tick_interval=config["SOCKETIO_BATCH_INTERVAL"]
         )
-        register_handlers(socketio, self.fanout, self._count)
+        register_handlers(socketio, self.fanout, self._count, max_symbols=config["SOCKETIO_MAX_SYMBOLS"])
+        self.inbound = InboundGuard(
+            socketio.server, rate=config["SOCKETIO_CLIENT_RATE"], burst=config["SOCKETIO_CLIENT_BURST"]
+        )
+        self.inbound.install()
+        install_no_delay(socketio.server)
+        self.limits = {
+            "max_message_bytes": config["SOCKETIO_MAX_MESSAGE_BYTES"],
+            "max_symbols": config["SOCKETIO_MAX_SYMBOLS"],
+        }
         metrics.register(RealtimeCollector(self))
 
     def _count(self, connected: int) -> None:
@@ -49,4 +60,5 @@ class Realtime:
             "active_connections": self.active_connections,
             "bridge": self.bridge.status(),
             "fanout": self.fanout.status(),
+            "inbound": {**self.limits, **self.inbound.status()},
         }

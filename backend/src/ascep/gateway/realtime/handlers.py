@@ -7,6 +7,7 @@ Every subscription event is acknowledged twice, as the contract promises: the ac
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,7 @@ def _subscription_handler(
     return handle
 
 
-def _subscription_actions(fanout: Fanout) -> dict[str, tuple[Callable[[Any], Any], Action]]:
+def _subscription_actions(fanout: Fanout, max_symbols: int) -> dict[str, tuple[Callable[[Any], Any], Action]]:
     def confirmed(confirmation: dict[str, Any]) -> dict[str, Any]:
         emit(channels.EVENT_SUBSCRIPTION_CONFIRMED, confirmation)
         return confirmation
@@ -78,7 +79,10 @@ def _subscription_actions(fanout: Fanout) -> dict[str, tuple[Callable[[Any], Any
         return confirmed({"stream": "alerts", "subscribed": True})
 
     return {
-        channels.EVENT_SUBSCRIBE_PRICES: (protocol.parse_price_subscription, subscribe_prices),
+        channels.EVENT_SUBSCRIBE_PRICES: (
+            functools.partial(protocol.parse_price_subscription, max_symbols=max_symbols),
+            subscribe_prices,
+        ),
         channels.EVENT_UNSUBSCRIBE_PRICES: (
             protocol.parse_empty,
             unsubscribe("prices", fanout.unsubscribe_prices),
@@ -96,7 +100,9 @@ def _subscription_actions(fanout: Fanout) -> dict[str, tuple[Callable[[Any], Any
     }
 
 
-def register_handlers(socketio: SocketIO, fanout: Fanout, on_count: Callable[[int], None]) -> None:
+def register_handlers(
+    socketio: SocketIO, fanout: Fanout, on_count: Callable[[int], None], *, max_symbols: int
+) -> None:
     """Attach the client-facing events to ``socketio``."""
 
     @socketio.on("connect")
@@ -113,7 +119,7 @@ def register_handlers(socketio: SocketIO, fanout: Fanout, on_count: Callable[[in
         fanout.disconnect(request.sid)  # type: ignore[attr-defined]
         on_count(len(fanout.clients))
 
-    for event, (parse, act) in _subscription_actions(fanout).items():
+    for event, (parse, act) in _subscription_actions(fanout, max_symbols).items():
         socketio.on_event(event, _subscription_handler(event, parse, act))
 
     @socketio.on_error_default

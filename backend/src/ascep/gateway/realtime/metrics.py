@@ -55,3 +55,17 @@ class RealtimeCollector(Collector):
             "Events dropped from full backlogs of lagging clients.",
             fanout.dropped_total,
         )
+        inbound = self.realtime.inbound
+        expelled = CounterMetricFamily(
+            "ascep_gateway_socketio_clients_disconnected",
+            "Socket.IO clients disconnected for breaking a limit on what they send.",
+            labels=["reason"],
+        )
+        for reason, count in inbound.expelled.items():
+            expelled.add_metric([reason], count)
+        yield expelled
+        yield CounterMetricFamily(
+            "ascep_gateway_socketio_messages_dropped",
+            "Client messages dropped unread (over the rate limit, or sent before the disconnect).",
+            inbound.dropped,
+        )

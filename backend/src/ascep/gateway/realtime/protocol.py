@@ -14,7 +14,6 @@ from typing import Any
 
 from ascep.common.events import EventFormatError
 
-MAX_SYMBOLS = 500
 SIGNAL_TYPES = frozenset({"direct", "triangular", "cycle"})
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,31}$")
 
@@ -89,7 +88,8 @@ def _object(payload: Any, allowed: set[str]) -> Mapping[str, Any]:
     return payload
 
 
-def parse_price_subscription(payload: Any) -> PriceSubscription:
+def parse_price_subscription(payload: Any, max_symbols: int) -> PriceSubscription:
+    """``max_symbols`` bounds the rooms one client joins (a new subscription replaces the old)."""
     data = _object(payload, {"symbols", "batch"})
     batch = data.get("batch", False)
     if not isinstance(batch, bool):
@@ -99,8 +99,8 @@ def parse_price_subscription(payload: Any) -> PriceSubscription:
         return PriceSubscription(None, batch)
     if not isinstance(raw, list) or not raw:
         raise EventFormatError("symbols", "must be a non-empty list of symbols (omit it for all)")
-    if len(raw) > MAX_SYMBOLS:
-        raise EventFormatError("symbols", f"at most {MAX_SYMBOLS} symbols")
+    if len(raw) > max_symbols:
+        raise EventFormatError("symbols", f"at most {max_symbols} symbols")
     symbols = set()
     for index, symbol in enumerate(raw):
         if not isinstance(symbol, str) or not _SYMBOL.match(symbol):

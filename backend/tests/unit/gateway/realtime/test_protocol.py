@@ -7,16 +7,18 @@ import pytest
 from ascep.common.events import EventFormatError
 from ascep.gateway.realtime.protocol import parse_empty, parse_price_subscription, parse_signal_filter
 
+MAX = 3
+
 
 def test_price_subscription_defaults_to_everything_per_event() -> None:
-    sub = parse_price_subscription(None)
+    sub = parse_price_subscription(None, max_symbols=MAX)
     assert sub.symbols is None
     assert sub.batch is False
     assert sub.wants("ANYTHING")
 
 
 def test_price_subscription_normalises_symbols() -> None:
-    sub = parse_price_subscription({"symbols": ["btcusdt", "EUR/USD"], "batch": True})
+    sub = parse_price_subscription({"symbols": ["btcusdt", "EUR/USD"], "batch": True}, max_symbols=MAX)
     assert sub.symbols == frozenset({"BTCUSDT", "EUR/USD"})
     assert sub.batch
     assert sub.describe() == {
@@ -38,12 +40,17 @@ def test_price_subscription_normalises_symbols() -> None:
         ({"symbols": ["x" * 40]}, "symbols[0]"),
         ({"batch": "yes"}, "batch"),
         ({"symbol": ["BTCUSDT"]}, "symbol"),
+        ({"symbols": [f"S{i}" for i in range(MAX + 1)]}, "symbols"),
     ],
 )
 def test_bad_price_subscriptions(payload: object, field: str) -> None:
     with pytest.raises(EventFormatError) as caught:
-        parse_price_subscription(payload)
+        parse_price_subscription(payload, max_symbols=MAX)
     assert caught.value.field == field
+
+
+def test_the_symbol_cap_is_inclusive() -> None:
+    assert len(parse_price_subscription({"symbols": ["A", "B", "C"]}, max_symbols=MAX).symbols or ()) == MAX
 
 
 def test_signal_filter_matching() -> None:
