@@ -18,7 +18,6 @@ from ascep.gateway.realtime.fanout import Fanout
 from ascep.gateway.realtime.handlers import register_handlers
 from ascep.gateway.realtime.inbound import InboundGuard
 from ascep.gateway.realtime.metrics import RealtimeCollector
-from ascep.gateway.realtime.transport import install_no_delay
 
 
 class Realtime:
@@ -42,7 +41,6 @@ class Realtime:
             socketio.server, rate=config["SOCKETIO_CLIENT_RATE"], burst=config["SOCKETIO_CLIENT_BURST"]
         )
         self.inbound.install()
-        install_no_delay(socketio.server)
         self.limits = {
             "max_message_bytes": config["SOCKETIO_MAX_MESSAGE_BYTES"],
             "max_symbols": config["SOCKETIO_MAX_SYMBOLS"],
