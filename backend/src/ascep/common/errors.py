@@ -10,6 +10,7 @@ client: they never contain internal URLs or tracebacks.
     ├── RegistrationError           (start-up only: a service registration is invalid)
     ├── ClientError                 4xx: the request is at fault
     │   ├── BadRequest              400 BAD_REQUEST
+    │   │   └── HostNotAllowed      400 HOST_NOT_ALLOWED (``Host`` not in ALLOWED_HOSTS)
     │   ├── Unauthorized            401 UNAUTHORIZED
     │   ├── Forbidden               403 FORBIDDEN
     │   ├── NotFound                404 NOT_FOUND
@@ -22,7 +23,8 @@ client: they never contain internal URLs or tracebacks.
         ├── InternalError           500 INTERNAL_ERROR
         ├── BadGateway              502 BAD_GATEWAY
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
-        │   └── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
+        │   ├── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
+        │   └── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
         └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
 """
 
@@ -75,6 +77,10 @@ class ClientError(AscepError):
 class BadRequest(ClientError):
     status_code = 400
     code = "BAD_REQUEST"
+
+
+class HostNotAllowed(BadRequest):
+    code = "HOST_NOT_ALLOWED"
 
 
 class Unauthorized(ClientError):
@@ -138,6 +144,10 @@ class ServiceUnavailable(ServerError):
 
 class DependencyUnavailable(ServiceUnavailable):
     code = "DEPENDENCY_UNAVAILABLE"
+
+
+class ServiceOverloaded(ServiceUnavailable):
+    code = "SERVICE_OVERLOADED"
 
 
 class UpstreamTimeout(ServerError):
