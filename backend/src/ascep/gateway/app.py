@@ -23,6 +23,7 @@ from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
+from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
 from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
@@ -46,6 +47,7 @@ class Gateway:
     latency_store: LatencyStore
     recorder: LatencyRecorder
     forwarder: Forwarder
+    bulkhead: Bulkhead
     health: HealthAggregator
     realtime: Realtime
     proxy: ProxyApp
@@ -113,11 +115,12 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         flush_interval=cfg["LATENCY_FLUSH_INTERVAL"],
         observe=metrics.observe,
     )
+    bulkhead = Bulkhead({d.name: d.max_concurrency or cfg["PROXY_MAX_CONCURRENCY"] for d in registry})
     forwarder = Forwarder(
         registry,
         connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
         read_timeout=cfg["PROXY_READ_TIMEOUT"],
-        pool_size=cfg["PROXY_POOL_SIZE"],
+        pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
         trust_env=cfg["PROXY_TRUST_ENV"],
     )
     cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"])
@@ -128,6 +131,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.limit_concurrency(bulkhead),
             steps.record_latency(recorder),
         ],
         forwarder,
@@ -167,6 +171,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         latency_store=store,
         recorder=recorder,
         forwarder=forwarder,
+        bulkhead=bulkhead,
         health=health,
         realtime=realtime,
         proxy=proxy,
@@ -199,6 +204,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         d.name: {"url_variable": d.url_variable, "endpoints": list(d.endpoints)} for d in gateway.registry
     }
     ops.status_sections["realtime"] = gateway.realtime.status
+    ops.status_sections["bulkheads"] = gateway.bulkhead.status
+    ops.metrics.register(BulkheadCollector(gateway.bulkhead))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",
