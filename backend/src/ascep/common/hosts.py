@@ -32,6 +32,7 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
 # bracketed IPv6 literal, with an optional port. Anything else cannot be a name we own.
 _HOST_HEADER = re.compile(r"^(?P<name>[a-z0-9_.\-]{1,253}|\[[a-f0-9:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?$")
 
+
 def host_name(header: str) -> str | None:
     """The host part of a ``Host`` header value, lower-cased, port and trailing dot removed.
 

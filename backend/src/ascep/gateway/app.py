@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from flask import Flask
@@ -27,7 +28,7 @@ from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
 from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
-from ascep.gateway.proxy.wsgi import ApiDispatcher, ProxyApp
+from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import SETTINGS
@@ -123,7 +124,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
         trust_env=cfg["PROXY_TRUST_ENV"],
     )
-    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"])
+    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -132,6 +133,11 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.resolve_route(registry),
             steps.limit_body(cfg["MAX_BODY_BYTES"]),
             steps.limit_concurrency(bulkhead),
+            steps.rewrite_locations(
+                registry,
+                {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
+                API_PREFIX,
+            ),
             steps.record_latency(recorder),
         ],
         forwarder,
@@ -147,6 +153,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         origins=sorted(cors.origins),
         supports_credentials=cors.allow_credentials,
         expose_headers=["X-Request-ID"],
+        always_send=False,  # no Origin, no CORS headers (flask-cors would list every origin)
     )
     socketio = SocketIO(
         app,

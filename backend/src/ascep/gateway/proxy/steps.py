@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 
 from ascep.common.errors import (
@@ -24,6 +24,7 @@ from ascep.gateway.latency.recorder import LatencyRecorder, Sample
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
+from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
 from ascep.gateway.registry import ServiceRegistry
 
@@ -43,6 +44,10 @@ def apply_cors(policy: CorsPolicy) -> Step:
             headers = policy.preflight_headers(origin, exchange.header("Access-Control-Request-Headers"))
             return ProxyResponse(204, "No Content", [*headers, ("Content-Length", "0")], [])
         response = call_next(exchange)
+        # The gateway alone decides CORS: a service's own Access-Control-* headers never leak out.
+        response.headers[:] = [
+            (n, v) for n, v in response.headers if not n.lower().startswith("access-control-")
+        ]
         if origin:
             response.headers.extend(policy.response_headers(origin))
         return response
@@ -114,6 +119,35 @@ def limit_concurrency(bulkhead: Bulkhead) -> Step:
             bulkhead.release(service)
             raise
         response.on_close(lambda _status, _failed: bulkhead.release(service))
+        return response
+
+    return step
+
+
+def rewrite_locations(registry: ServiceRegistry, service_netlocs: Mapping[str, str], prefix: str) -> Step:
+    """Point ``Location``/``Content-Location`` into the service back through the gateway (``prefix``)."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        response = call_next(exchange)
+        route = exchange.route
+        if route is None or not any(n.lower() in REWRITTEN_HEADERS for n, _ in response.headers):
+            return response
+        service = route.service
+        response.headers[:] = [
+            (
+                name,
+                rewrite_location(
+                    value,
+                    service=service,
+                    service_netloc=service_netlocs[service.name],
+                    registry=registry,
+                    prefix=prefix,
+                )
+                if name.lower() in REWRITTEN_HEADERS
+                else value,
+            )
+            for name, value in response.headers
+        ]
         return response
 
     return step
