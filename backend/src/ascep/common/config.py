@@ -93,7 +93,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "ASCEP_ENV",
         str,
         "development",
-        "`production` refuses to start without a real SECRET_KEY.",
+        "`production` refuses to start without a real SECRET_KEY and an explicit ALLOWED_HOSTS.",
         choices=("development", "production", "test"),
     ),
     Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis used for events, state and statistics."),
