@@ -13,6 +13,7 @@ client: they never contain internal URLs or tracebacks.
     │   │   └── HostNotAllowed      400 HOST_NOT_ALLOWED (``Host`` not in ALLOWED_HOSTS)
     │   ├── Unauthorized            401 UNAUTHORIZED
     │   ├── Forbidden               403 FORBIDDEN
+    │   │   └── OriginNotAllowed    403 ORIGIN_NOT_ALLOWED (Socket.IO handshake from a foreign page)
     │   ├── NotFound                404 NOT_FOUND
     │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
     │   ├── Conflict                409 CONFLICT
@@ -91,6 +92,10 @@ class Unauthorized(ClientError):
 class Forbidden(ClientError):
     status_code = 403
     code = "FORBIDDEN"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "ORIGIN_NOT_ALLOWED"
 
 
 class NotFound(ClientError):

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ascep.common.errors import HostNotAllowed, envelope_bytes
-from ascep.common.request_id import REQUEST_ID_HEADER, request_id_from_environ
+from ascep.common.errors import HostNotAllowed
+from ascep.common.wsgi_errors import wsgi_error
 
 logger = logging.getLogger(__name__)
 
@@ -93,18 +93,8 @@ class HostAllowList:
 def refuse_host(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Answer 400 ``HOST_NOT_ALLOWED`` (the envelope); the value is echoed, truncated, for operators."""
     shown = str(environ.get("HTTP_HOST", ""))[:100]
-    logger.info("refused request for host %r (not in ALLOWED_HOSTS)", shown)
-    request_id = request_id_from_environ(environ)
+    logger.debug("refused request for host %r (not in ALLOWED_HOSTS)", shown)  # a flood must not flood logs
     error = HostNotAllowed(
         f"host {shown!r} is not in ALLOWED_HOSTS", {"host": shown, "setting": "ALLOWED_HOSTS"}
     )
-    body = envelope_bytes(error, request_id)
-    start_response(
-        "400 Bad Request",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            (REQUEST_ID_HEADER, request_id),
-        ],
-    )
-    return [body]
+    return wsgi_error(error, environ, start_response)

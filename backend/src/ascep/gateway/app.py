@@ -25,7 +25,7 @@ from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
-from ascep.gateway.proxy.cors import CorsPolicy
+from ascep.gateway.proxy.cors import CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
@@ -160,6 +160,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         async_mode=cfg["ASYNC_MODE"],
         cors_allowed_origins=cors.allows_socketio,
     )
+    app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
     realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
     health = HealthAggregator(
         registry,

@@ -7,10 +7,15 @@ bothering the service.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from ascep.common.errors import OriginNotAllowed
 from ascep.common.hosts import LOOPBACK_HOSTS, HostAllowList, host_name
+from ascep.common.wsgi_errors import wsgi_error
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED_HEADERS = "X-Request-ID"
@@ -83,3 +88,28 @@ class CorsPolicy:
             headers.append(("Access-Control-Allow-Headers", requested_headers))
         headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
         return headers
+
+
+class SocketIOOriginGuard:
+    """Refuse Socket.IO requests from a foreign page with 403 ``ORIGIN_NOT_ALLOWED`` (the envelope).
+
+    python-engineio runs the same check (``cors_allowed_origins=policy.allows_socketio``) but
+    answers with a bare string; checking first gives clients the envelope every other error has.
+    """
+
+    def __init__(self, app: WSGIApp, policy: CorsPolicy, path: str = "/socket.io") -> None:
+        self.app = app
+        self.policy = policy
+        self.prefix = path.rstrip("/") + "/"
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if not (path + "/").startswith(self.prefix):
+            return self.app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        if self.policy.allows_socketio(origin, environ):
+            return self.app(environ, start_response)
+        error = OriginNotAllowed(
+            "this page's origin may not open a Socket.IO connection", {"origin": str(origin)[:200]}
+        )
+        return wsgi_error(error, environ, start_response)
