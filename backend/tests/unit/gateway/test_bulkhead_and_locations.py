@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse, ResponseBody
 from ascep.gateway.proxy.locations import rewrite_location
 from ascep.gateway.proxy.pipeline import build_pipeline
+from ascep.gateway.proxy.wsgi import ProxyApp
 from ascep.gateway.registry import ServiceRegistry
 
 from .test_steps import make_exchange, ok
@@ -79,6 +81,20 @@ def test_no_slot_leaks_when_the_call_fails(registry: ServiceRegistry) -> None:
         b"".join(body)
     body.close()
     assert bulkhead.in_flight("price_feed") == 0
+
+
+def test_no_slot_leaks_when_the_answer_cannot_even_start(registry: ServiceRegistry) -> None:
+    bulkhead = Bulkhead({"price_feed": 1, "cep_engine": 1})
+    proxy = ProxyApp(limited(registry, bulkhead), max_body_bytes=100)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/prices", "wsgi.input": io.BytesIO()}
+
+    def refusing_start_response(status: str, headers: list) -> None:
+        raise OSError("client gone before the status line")
+
+    with pytest.raises(OSError, match="client gone"):
+        proxy(environ, refusing_start_response)
+    assert bulkhead.in_flight("price_feed") == 0
+    assert proxy.in_flight == 0
 
 
 def test_bulkhead_metrics_are_read_at_scrape_time() -> None:

@@ -48,8 +48,13 @@ class ProxyApp:
         response.headers[:] = [(n, v) for n, v in response.headers if n.lower() != _REQUEST_ID_LOWER]
         response.headers.append((REQUEST_ID_HEADER, request_id))
         response.on_close(self._finished)
-        start_response(response.status_line(), response.headers)
-        return ResponseBody(response)
+        body = ResponseBody(response)
+        try:
+            start_response(response.status_line(), response.headers)
+        except BaseException:
+            body.close()  # nothing will be sent: give back the bulkhead slot and the connection now
+            raise
+        return body
 
     def _finished(self, _status: int, _failed: bool) -> None:
         self.in_flight -= 1
