@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ascep.common.config import COMMON_SETTINGS, load_settings
+from ascep.common.hosts import HostAllowList
 from ascep.gateway.service_registry import service_registry
 
 REPO = Path(__file__).resolve().parents[3]
@@ -127,3 +129,31 @@ def test_dockerfile_copies_only_existing_files_runs_unprivileged_and_bakes_no_se
 def test_shell_scripts_parse(script: str) -> None:
     assert subprocess.run(["bash", "-n", str(REPO / script)], capture_output=True).returncode == 0
     assert (REPO / script).stat().st_mode & 0o111, f"{script} is not executable"
+
+
+def _compose_value(raw: str, environ: dict[str, str]) -> str:
+    """Compose's ``${VAR:-default}`` interpolation, enough for the values used here."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: environ.get(m[1]) or m[2], raw)
+
+
+@pytest.mark.parametrize("extra", [{}, {"ALLOWED_HOSTS": "ascep.lan"}])
+def test_compose_allows_every_host_its_containers_are_called_by(extra: dict[str, str]) -> None:
+    env = COMPOSE["services"]["gateway"]["environment"]
+    allowed_hosts = _compose_value(env["ALLOWED_HOSTS"], extra)
+    production = {"ASCEP_ENV": "production", "SECRET_KEY": "k" * 40, "ALLOWED_HOSTS": allowed_hosts}
+    allowed = HostAllowList.from_patterns(load_settings(COMMON_SETTINGS, environ=production)["ALLOWED_HOSTS"])
+    called_by = [f"{name}:{d.port}" for name, d in REGISTERED.items()]
+    called_by += ["gateway:5000", "localhost:5000", "127.0.0.1:5000", *[f"{h}:5000" for h in extra.values()]]
+    for host in called_by:
+        assert allowed.allows(host), host
+    assert not allowed.allows("evil.com:5000")
+    assert not allowed.any_host, "compose must not switch host checking off"
+
+
+def test_railway_image_allows_its_public_domain_and_loopback() -> None:
+    found = re.search(r'ALLOWED_HOSTS="([^"]+)"', DOCKERFILE)
+    assert found is not None, "production refuses to start without ALLOWED_HOSTS"
+    allowed = HostAllowList.from_patterns(found[1].split(","))
+    for host in ("ascep-production.up.railway.app", "127.0.0.1:5002", "localhost:5000"):
+        assert allowed.allows(host), host
+    assert not allowed.allows("evil.com")

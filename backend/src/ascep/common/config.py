@@ -55,6 +55,9 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    #: Production refuses to start unless the variable is given explicitly: its default is only
+    #: right on a developer's machine (``ALLOWED_HOSTS``).
+    required_in_production: bool = False
 
     def parse(self, raw: Any) -> Any:
         """Convert and validate ``raw`` (a string from the environment or a typed override)."""
@@ -91,7 +94,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "ASCEP_ENV",
         str,
         "development",
-        "`production` refuses to start without a real SECRET_KEY.",
+        "`production` refuses to start without a real SECRET_KEY and an explicit ALLOWED_HOSTS.",
         choices=("development", "production", "test"),
     ),
     Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis used for events, state and statistics."),
@@ -124,6 +127,14 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "",
         "Flask secret. Empty: a random per-process key (development only).",
         secret=True,
+    ),
+    Setting(
+        "ALLOWED_HOSTS",
+        tuple,
+        ("localhost", "127.0.0.1", "[::1]"),
+        "Host names this process answers to (any port; `.example.com` adds subdomains, `*` any "
+        "host); other `Host` headers get 400 `HOST_NOT_ALLOWED`. Required when ASCEP_ENV=production.",
+        required_in_production=True,
     ),
     Setting(
         "ASYNC_MODE",
@@ -202,6 +213,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
     values: dict[str, Any] = {}
+    defaulted: list[Setting] = []
     for setting in declared:
         if setting.name in overrides:
             values[setting.name] = setting.parse(overrides.pop(setting.name))
@@ -209,9 +221,19 @@ def load_settings(
             values[setting.name] = setting.parse(environ[setting.name])
         else:
             values[setting.name] = setting.default
+            defaulted.append(setting)
     values.update(overrides)  # undeclared keys (e.g. Flask's TESTING) pass through untouched
     _finalise_secret_key(values)
+    _require_explicit_in_production(values, defaulted)
     return values
+
+
+def _require_explicit_in_production(values: Mapping[str, Any], defaulted: Iterable[Setting]) -> None:
+    if values.get("ASCEP_ENV") != "production":
+        return
+    for setting in defaulted:
+        if setting.required_in_production:
+            raise ConfigError(setting.name, "must be set explicitly when ASCEP_ENV=production")
 
 
 def _finalise_secret_key(values: dict[str, Any]) -> None:

@@ -10,8 +10,10 @@ client: they never contain internal URLs or tracebacks.
     ├── RegistrationError           (start-up only: a service registration is invalid)
     ├── ClientError                 4xx: the request is at fault
     │   ├── BadRequest              400 BAD_REQUEST
+    │   │   └── HostNotAllowed      400 HOST_NOT_ALLOWED (``Host`` not in ALLOWED_HOSTS)
     │   ├── Unauthorized            401 UNAUTHORIZED
     │   ├── Forbidden               403 FORBIDDEN
+    │   │   └── OriginNotAllowed    403 ORIGIN_NOT_ALLOWED (Socket.IO handshake from a foreign page)
     │   ├── NotFound                404 NOT_FOUND
     │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
     │   ├── RequestTimeout          408 REQUEST_TIMEOUT (headers or body arrived too slowly)
@@ -26,7 +28,8 @@ client: they never contain internal URLs or tracebacks.
         ├── HttpVersionNotSupported 505 HTTP_VERSION_NOT_SUPPORTED
         ├── BadGateway              502 BAD_GATEWAY
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
-        │   └── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
+        │   ├── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
+        │   └── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
         └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
 """
 
@@ -81,6 +84,10 @@ class BadRequest(ClientError):
     code = "BAD_REQUEST"
 
 
+class HostNotAllowed(BadRequest):
+    code = "HOST_NOT_ALLOWED"
+
+
 class Unauthorized(ClientError):
     status_code = 401
     code = "UNAUTHORIZED"
@@ -89,6 +96,10 @@ class Unauthorized(ClientError):
 class Forbidden(ClientError):
     status_code = 403
     code = "FORBIDDEN"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "ORIGIN_NOT_ALLOWED"
 
 
 class NotFound(ClientError):
@@ -157,6 +168,10 @@ class ServiceUnavailable(ServerError):
 
 class DependencyUnavailable(ServiceUnavailable):
     code = "DEPENDENCY_UNAVAILABLE"
+
+
+class ServiceOverloaded(ServiceUnavailable):
+    code = "SERVICE_OVERLOADED"
 
 
 class UpstreamTimeout(ServerError):

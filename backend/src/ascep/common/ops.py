@@ -197,4 +197,6 @@ def status() -> Response:
 
 @ops_blueprint.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(get_ops().metrics), mimetype=CONTENT_TYPE_LATEST)
+    # ``content_type``, not ``mimetype``: Prometheus' type already names its charset, and Flask
+    # would append a second one to a mimetype.
+    return Response(generate_latest(get_ops().metrics), content_type=CONTENT_TYPE_LATEST)

@@ -1,10 +1,11 @@
 """The base every ASCEP Flask app is built on (the gateway included).
 
 ``create_service_app`` does what each service would otherwise repeat: typed settings from the
-environment, request ids, the error envelope, the operational endpoints of :mod:`ops`, and the
-``redis_data`` health check of :mod:`data_epoch` (every service shares Redis, so every service says
-when Redis lost its data; the watch is ``app.extensions["ascep.data_epoch"]`` for services that
-restore state on a loss). The service then registers its own blueprint and checks on the app.
+environment, the ``Host`` allow-list, request ids, the error envelope, the operational endpoints of
+:mod:`ops`, and the ``redis_data`` health check of :mod:`data_epoch` (every service shares Redis,
+so every service says when Redis lost its data; the watch is ``app.extensions["ascep.data_epoch"]``
+for services that restore state on a loss). The service then registers its own blueprint and
+checks on the app.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Flask
 
 from ascep.common.config import COMMON_SETTINGS, Setting, load_settings
 from ascep.common.data_epoch import DataEpochWatch
+from ascep.common.hosts import HostAllowList, refuse_host
 from ascep.common.ops import Ops, ops_blueprint
 from ascep.common.redis_client import connect
 from ascep.common.web import install_error_handlers, install_request_context
@@ -28,16 +30,33 @@ def service_settings(own: Iterable[Setting]) -> tuple[Setting, ...]:
     return tuple(s for s in COMMON_SETTINGS if s.name not in own_names) + own
 
 
+class ServiceApp(Flask):
+    """A Flask app whose ``Host`` check runs before anything else it serves.
+
+    Middleware is usually stacked on ``wsgi_app``, but the gateway and Flask-SocketIO wrap
+    ``wsgi_app`` again after this factory returns; checking in ``__call__`` keeps the guard
+    outermost whatever is added later (the proxy dispatcher, Socket.IO, ...).
+    """
+
+    allowed_hosts: HostAllowList = HostAllowList.from_patterns(())
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.allowed_hosts.allows(environ.get("HTTP_HOST")):
+            return self.wsgi_app(environ, start_response)
+        return refuse_host(environ, start_response)
+
+
 def create_service_app(
     service: str,
     settings: Iterable[Setting],
     config: Mapping[str, Any] | None = None,
     import_name: str | None = None,
-) -> Flask:
+) -> ServiceApp:
     """A Flask app with ASCEP's settings, request ids, error envelope and ops endpoints."""
     declared = service_settings(settings)
-    app = Flask(import_name or f"ascep.{service}")
+    app = ServiceApp(import_name or f"ascep.{service}")
     app.config.from_mapping(load_settings(declared, overrides=config))
+    app.allowed_hosts = HostAllowList.from_patterns(app.config["ALLOWED_HOSTS"])
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
     install_request_context(app)
     install_error_handlers(app)

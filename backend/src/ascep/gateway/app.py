@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from flask import Flask
@@ -23,10 +24,11 @@ from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
-from ascep.gateway.proxy.cors import CorsPolicy
+from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
+from ascep.gateway.proxy.cors import CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
-from ascep.gateway.proxy.wsgi import ApiDispatcher, ProxyApp
+from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
@@ -47,6 +49,7 @@ class Gateway:
     latency_store: LatencyStore
     recorder: LatencyRecorder
     forwarder: Forwarder
+    bulkhead: Bulkhead
     health: HealthAggregator
     realtime: Realtime
     proxy: ProxyApp
@@ -114,14 +117,15 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         flush_interval=cfg["LATENCY_FLUSH_INTERVAL"],
         observe=metrics.observe,
     )
+    bulkhead = Bulkhead({d.name: d.max_concurrency or cfg["PROXY_MAX_CONCURRENCY"] for d in registry})
     forwarder = Forwarder(
         registry,
         connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
         read_timeout=cfg["PROXY_READ_TIMEOUT"],
-        pool_size=cfg["PROXY_POOL_SIZE"],
+        pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
         trust_env=cfg["PROXY_TRUST_ENV"],
     )
-    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"])
+    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -129,6 +133,12 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.limit_concurrency(bulkhead),
+            steps.rewrite_locations(
+                registry,
+                {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
+                API_PREFIX,
+            ),
             steps.record_latency(recorder),
         ],
         forwarder,
@@ -144,6 +154,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         origins=sorted(cors.origins),
         supports_credentials=cors.allow_credentials,
         expose_headers=["X-Request-ID"],
+        always_send=False,  # no Origin, no CORS headers (flask-cors would list every origin)
     )
     socketio = SocketIO(
         app,
@@ -151,6 +162,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=cors.allows_socketio,
         **engineio_options(cfg["SOCKETIO_MAX_MESSAGE_BYTES"]),
     )
+    app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
     realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
     health = HealthAggregator(
         registry,
@@ -169,6 +181,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         latency_store=store,
         recorder=recorder,
         forwarder=forwarder,
+        bulkhead=bulkhead,
         health=health,
         realtime=realtime,
         proxy=proxy,
@@ -201,6 +214,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         d.name: {"url_variable": d.url_variable, "endpoints": list(d.endpoints)} for d in gateway.registry
     }
     ops.status_sections["realtime"] = gateway.realtime.status
+    ops.status_sections["bulkheads"] = gateway.bulkhead.status
+    ops.metrics.register(BulkheadCollector(gateway.bulkhead))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

@@ -40,6 +40,7 @@ class ServiceDefinition:
     host: str = "localhost"
     health_endpoint: str = "/health"
     methods: frozenset[str] | None = None  # None: every method
+    max_concurrency: int | None = None  # None: the gateway's PROXY_MAX_CONCURRENCY
 
     @property
     def url_variable(self) -> str:
@@ -83,6 +84,7 @@ class ServiceDefinition:
             "description": self.description,
             "health_endpoint": self.health_endpoint,
             "methods": sorted(self.methods) if self.methods is not None else None,
+            "max_concurrency": self.max_concurrency,
         }
 
 
@@ -110,6 +112,7 @@ class ServiceRegistry:
         host: str = "localhost",
         health_endpoint: str = "/health",
         methods: Iterable[str] | None = None,
+        max_concurrency: int | None = None,
     ) -> ServiceDefinition:
         """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it."""
         definition = ServiceDefinition(
@@ -120,6 +123,7 @@ class ServiceRegistry:
             host=_check_host(host),
             health_endpoint=_check_health_endpoint(health_endpoint),
             methods=_check_methods(methods),
+            max_concurrency=_check_max_concurrency(max_concurrency),
         )
         self._services[definition.name] = definition
         for endpoint in definition.endpoints:
@@ -216,6 +220,14 @@ def _check_health_endpoint(path: object) -> str:
     if not isinstance(path, str) or not path.startswith("/") or " " in path:
         raise RegistrationError("health_endpoint", f"{path!r} must be a path starting with '/'")
     return path
+
+
+def _check_max_concurrency(limit: object) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise RegistrationError("max_concurrency", f"{limit!r} must be a positive integer (or None)")
+    return limit
 
 
 def _check_methods(methods: Iterable[str] | None) -> frozenset[str] | None:

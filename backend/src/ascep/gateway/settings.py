@@ -38,15 +38,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PROXY_READ_TIMEOUT",
         float,
-        30.0,
-        "Seconds to wait for a service's response before answering 504.",
+        10.0,
+        "Seconds to wait for a service's response (or its next bytes) before answering 504.",
         minimum=0.01,
     ),
     Setting(
-        "PROXY_POOL_SIZE",
+        "PROXY_MAX_CONCURRENCY",
         int,
-        128,
-        "Keep-alive connections kept per service (at least the expected concurrency).",
+        64,
+        "Calls one service may have in progress (its bulkhead; also its keep-alive pool size); "
+        "more get 503 `SERVICE_OVERLOADED` at once. `register_service(max_concurrency=...)` "
+        "overrides it per service.",
         minimum=1,
     ),
     Setting(

@@ -98,6 +98,7 @@ def services() -> Response:
         entry["host"] = address.hostname
         entry["port"] = address.port or (443 if address.scheme == "https" else 80)
         entry["routes"] = [f"/api{ep}" for ep in definition.endpoints]
+        entry["max_concurrency"] = gw.bulkhead.limit(definition.name)
         last = gw.health.last_known.get(definition.name)
         entry["health"] = last.as_dict() if last else {"status": "unknown"}
         entry["latency"] = latency.get(definition.name) if latency is not None else None

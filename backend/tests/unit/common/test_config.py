@@ -55,9 +55,19 @@ def test_no_usable_default_secret() -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_settings(DECLARED, environ={"ASCEP_ENV": "production", "SECRET_KEY": "short"})
     key = "k" * 40
-    assert (
-        load_settings(DECLARED, environ={"ASCEP_ENV": "production", "SECRET_KEY": key})["SECRET_KEY"] == key
-    )
+    production = {"ASCEP_ENV": "production", "SECRET_KEY": key, "ALLOWED_HOSTS": "api.example.com"}
+    assert load_settings(DECLARED, environ=production)["SECRET_KEY"] == key
+
+
+def test_allowed_hosts_default_to_loopback_and_must_be_explicit_in_production() -> None:
+    assert load_settings(DECLARED, environ={})["ALLOWED_HOSTS"] == ("localhost", "127.0.0.1", "[::1]")
+    production = {"ASCEP_ENV": "production", "SECRET_KEY": "k" * 40}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(DECLARED, environ=production)
+    assert caught.value.setting == "ALLOWED_HOSTS"
+    assert load_settings(DECLARED, environ={**production, "ALLOWED_HOSTS": "*"})["ALLOWED_HOSTS"] == ("*",)
+    explicit = load_settings(DECLARED, overrides={"ALLOWED_HOSTS": ["gw"]}, environ=production)
+    assert explicit["ALLOWED_HOSTS"] == ("gw",)
 
 
 def test_public_summary_masks_secrets_and_credentials() -> None:

@@ -62,6 +62,9 @@ def test_unregistered_paths_do_not_match(registry: ServiceRegistry, path: str) -
         ({"methods": ["GET", "FETCH"]}, "methods"),
         ({"methods": "GET"}, "methods"),
         ({"description": 3}, "description"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"max_concurrency": "8"}, "max_concurrency"),
+        ({"max_concurrency": True}, "max_concurrency"),
     ],
 )
 def test_bad_registration_names_the_argument(kwargs: dict, argument: str) -> None:

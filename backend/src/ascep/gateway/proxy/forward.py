@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO
 
 import requests
@@ -98,13 +98,15 @@ class Forwarder:
         *,
         connect_timeout: float,
         read_timeout: float,
-        pool_size: int,
+        pool_sizes: Mapping[str, int],
         trust_env: bool,
     ) -> None:
+        """``pool_sizes``: keep-alive connections per service name — its concurrency limit, since
+        the bulkhead never lets more calls run at once and fewer would reopen connections."""
         self.timeout = (connect_timeout, read_timeout)
         self._base_urls: dict[str, str] = {d.name: d.base_url() for d in registry}
         self._sessions: dict[str, requests.Session] = {
-            d.name: make_session(pool_size, trust_env) for d in registry
+            d.name: make_session(pool_sizes[d.name], trust_env) for d in registry
         }
         self._proxies: dict[str, dict[str, str]] = {
             d.name: (requests.utils.get_environ_proxies(self._base_urls[d.name]) if trust_env else {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 
 from ascep.common.errors import (
@@ -17,15 +17,22 @@ from ascep.common.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceOverloaded,
     envelope_bytes,
 )
 from ascep.gateway.latency.recorder import LatencyRecorder, Sample
+from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
+from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
 from ascep.gateway.registry import ServiceRegistry
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a client refused by a full bulkhead is told to wait (``Retry-After``): slots free up as
+#: calls finish, so a short pause is enough for a busy-but-healthy service.
+OVERLOADED_RETRY_AFTER_S = 1
 
 
 def apply_cors(policy: CorsPolicy) -> Step:
@@ -37,6 +44,10 @@ def apply_cors(policy: CorsPolicy) -> Step:
             headers = policy.preflight_headers(origin, exchange.header("Access-Control-Request-Headers"))
             return ProxyResponse(204, "No Content", [*headers, ("Content-Length", "0")], [])
         response = call_next(exchange)
+        # The gateway alone decides CORS: a service's own Access-Control-* headers never leak out.
+        response.headers[:] = [
+            (n, v) for n, v in response.headers if not n.lower().startswith("access-control-")
+        ]
         if origin:
             response.headers.extend(policy.response_headers(origin))
         return response
@@ -86,6 +97,62 @@ def limit_body(max_bytes: int) -> Step:
     return step
 
 
+def limit_concurrency(bulkhead: Bulkhead) -> Step:
+    """Refuse at once (503 ``SERVICE_OVERLOADED``) when the service already has its limit of calls.
+
+    The slot is held until the answer has been streamed to the client (``on_close``), and given
+    back on every path out: an error below, or a failure before the answer exists.
+    """
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        route = exchange.route
+        assert route is not None, "limit_concurrency must run after resolve_route"
+        service = route.service.name
+        if not bulkhead.try_acquire(service):
+            raise ServiceOverloaded(
+                f"service {service!r} has too many calls in progress; retry shortly",
+                {"service": service, "limit": bulkhead.limit(service)},
+            )
+        try:
+            response = call_next(exchange)
+        except BaseException:
+            bulkhead.release(service)
+            raise
+        response.on_close(lambda _status, _failed: bulkhead.release(service))
+        return response
+
+    return step
+
+
+def rewrite_locations(registry: ServiceRegistry, service_netlocs: Mapping[str, str], prefix: str) -> Step:
+    """Point ``Location``/``Content-Location`` into the service back through the gateway (``prefix``)."""
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        response = call_next(exchange)
+        route = exchange.route
+        if route is None or not any(n.lower() in REWRITTEN_HEADERS for n, _ in response.headers):
+            return response
+        service = route.service
+        response.headers[:] = [
+            (
+                name,
+                rewrite_location(
+                    value,
+                    service=service,
+                    service_netloc=service_netlocs[service.name],
+                    registry=registry,
+                    prefix=prefix,
+                )
+                if name.lower() in REWRITTEN_HEADERS
+                else value,
+            )
+            for name, value in response.headers
+        ]
+        return response
+
+    return step
+
+
 def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.perf_counter) -> Step:
     """Time the call from arrival to the last byte sent back, errors and timeouts included."""
 
@@ -115,7 +182,7 @@ def render_errors(exchange: Exchange, call_next: Handler) -> ProxyResponse:
     try:
         return call_next(exchange)
     except AscepError as error:
-        if error.status_code >= 500:
+        if error.status_code >= 500 and not isinstance(error, ServiceOverloaded):  # bulkhead logs those
             logger.warning(
                 "%s /api%s -> %d %s", exchange.method, exchange.path, error.status_code, error.code
             )
@@ -130,4 +197,6 @@ def error_response(error: AscepError, request_id: str) -> ProxyResponse:
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if isinstance(error, MethodNotAllowed) and error.details.get("allowed"):
         headers.append(("Allow", ", ".join(error.details["allowed"])))
+    if isinstance(error, ServiceOverloaded):
+        headers.append(("Retry-After", str(OVERLOADED_RETRY_AFTER_S)))
     return ProxyResponse(error.status_code, HTTPStatus(error.status_code).phrase, headers, [body])

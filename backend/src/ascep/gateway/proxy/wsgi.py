@@ -21,6 +21,7 @@ from ascep.gateway.proxy.steps import error_response
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 API_PREFIX = "/api"
+_REQUEST_ID_LOWER = REQUEST_ID_HEADER.lower()
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
@@ -45,11 +46,18 @@ class ProxyApp:
                 response = error_response(error, request_id)
             else:
                 response = self.handler(exchange)
+            # The service echoes the id it was sent; the gateway's copy replaces it (exactly one).
+            response.headers[:] = [(n, v) for n, v in response.headers if n.lower() != _REQUEST_ID_LOWER]
             response.headers.append((REQUEST_ID_HEADER, request_id))
             response.on_close(self._finished)
-            start_response(response.status_line(), response.headers)
-            counted = False  # from here the server's close() of the body owns the decrement
-            return ResponseBody(response)
+            body = ResponseBody(response)
+            counted = False  # from here closing the body owns the decrement (and the bulkhead slot)
+            try:
+                start_response(response.status_line(), response.headers)
+            except BaseException:
+                body.close()  # nothing will be sent: give back the slot and the connection now
+                raise
+            return body
         finally:
             if counted:  # failed before a response owned the call: never leave it counted
                 self.in_flight -= 1
