@@ -56,7 +56,7 @@ def assert_envelope(response: RawResponse, status: int, code: str | None = None)
 
 
 def post(path: str, framing: str, body: bytes = b"") -> bytes:
-    head = f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n{framing}\r\n"
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{framing}\r\n"
     return head.encode() + body
 
 
@@ -93,15 +93,15 @@ def test_malformed_chunked_body_is_400(servers: dict[str, HttpService], target: 
 
 TOO_LARGE = "HEADERS_TOO_LARGE"
 SERVER_ERRORS = {
-    "uri too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414, "URI_TOO_LONG"),
+    "uri too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "URI_TOO_LONG"),
     "header line too long": (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431, TOO_LARGE),
     "too many headers": (
         b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n",
         431,
         TOO_LARGE,
     ),
-    "unsupported version": (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
-    "malformed version": (b"GET / HTTX/1.1\r\nHost: t\r\n\r\n", 400, "BAD_REQUEST"),
+    "unsupported version": (b"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
+    "malformed version": (b"GET / HTTX/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400, "BAD_REQUEST"),
     "garbage request line": (b"THIS IS NOT HTTP AT ALL\r\n\r\n", 400, "BAD_REQUEST"),
 }
 
@@ -117,5 +117,5 @@ def test_errors_of_the_server_itself_use_the_envelope(
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_valid_request_on_the_same_server_still_works(servers: dict[str, HttpService], target: str) -> None:
-    ok = exchange(servers[target].port, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    ok = exchange(servers[target].port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert ok.status == 200, ok.raw[:400]

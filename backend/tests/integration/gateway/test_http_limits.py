@@ -34,7 +34,7 @@ def assert_envelope_status(response: object, status: int, code: str) -> None:
 def test_a_broken_chunked_body_leaves_no_call_in_flight(start_gateway: StartGateway) -> None:
     gateway = start_gateway()
     request = (
-        b"POST /api/prices HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"POST /api/prices HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"zz\r\n{}\r\n0\r\n\r\n"
     )
     response = exchange(gateway.port, request)
@@ -55,7 +55,7 @@ def strict_gateway(start_gateway: StartGateway) -> HttpService:
 
 def test_a_body_that_never_finishes_is_cut_off(strict_gateway: HttpService) -> None:
     with connect(strict_gateway.port) as sock:
-        sock.sendall(b"POST /api/prices HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n123456789")
+        sock.sendall(b"POST /api/prices HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n123456789")
         response = read_response(sock, timeout=8)
         assert_envelope_status(response, 408, "REQUEST_TIMEOUT")
         assert closed_by_peer(sock, timeout=5)
@@ -81,7 +81,7 @@ def test_headers_dripped_byte_by_byte_are_cut_off(strict_gateway: HttpService) -
 
 def test_idle_connections_are_closed_after_the_idle_timeout(strict_gateway: HttpService) -> None:
     with connect(strict_gateway.port) as never_asked, connect(strict_gateway.port) as kept_alive:
-        kept_alive.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        kept_alive.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert read_response(kept_alive).status == 200
         assert closed_by_peer(never_asked, timeout=8)
         assert closed_by_peer(kept_alive, timeout=8)
@@ -168,7 +168,7 @@ def test_the_gateway_answers_through_idle_and_slowloris_floods(
         sockets += slow
         for sock in slow:  # a request head that never ends
             sock.setblocking(True)
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: 1\r\n")
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
         slow_since = time.monotonic()
 
         latencies: dict[str, list[float]] = {"/health": [], "/api/prices": []}
