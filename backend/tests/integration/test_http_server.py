@@ -117,5 +117,6 @@ def test_errors_of_the_server_itself_use_the_envelope(
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_valid_request_on_the_same_server_still_works(servers: dict[str, HttpService], target: str) -> None:
-    ok = exchange(servers[target].port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    ok = exchange(servers[target].port, request)
     assert ok.status == 200, ok.raw[:400]

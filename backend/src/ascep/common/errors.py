@@ -18,6 +18,7 @@ client: they never contain internal URLs or tracebacks.
     │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
     │   ├── RequestTimeout          408 REQUEST_TIMEOUT (headers or body arrived too slowly)
     │   ├── Conflict                409 CONFLICT
+    │   ├── LengthRequired          411 LENGTH_REQUIRED (a body must declare its ``Content-Length``)
     │   ├── PayloadTooLarge         413 PAYLOAD_TOO_LARGE
     │   ├── UriTooLong              414 URI_TOO_LONG
     │   ├── ValidationFailed        422 VALIDATION_ERROR
@@ -120,6 +121,11 @@ class RequestTimeout(ClientError):
 class Conflict(ClientError):
     status_code = 409
     code = "CONFLICT"
+
+
+class LengthRequired(ClientError):
+    status_code = 411
+    code = "LENGTH_REQUIRED"
 
 
 class PayloadTooLarge(ClientError):

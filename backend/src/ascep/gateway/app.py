@@ -31,6 +31,7 @@ from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.realtime.inbound import engineio_options
+from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import SETTINGS
 from ascep.gateway.views import bp
@@ -162,6 +163,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=cors.allows_socketio,
         **engineio_options(cfg["SOCKETIO_MAX_MESSAGE_BYTES"]),
     )
+    app.wsgi_app = PollingBodyLimit(app.wsgi_app, cfg["SOCKETIO_MAX_MESSAGE_BYTES"])  # type: ignore[method-assign]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
     realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
     health = HealthAggregator(

@@ -149,3 +149,27 @@ def test_too_many_symbols_in_one_subscription_is_a_validation_error(start_gatewa
         assert not client.closed.is_set()
     finally:
         client.close()
+
+
+def polling_session(gw: HttpService) -> str:
+    """Open an Engine.IO long-polling session (no GET left waiting) and return its sid."""
+    handshake = requests.get(f"{gw.url}/socket.io/?EIO=4&transport=polling", timeout=5)
+    assert handshake.status_code == 200, handshake.text
+    return json.loads(handshake.text[1:])["sid"]
+
+
+def test_an_oversized_polling_post_is_answered_at_once(start_gateway) -> None:
+    """python-engineio never answers an oversized POST when no GET is waiting: one green thread
+    per such request, forever. The gateway refuses it before Engine.IO reads it."""
+    gw = start_gateway(SOCKETIO_MAX_MESSAGE_BYTES="4096")
+    sid = polling_session(gw)
+    url = f"{gw.url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    answer = requests.post(url, data=b"4" + b"x" * 5000, timeout=10)
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"]["details"]["limit_bytes"] == 4096
+    chunked = requests.post(url, data=iter([b"4", b"x" * 10]), timeout=10)  # no Content-Length
+    assert chunked.status_code == 411, chunked.text
+    assert chunked.json()["error"]["code"] == "LENGTH_REQUIRED"
+    fine = requests.post(f"{gw.url}/socket.io/?EIO=4&transport=polling&sid={polling_session(gw)}",
+                         data=b"40", timeout=10)  # fmt: skip
+    assert fine.status_code == 200, fine.text
