@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from ascep.gateway.registry import Route
+from ascep.gateway.upstreams.model import Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Exchange:
     host: str
     started: float
     route: Route | None = None
+    upstream: Upstream | None = None  # chosen by select_upstream, after resolve_route
 
     def header(self, name: str) -> str | None:
         """First value of a request header (case-insensitive)."""
