@@ -18,15 +18,7 @@ from ascep.arbitrage.config import DetectorConfig
 from ascep.arbitrage.detector import Detector
 from ascep.arbitrage.lifecycle import SignalEvent, SignalTracker
 from ascep.arbitrage.quotes import QuoteRejected, quote_from_record
-
-
-def percentile(samples: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile (``None`` when empty)."""
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, int(-(-fraction * len(ordered) // 1)) - 1))
-    return ordered[index]
+from ascep.common.stats import nearest_rank
 
 
 class ArbitrageEngine:
@@ -87,8 +79,8 @@ class ArbitrageEngine:
 
     # --- reporting ---
     def detection_percentiles(self) -> dict[str, float | None]:
-        samples = list(self.detection_ms)
-        return {"p50": percentile(samples, 0.5), "p99": percentile(samples, 0.99)}
+        ordered = sorted(self.detection_ms)
+        return {"p50": nearest_rank(ordered, 50), "p99": nearest_rank(ordered, 99)}
 
     def stats(self) -> dict[str, Any]:
         times = self.detection_percentiles()

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
 from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.store import SignalStore
-from ascep.common.errors import BadRequest, DependencyUnavailable, NotFound, ValidationFailed
-from ascep.common.query import bad_parameter, int_arg, time_arg
+from ascep.common.errors import BadRequest, NotFound, ValidationFailed
+from ascep.common.query import choice_arg, float_arg, int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 from ascep.common.web import json_body
@@ -40,43 +40,16 @@ def _store() -> SignalStore:
     return current_app.extensions["arbitrage.store"]
 
 
-def _redis_down(exc: BaseException) -> DependencyUnavailable:
-    return DependencyUnavailable("signals are unavailable: Redis is down", {"dependency": "redis"})
-
-
-def _choice(name: str, choices: tuple[str, ...]) -> str | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise bad_parameter(name, raw, f"{name} must be one of {', '.join(choices)}")
-    return raw
-
-
-def _min_spread() -> float | None:
-    raw = request.args.get("min_spread")
-    if raw is None or raw == "":
-        return None
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise bad_parameter("min_spread", raw, "min_spread must be a number (percent)") from exc
-
-
 @arbitrage_blueprint.get("/signals")
 def list_signals() -> Response:
     limit, kind, status = (
         int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        _choice("type", SIGNAL_TYPES),
-        _choice("status", STATUSES),
+        choice_arg("type", SIGNAL_TYPES),
+        choice_arg("status", STATUSES),
     )
-    min_spread, since = _min_spread(), time_arg("since")
-    try:
-        signals, total = _store().query(
-            limit=limit, type=kind, status=status, min_spread=min_spread, since_ms=since
-        )
-    except REDIS_UNAVAILABLE_ERRORS as exc:
-        raise _redis_down(exc) from exc
+    min_spread, since = float_arg("min_spread", "percent"), time_arg("since")
+    store = _store()
+    signals, total = store.query(limit=limit, type=kind, status=status, min_spread=min_spread, since_ms=since)
     return jsonify({"signals": signals, "count": len(signals), "total_count": total, "timestamp": iso_utc()})
 
 
@@ -84,10 +57,7 @@ def list_signals() -> Response:
 def one_signal(signal_id: str) -> Response:
     if not signal_id.isdigit():
         raise NotFound(f"no signal {signal_id!r}", {"id": signal_id})
-    try:
-        signal = _store().get(int(signal_id))
-    except REDIS_UNAVAILABLE_ERRORS as exc:
-        raise _redis_down(exc) from exc
+    signal = _store().get(int(signal_id))
     if signal is None:
         raise NotFound(f"no signal {signal_id} (unknown or expired)", {"id": signal_id})
     return jsonify(signal)
@@ -115,8 +85,8 @@ def stats() -> Response:
     try:
         body.update(_stored_stats(_store()))
         body["redis"] = "up"
-    except REDIS_UNAVAILABLE_ERRORS:
-        body["redis"] = "unavailable"  # the in-process half below is still true
+    except REDIS_UNAVAILABLE_ERRORS:  # on purpose, not the global 503: the in-process half is still true
+        body["redis"] = "unavailable"
     engine_stats = _engine().stats()
     body.update(engine_stats)
     body["detection_ms"] = {"p50": engine_stats["detection_ms_p50"], "p99": engine_stats["detection_ms_p99"]}
@@ -140,11 +110,6 @@ def update_config() -> Response:
     except ConfigValidationError as exc:
         error = BadRequest if exc.unknown else ValidationFailed
         raise error(str(exc), {"field": exc.field, "reason": exc.reason}) from exc
-    try:
-        _store().save_config(new.as_dict())
-    except REDIS_UNAVAILABLE_ERRORS as exc:
-        raise DependencyUnavailable(
-            "configuration not changed: Redis is down", {"dependency": "redis"}
-        ) from exc
+    _store().save_config(new.as_dict())  # Redis down: the global 503, and nothing applied
     engine.request_config(new)
     return jsonify(new.as_dict())

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -28,11 +27,11 @@ from typing import Any
 
 import requests
 
+from ascep.bench._publish import publish_paced
 from ascep.bench._servers import Processes, free_port, wait_port
 from ascep.cep.engine import Engine
 from ascep.cep.gc_tuning import tune_gc
 from ascep.cep.rules import validate_rule
-from ascep.common import channels
 
 TARGET_EVENTS_PER_S = 50_000
 TARGET_E2E_P99_MS = 50.0
@@ -146,7 +145,7 @@ def end_to_end(rate: int, seconds: float) -> dict[str, Any] | None:
         cep = f"http://127.0.0.1:{cep_port}"
         for rule in mixed_rules():
             requests.post(f"{cep}/rules", json=rule, timeout=5).raise_for_status()
-        probe = {"name": "latency probe", "pattern": "threshold", "cooldown": 0,
+        probe: dict[str, Any] = {"name": "latency probe", "pattern": "threshold", "cooldown": 0,
                  "conditions": {"field": "price", "op": ">", "value": 0, "mode": "level"},
                  "where": {"field": "symbol", "op": "==", "value": SYMBOLS[0]}}  # fmt: skip
         probe_id = requests.post(f"{cep}/rules", json=probe, timeout=5).json()["rule"]["rule_id"]
@@ -191,23 +190,11 @@ def end_to_end(rate: int, seconds: float) -> dict[str, Any] | None:
 
 
 def _publish(bus: Any, rate: int, seconds: float) -> int:
-    """``rate`` prices/s for ``seconds`` in 10 ms slots, each stamped with its publish time."""
+    """``rate`` prices/s for ``seconds``, each stamped with its publish time."""
     events = price_events(int(rate * seconds) + len(SYMBOLS), seed=11)
-    slot, sent = 0.01, 0
-    started = time.perf_counter()
-    due = 0.0
-    while (elapsed := time.perf_counter() - started) < seconds:
-        due += rate * slot
-        pipe = bus.pipeline(transaction=False)
-        while sent < int(due):
-            event = {**events[sent], "ts": int(time.time() * 1000), "pt": time.time()}
-            pipe.publish(channels.PRICE_UPDATES, json.dumps(event, separators=(",", ":")))
-            sent += 1
-        pipe.execute()
-        pause = (elapsed + slot) - (time.perf_counter() - started)
-        if pause > 0:
-            time.sleep(pause)
-    return sent
+    return publish_paced(
+        bus, rate, seconds, lambda n: {**events[n], "ts": int(time.time() * 1000), "pt": time.time()}
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -17,11 +17,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
+from ascep.bench._publish import publish_paced
 from ascep.bench._servers import Processes, free_port, wait_port
-from ascep.common import channels
+from ascep.common.stats import nearest_rank
 
 SYMBOLS = [f"SYM{i:02d}USDT" for i in range(20)]
 
@@ -47,41 +49,28 @@ class Run:
 
 
 def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+    """Nearest-rank ``p`` of ``values``; NaN when there are none (a table cell, not a crash)."""
+    value = nearest_rank(sorted(values), p)
+    return float("nan") if value is None else value
 
 
 def publish_for(client: redis.Redis, rate: int, seconds: float, run_id: str) -> int:
-    """Publish ``rate`` events/s for ``seconds`` in 10 ms slots; returns how many were sent."""
-    slot = 0.01
-    per_slot = rate * slot
-    sent = 0
-    started = time.perf_counter()
-    due = 0.0
-    while (elapsed := time.perf_counter() - started) < seconds:
-        due += per_slot
-        pipe = client.pipeline(transaction=False)
-        while sent < int(due):
-            payload = {
-                "symbol": SYMBOLS[sent % len(SYMBOLS)],
-                "price": 100.0 + sent % 7,
-                "bid": 99.9,
-                "ask": 100.1,
-                "volume": 1.0,
-                "source": "bench",
-                "ts": int(time.time() * 1000) * 1000 + sent % 1000,
-                "run": run_id,
-                "pt": time.time(),
-            }
-            pipe.publish(channels.PRICE_UPDATES, json.dumps(payload, separators=(",", ":")))
-            sent += 1
-        pipe.execute()
-        pause = (elapsed + slot) - (time.perf_counter() - started)
-        if pause > 0:
-            time.sleep(pause)
-    return sent
+    """Publish ``rate`` events/s for ``seconds``; returns how many were sent."""
+
+    def event(n: int) -> dict[str, Any]:
+        return {
+            "symbol": SYMBOLS[n % len(SYMBOLS)],
+            "price": 100.0 + n % 7,
+            "bid": 99.9,
+            "ask": 100.1,
+            "volume": 1.0,
+            "source": "bench",
+            "ts": int(time.time() * 1000) * 1000 + n % 1000,
+            "run": run_id,
+            "pt": time.time(),
+        }
+
+    return publish_paced(client, rate, seconds, event)
 
 
 def one_run(

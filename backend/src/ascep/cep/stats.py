@@ -11,16 +11,10 @@ from array import array
 from collections import deque
 from typing import Any
 
+from ascep.common.stats import nearest_rank
 from ascep.common.timeutil import iso_utc
 
 RING = 2048
-
-
-def percentile(samples: list[int], q: float) -> int | None:
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 class RuleStats:
@@ -48,8 +42,7 @@ class RuleStats:
             self._ring_len += 1
 
     def as_dict(self) -> dict[str, Any]:
-        recent = list(self._ring[: self._ring_len])
-        p99 = percentile(recent, 0.99)
+        p99 = nearest_rank(sorted(self._ring[: self._ring_len]), 99)
         return {
             "events_evaluated": self.evaluated,
             "matches": self.matches,

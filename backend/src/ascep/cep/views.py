@@ -8,11 +8,10 @@ client that creates a rule and then publishes an event never races the announcem
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from functools import wraps
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from ascep.cep.engine import Engine
 from ascep.cep.errors import RuleValidationError
@@ -21,15 +20,16 @@ from ascep.cep.rules import canonical, validate_rule
 from ascep.cep.runner import EngineRunner
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
-from ascep.common.errors import BadRequest, Conflict, DependencyUnavailable, NotFound, ValidationFailed
+from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.query import int_arg
 from ascep.common.web import json_body
 
 cep_blueprint = Blueprint("cep", __name__)
 
 DEFAULT_ALERT_LIMIT = 50
-F = TypeVar("F", bound=Callable[..., Any])
+#: Rule ids come from a Redis counter, a signed 64-bit integer: none is larger.
+MAX_RULE_ID = 2**63 - 1
 
 
 def _store() -> RuleStore:
@@ -42,21 +42,6 @@ def _runner() -> EngineRunner:
 
 def _engine() -> Engine:
     return current_app.extensions["cep.engine"]
-
-
-def needs_redis(view: F) -> F:
-    """Redis being down is a 503 with the envelope, never a 500 with a stack trace."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except REDIS_UNAVAILABLE_ERRORS as exc:
-            raise DependencyUnavailable(
-                "rule storage is unavailable: Redis is down", {"dependency": "redis"}
-            ) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
@@ -112,14 +97,12 @@ def _announce(doc: Mapping[str, Any]) -> None:
 
 
 @cep_blueprint.get("/rules")
-@needs_redis
 def list_rules() -> Response:
     rules = _store().all()
     return jsonify({"rules": rules, "count": len(rules)})
 
 
 @cep_blueprint.post("/rules")
-@needs_redis
 def create_rule() -> tuple[Response, int, dict[str, str]]:
     spec = _checked(json_body())
     try:
@@ -149,13 +132,11 @@ def test_rule() -> Response:
 
 
 @cep_blueprint.get("/rules/<raw_id>")
-@needs_redis
 def get_rule(raw_id: str) -> Response:
     return jsonify({"rule": _existing(_rule_id(raw_id))})
 
 
 @cep_blueprint.put("/rules/<raw_id>")
-@needs_redis
 def replace_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     doc = _store().replace(current, _checked(json_body()))
@@ -164,7 +145,6 @@ def replace_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.patch("/rules/<raw_id>")
-@needs_redis
 def patch_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     changes = json_body()
@@ -178,7 +158,6 @@ def patch_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.delete("/rules/<raw_id>")
-@needs_redis
 def delete_rule(raw_id: str) -> Response:
     rule_id = _rule_id(raw_id)
     current = _existing(rule_id)
@@ -188,7 +167,6 @@ def delete_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.post("/rules/<raw_id>/test")
-@needs_redis
 def test_stored_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     body = json_body()
@@ -217,23 +195,12 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
 
 
 @cep_blueprint.get("/alerts")
-@needs_redis
 def alerts() -> Response:
-    limit = _int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
-    rule_id = _int_arg("rule_id", None, 1, None)
+    limit = int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
+    rule_id = int_arg("rule_id", None, 1, MAX_RULE_ID)
     store: AlertStore = current_app.extensions["cep.alerts"]
     found = store.recent(limit, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
-
-
-def _int_arg(name: str, default: int | None, low: int, high: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadRequest(f"{name} must be an integer {bounds}", {"parameter": name, "value": raw})
-    return int(raw)
 
 
 @cep_blueprint.get("/stats")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import requests
 
-HealthStatus = Literal["healthy", "degraded", "unhealthy"]
+from ascep.common.health_status import HealthStatus
 
 #: A reason longer than this is cut: it is shown on a dashboard card, and a service must not be
 #: able to flood the monitor's history through it.

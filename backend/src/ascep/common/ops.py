@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from prometheus_client import (
@@ -33,13 +33,11 @@ from prometheus_client import (
 from ascep import __version__
 from ascep.common.config import Setting, public_summary
 from ascep.common.errors import ServiceUnavailable
+from ascep.common.health_status import HealthStatus, severity, worst
 from ascep.common.timeutil import iso_utc
 from ascep.common.web import error_response
 
 logger = logging.getLogger(__name__)
-
-HealthStatus = Literal["healthy", "degraded", "unhealthy"]
-_SEVERITY: dict[str, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
 
 @dataclass(frozen=True)
@@ -68,17 +66,8 @@ def health_reason(results: Mapping[str, CheckResult]) -> str | None:
     every check is healthy). Any check can contribute (a lost feed, an unreachable Redis, data
     lost by Redis...): the reason is built from the checks, never special-cased per service."""
     failing = [(name, r) for name, r in results.items() if r.status != "healthy"]
-    failing.sort(key=lambda item: -_SEVERITY[item[1].status])
+    failing.sort(key=lambda item: -severity(item[1].status))
     return "; ".join(r.explanation(name) for name, r in failing) or None
-
-
-def worst(statuses: Iterable[str]) -> HealthStatus:
-    """The most severe of ``statuses`` (``healthy`` when there are none)."""
-    result: HealthStatus = "healthy"
-    for status in statuses:
-        if _SEVERITY[status] > _SEVERITY[result]:
-            result = status  # type: ignore[assignment]
-    return result
 
 
 @dataclass

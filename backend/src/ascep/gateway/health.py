@@ -7,12 +7,8 @@ report says which view it is.
 
 Each service's health endpoint is polled concurrently with a short timeout, so one hung service
 costs ``HEALTH_CHECK_TIMEOUT`` rather than the sum of all. Either way every service that is not
-healthy has a ``reason`` in words (its own, from its ``/health``, when it gave one). The rule for
-the overall status:
-
-* ``healthy``   — every service healthy and Redis reachable;
-* ``unhealthy`` — no service is usable (all unhealthy), or there are none and Redis is down;
-* ``degraded``  — anything in between (a service still ``starting`` included).
+healthy has a ``reason`` in words (its own, from its ``/health``, when it gave one). The overall
+status follows :func:`ascep.common.health_status.overall_status`, the rule the monitor uses too.
 
 The Celery workers are ``celery_worker`` among the services, as in the monitor's own report (the
 top-level ``workers`` entry is the same object, kept for older clients).
@@ -20,6 +16,7 @@ top-level ``workers`` entry is the same object, kept for older clients).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +28,7 @@ import requests
 
 from ascep.common import channels
 from ascep.common.concurrency import parallel_map
+from ascep.common.health_status import overall_status
 from ascep.common.healthcheck import check_http, health_session
 from ascep.common.redis_client import is_reachable
 from ascep.common.timeutil import iso_utc
@@ -64,16 +62,6 @@ class ServiceHealth:
             "error": self.error,
             "checked_at": self.checked_at,
         }
-
-
-def overall_status(service_statuses: list[str], redis_ok: bool) -> str:
-    if not service_statuses:
-        return "healthy" if redis_ok else "unhealthy"
-    if all(s == "unhealthy" for s in service_statuses):
-        return "unhealthy"
-    if redis_ok and all(s == "healthy" for s in service_statuses):
-        return "healthy"
-    return "degraded"
 
 
 class HealthAggregator:
@@ -134,8 +122,7 @@ class HealthAggregator:
             view = response.json() if response.status_code == 200 else None
         except (requests.RequestException, ValueError):
             return None
-        services = view.get("services") if isinstance(view, dict) else None
-        if not isinstance(services, dict) or not view.get("rounds"):
+        if not isinstance(view, dict) or not isinstance(view.get("services"), dict) or not view.get("rounds"):
             return None  # not a monitor, or one that has not finished a round yet
         return view
 
@@ -179,7 +166,7 @@ class HealthAggregator:
     def _report_from_polling(self) -> dict[str, Any]:
         definitions = list(self.registry)
         checks: list[Callable[[], Any]] = [self.check_redis]
-        checks += [lambda d=d: self.check_service(d) for d in definitions]
+        checks += [functools.partial(self.check_service, d) for d in definitions]
         redis_health, *service_health = parallel_map(lambda check: check(), checks, self.async_mode)
         services = {h.name: h.as_dict() for h in service_health}
         statuses = [h.status for h in service_health]
@@ -195,7 +182,7 @@ class HealthAggregator:
         workers: dict[str, Any] | None,
     ) -> dict[str, Any]:
         bridge = self.bridge_status()
-        status = overall_status(statuses, redis_health["status"] == "healthy")
+        status = overall_status(statuses, redis_ok=redis_health["status"] == "healthy")
         if status == "healthy" and bridge["state"] != "connected":
             status = "degraded"  # events are not reaching browsers
         report: dict[str, Any] = {

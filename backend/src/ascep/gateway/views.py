@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from ascep import __version__
-from ascep.common.errors import DependencyUnavailable, ServiceUnavailable
+from ascep.common.errors import ServiceUnavailable
+from ascep.common.query import int_arg, text_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
-from ascep.gateway.latency.report import latency_report, parse_buckets, parse_window
+from ascep.gateway.latency.report import MAX_BUCKETS, latency_report
 
 if TYPE_CHECKING:
     from ascep.gateway.app import Gateway
@@ -61,20 +62,16 @@ def aggregated_health() -> Response:
 @bp.get("/api/latency")
 def latency() -> Response:
     gw = gateway()
-    window = parse_window(request.args.get("window"), gw.retention_seconds)
-    try:
-        report = latency_report(
-            gw.registry,
-            gw.latency_store,
-            service=request.args.get("service") or None,
-            endpoint=request.args.get("endpoint") or None,
-            window_seconds=window,
-            buckets=parse_buckets(request.args.get("buckets")),
-        )
-    except REDIS_UNAVAILABLE_ERRORS as exc:
-        raise DependencyUnavailable(
-            "latency statistics are unavailable while Redis is unreachable", {"dependency": "redis"}
-        ) from exc
+    window = int_arg("window", gw.retention_seconds, 1, gw.retention_seconds)
+    buckets = int_arg("buckets", None, 1, MAX_BUCKETS)
+    report = latency_report(
+        gw.registry,
+        gw.latency_store,
+        service=text_arg("service"),
+        endpoint=text_arg("endpoint"),
+        window_seconds=window,
+        buckets=buckets,
+    )
     report["retention_seconds"] = gw.retention_seconds
     report["max_samples_per_endpoint"] = gw.latency_store.max_samples
     return jsonify(report)
@@ -90,7 +87,7 @@ def services() -> Response:
         )
         latency = {name: entry["summary"] for name, entry in report["services"].items()}
     except REDIS_UNAVAILABLE_ERRORS:
-        latency = None
+        latency = None  # on purpose, not the global 503: the listing is still true without latency
     listing = []
     for definition in gw.registry:
         address = urlsplit(gw.forwarder.base_url(definition))

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -25,6 +25,7 @@ from ascep.common import channels
 from ascep.common.backoff import Backoff
 from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
+from ascep.common.health_status import overall_status
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.starts import Restarts, restarts_of
 from ascep.common.timeutil import iso_utc, now_ms
@@ -52,16 +53,6 @@ class TargetState:
     last_change_ts: int | None = None
     first_seen_ts: int = 0
     reason: str | None = None
-
-
-def overall_status(statuses: list[str]) -> str:
-    """``healthy`` when all are, ``unhealthy`` when every one is, ``degraded`` in between."""
-    known = [s for s in statuses if s != "unknown"]  # a starting target is not healthy yet
-    if not known or all(s == "healthy" for s in known):
-        return "healthy"
-    if all(s == "unhealthy" for s in known):
-        return "unhealthy"
-    return "degraded"
 
 
 class HealthMonitor:
@@ -137,7 +128,7 @@ class HealthMonitor:
     def discover(self) -> list[Target]:
         """Targets from the registry mirror; the last known list while Redis is unreachable."""
         try:
-            mirror = self.redis.hgetall(channels.REGISTRY_KEY)
+            mirror = cast(dict[str, str], self.redis.hgetall(channels.REGISTRY_KEY))  # decoded client
         except REDIS_UNAVAILABLE_ERRORS:
             self.redis_errors += 1
             known = [s.target for s in self.states.values()]

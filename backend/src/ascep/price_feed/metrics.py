@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ascep.common.stats import nearest_rank
 from ascep.price_feed.feed import PriceFeed
-from ascep.price_feed.publisher import percentile
 
 
 class PriceFeedCollector(Collector):
@@ -65,9 +65,9 @@ class PriceFeedCollector(Collector):
             "Receipt-to-publish latency (recent records)",
             labels=["quantile"],
         )
-        samples = list(pub.latencies_ms)
+        samples = sorted(pub.latencies_ms)
         for q in (0.5, 0.99):
-            value = percentile(samples, q)
+            value = nearest_rank(samples, q * 100)
             if value is not None:
                 latency.add_metric([str(q)], value)
         yield latency

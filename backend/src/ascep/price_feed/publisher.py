@@ -18,7 +18,6 @@ itself. Delivery is at-least-once: a batch cut by a dying connection may be writ
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -31,20 +30,12 @@ from ascep.common.backoff import Backoff
 from ascep.common.channels import PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
 from ascep.common.events import PriceUpdate, encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.stats import nearest_rank
 
 logger = logging.getLogger(__name__)
 
 #: Field of each history stream entry holding the record's JSON.
 HISTORY_FIELD = "data"
-
-
-def percentile(samples: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile of ``samples`` (``None`` when empty)."""
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
-    return ordered[index]
 
 
 class RedisPublisher:
@@ -111,7 +102,7 @@ class RedisPublisher:
             batch = self._take()
             try:
                 self._write(batch)
-            except (redis.RedisError, *REDIS_UNAVAILABLE_ERRORS) as exc:
+            except (redis.RedisError, OSError) as exc:  # any Redis error: REDIS_UNAVAILABLE_ERRORS and more
                 logger.warning("could not flush %d records on shutdown: %s", len(batch) + self.pending(), exc)
                 break
 
@@ -167,7 +158,7 @@ class RedisPublisher:
         if self._client is None:
             self._client = self._client_factory()
         pipe = self._client.pipeline(transaction=False)
-        latest: dict[str, str] = {}
+        latest: dict[Any, str] = {}  # Any: redis-py's stubs want a mapping keyed by every encodable type
         payloads = []
         for record, _ in batch:
             payload = encode(record.to_dict())
@@ -189,8 +180,8 @@ class RedisPublisher:
         self.batches += 1
 
     def status(self) -> dict[str, Any]:
-        samples = list(self.latencies_ms)
-        p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+        samples = sorted(self.latencies_ms)
+        p50, p99 = nearest_rank(samples, 50), nearest_rank(samples, 99)
         return {
             "redis_up": self.redis_up,
             "buffered": self.pending(),

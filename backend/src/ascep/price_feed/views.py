@@ -13,9 +13,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from ascep.common.errors import DependencyUnavailable, NotFound
+from ascep.common.errors import NotFound
 from ascep.common.query import int_arg, time_arg
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 from ascep.price_feed.feed import PriceFeed
 from ascep.price_feed.history import DEFAULT_LIMIT, MAX_LIMIT, read_history
@@ -59,12 +58,7 @@ def one_symbol(rest: str) -> Response:
 def _history(raw_symbol: str) -> Response:
     pair = _resolve(raw_symbol)
     limit, since = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), time_arg("since")
-    try:
-        records = read_history(current_app.extensions["price_feed.redis"], pair.symbol, limit, since)
-    except REDIS_UNAVAILABLE_ERRORS as exc:
-        raise DependencyUnavailable(
-            "price history is unavailable: Redis is down", {"dependency": "redis"}
-        ) from exc
+    records = read_history(current_app.extensions["price_feed.redis"], pair.symbol, limit, since)
     body: dict[str, Any] = {
         "symbol": pair.symbol,
         "history": records,

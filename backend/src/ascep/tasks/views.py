@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from kombu.exceptions import OperationalError
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
-from ascep.common.query import bad_parameter, int_arg
+from ascep.common.query import choice_arg, int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
 from ascep.tasks.catalog import Catalog
@@ -74,9 +74,7 @@ def _not_queued(task_id: str) -> None:
 @tasks_blueprint.get("/tasks")
 def recent() -> Response:
     limit = int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
-    status = request.args.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise bad_parameter("status", status, f"status must be one of {', '.join(STATUSES)}")
+    status = choice_arg("status", STATUSES)
     tasks = _records().recent(limit, status)
     return jsonify({"tasks": tasks, "count": len(tasks)})
 

@@ -130,5 +130,10 @@ def test_ops_endpoints(cep: HttpService) -> None:
 def test_alerts_query_validation(cep: HttpService) -> None:
     assert requests.get(f"{cep.url}/alerts?limit=0", timeout=5).status_code == 400
     assert requests.get(f"{cep.url}/alerts?rule_id=x", timeout=5).status_code == 400
+    superscript = requests.get(f"{cep.url}/alerts", params={"limit": "²"}, timeout=5)  # isdigit(), not int()
+    assert (superscript.status_code, superscript.json()["error"]["details"]) == (
+        400,
+        {"parameter": "limit", "value": "²"},
+    )
     body = requests.get(f"{cep.url}/alerts?limit=5&rule_id=3", timeout=5).json()
     assert body == {"alerts": [], "count": 0, "limit": 5, "rule_id": 3}

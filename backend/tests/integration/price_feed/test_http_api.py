@@ -145,6 +145,8 @@ def test_history_while_redis_is_down_is_a_503_envelope(
     try:
         body = assert_envelope(client.get("/prices/EUR/USD/history"), 503, "DEPENDENCY_UNAVAILABLE")
         assert body["error"]["details"] == {"dependency": "redis"}
+        # the one global handler of every service answers, not a copy of it in the view
+        assert body["error"]["message"] == "Redis is unavailable; retry shortly"
     finally:
         redis_server.start()
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
-from ascep.arbitrage.config import ConfigValidationError, DetectorConfig, apply_update, from_stored
+from ascep.arbitrage.config import (
+    ConfigValidationError,
+    DetectorConfig,
+    apply_update,
+    from_stored,
+    markdown_table,
+)
+from ascep.arbitrage.options import declared
 
 
 @pytest.mark.parametrize(
@@ -69,3 +79,58 @@ def test_round_trip_through_storage() -> None:
 )
 def test_severity(spread: float, severity: str) -> None:
     assert DetectorConfig().severity(spread) == severity
+
+
+README = (Path(__file__).resolve().parents[4] / "README.md").read_text()
+
+
+def test_every_field_is_a_declared_option_and_the_answer_lists_them_in_order() -> None:
+    """One declaration per option: a field without one would be neither validated nor documented."""
+    names = [f.name for f in dataclasses.fields(DetectorConfig)]
+    assert list(declared(DetectorConfig)) == names
+    assert list(DetectorConfig().as_dict()) == names
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    assert markdown_table() in README
+
+
+def test_get_config_answer_is_plain_json_of_the_defaults() -> None:
+    assert DetectorConfig().as_dict() == {
+        "default_fee_percentage": 0.1,
+        "fee_percentage_by_source": {},
+        "min_profit_percentage": {"direct": 0.01, "triangular": 0.01, "cycle": 0.02},
+        "max_cycle_length": 4,
+        "max_quote_age_ms": 10_000,
+        "epsilon": 1e-9,
+        "severity_thresholds": {"high": 0.5, "medium": 0.1},
+        "update_threshold_percentage": 0.02,
+        "close_margin_percentage": 0.005,
+        "enabled_types": ["direct", "triangular", "cycle"],
+        "suppress_dominated": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [
+        ({"suppress_dominated": 1}, "suppress_dominated"),
+        ({"update_threshold_percentage": 101}, "update_threshold_percentage"),
+        ({"close_margin_percentage": -1}, "close_margin_percentage"),
+        ({"severity_thresholds": [0.5]}, "severity_thresholds"),
+        ({"min_profit_percentage": [1]}, "min_profit_percentage"),
+        ({"fee_percentage_by_source": {"": 0.1}}, "fee_percentage_by_source"),
+        ({"max_quote_age_ms": 86_400_001}, "max_quote_age_ms"),
+    ],
+)
+def test_every_kind_refuses_what_it_does_not_take(update: dict, field: str) -> None:
+    with pytest.raises(ConfigValidationError) as info:
+        apply_update(DetectorConfig(), update)
+    assert (info.value.field, info.value.unknown) == (field, False)
+
+
+def test_an_unknown_option_is_refused_before_any_value() -> None:
+    with pytest.raises(ConfigValidationError) as info:
+        apply_update(DetectorConfig(), {"max_cycle_length": 0, "zzz": 1})
+    assert (info.value.field, info.value.unknown) == ("zzz", True)
+    assert "known: default_fee_percentage, fee_percentage_by_source" in info.value.reason

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ascep.common.errors import BadRequest
-from ascep.gateway.latency.report import bucket_bounds, parse_buckets, time_series
+from ascep.common.query import int_arg
+from ascep.gateway.latency.report import MAX_BUCKETS, bucket_bounds, time_series
 
 
 def test_buckets_are_aligned_cover_the_window_and_end_after_now() -> None:
@@ -34,6 +35,11 @@ def test_samples_land_in_their_bucket_per_service() -> None:
     assert second["overall"]["count"] == 2
     assert second["services"]["a"]["count"] == 1
     assert second["services"]["b"]["min_ms"] == 7.0
+
+
+def parse_buckets(raw: str | None) -> int | None:
+    """``?buckets=`` as the latency view reads it."""
+    return int_arg("buckets", None, 1, MAX_BUCKETS, {} if raw is None else {"buckets": raw})
 
 
 @pytest.mark.parametrize("raw", ["0", "361", "ten", "-1"])

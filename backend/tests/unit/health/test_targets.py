@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from ascep.health.monitor import overall_status
 from ascep.health.targets import Target, targets_from_registry
 
 
@@ -33,9 +32,3 @@ def test_a_malformed_entry_is_skipped_not_fatal() -> None:
     assert "ok" in names
     assert not names & {"bad", "missing_url"}
 
-
-def test_overall_status() -> None:
-    assert overall_status(["healthy", "unknown"]) == "healthy"
-    assert overall_status(["healthy", "degraded"]) == "degraded"
-    assert overall_status(["unhealthy", "healthy"]) == "degraded"
-    assert overall_status(["unhealthy", "unhealthy"]) == "unhealthy"

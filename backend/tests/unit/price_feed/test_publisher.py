@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ascep.common.events import PriceUpdate
-from ascep.price_feed.publisher import RedisPublisher, percentile
+from ascep.price_feed.publisher import RedisPublisher
 
 
 def unreachable() -> None:
@@ -39,14 +37,6 @@ def test_failed_batch_goes_back_in_front_within_capacity() -> None:
     pub._requeue(batch)  # room for 1 of 3: keep the newest
     assert [r.price for r, _ in pub._take()] == [2, 3, 4]
     assert pub.dropped == 2
-
-
-@pytest.mark.parametrize(
-    ("samples", "fraction", "expected"),
-    [([], 0.5, None), ([5.0], 0.99, 5.0), ([1, 2, 3, 4], 0.5, 2), (list(range(1, 101)), 0.99, 99)],
-)
-def test_percentile_nearest_rank(samples: list[float], fraction: float, expected: float | None) -> None:
-    assert percentile(samples, fraction) == expected
 
 
 def test_status_before_any_write() -> None:

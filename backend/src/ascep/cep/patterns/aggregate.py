@@ -7,26 +7,17 @@ their size in event time, count windows close every ``count`` events).
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
 from ascep.cep.errors import RuleError
 from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import COMPARISONS, Match, Pattern
 from ascep.cep.patterns.windows import Window
 
 MAX_EVENTS_IN_MATCH = 20
-_HAVING: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 class _State:
@@ -58,7 +49,7 @@ class Aggregate(Pattern):
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["op", "value"],
-                "properties": {"op": {"enum": list(_HAVING)}, "value": {"type": "number"}},
+                "properties": {"op": {"enum": list(COMPARISONS)}, "value": {"type": "number"}},
             },
         },
     }
@@ -89,7 +80,7 @@ class Aggregate(Pattern):
         self.tumbling = conditions.get("mode", "sliding") == "tumbling"
         having = conditions["having"]
         self.having_op = having["op"]
-        self.having_test = _HAVING[self.having_op]
+        self.having_test = COMPARISONS[self.having_op]
         self.having_value = float(having["value"])
 
     def new_state(self) -> _State:

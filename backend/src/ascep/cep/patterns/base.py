@@ -8,11 +8,22 @@ there a match?" — which keeps every pattern short and unit-testable on its own
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ascep.cep.limits import Limits
+
+#: The comparisons a pattern's condition may use (``threshold``'s ``op``, ``aggregate``'s ``having``).
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 @dataclass(slots=True)

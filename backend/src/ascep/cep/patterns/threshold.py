@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
-
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+from ascep.cep.patterns.base import COMPARISONS, Match, Pattern
 
 
 class Threshold(Pattern):
@@ -32,7 +22,7 @@ class Threshold(Pattern):
         "required": ["field", "op", "value"],
         "properties": {
             "field": {"type": "string", "minLength": 1},
-            "op": {"enum": list(_OPS)},
+            "op": {"enum": list(COMPARISONS)},
             "value": {"type": "number"},
             "mode": {"enum": ["cross", "level"], "default": "cross"},
         },
@@ -45,7 +35,7 @@ class Threshold(Pattern):
         self.field = conditions["field"]
         self.read = number_getter(self.field)
         self.op = conditions["op"]
-        self.test = _OPS[self.op]
+        self.test = COMPARISONS[self.op]
         self.value = float(conditions["value"])
         self.level = conditions.get("mode", "cross") == "level"
 

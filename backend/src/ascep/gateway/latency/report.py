@@ -6,45 +6,15 @@ import time
 from typing import Any
 
 from ascep.common import channels
-from ascep.common.errors import BadRequest, NotFound
+from ascep.common.errors import NotFound
+from ascep.common.stats import PERCENTILE_METHOD
 from ascep.common.timeutil import iso_utc
-from ascep.gateway.latency.stats import PERCENTILE_METHOD, summarize
+from ascep.gateway.latency.stats import summarize
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.registry import ServiceRegistry
 
-
-def parse_window(raw: str | None, retention_seconds: int) -> int:
-    """``?window=<seconds>``: a whole number from 1 to the retention (default: the retention)."""
-    if raw is None or raw == "":
-        return retention_seconds
-    try:
-        window = int(raw)
-    except ValueError:
-        raise BadRequest("window must be a whole number of seconds", {"window": raw}) from None
-    if not 1 <= window <= retention_seconds:
-        raise BadRequest(
-            f"window must be between 1 and {retention_seconds} seconds (the retention)",
-            {"window": window, "max": retention_seconds},
-        )
-    return window
-
-
+#: Most buckets a ``?buckets=`` series may ask for.
 MAX_BUCKETS = 360
-
-
-def parse_buckets(raw: str | None) -> int | None:
-    """``?buckets=<n>``: also return the window cut into ``n`` equal time buckets (a series)."""
-    if raw is None or raw == "":
-        return None
-    try:
-        buckets = int(raw)
-    except ValueError:
-        raise BadRequest("buckets must be a whole number", {"buckets": raw}) from None
-    if not 1 <= buckets <= MAX_BUCKETS:
-        raise BadRequest(
-            f"buckets must be between 1 and {MAX_BUCKETS}", {"buckets": buckets, "max": MAX_BUCKETS}
-        )
-    return buckets
 
 
 def bucket_bounds(now_ms: int, window_seconds: int, buckets: int) -> tuple[int, int]:

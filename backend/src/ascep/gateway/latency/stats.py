@@ -1,17 +1,15 @@
-"""Latency statistics over a set of samples: exact, with nearest-rank percentiles.
-
-Nearest-rank (the value at rank ⌈p/100·n⌉ of the sorted samples) always returns a latency that was
-actually observed, is exact for the samples retained, and needs no interpolation choice.
+"""Latency statistics over a set of samples: exact, with nearest-rank percentiles
+(:mod:`ascep.common.stats`: a latency that was actually observed, exact for the samples retained).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-PERCENTILE_METHOD = "nearest-rank"
+from ascep.common.stats import nearest_rank
 
 
 def is_error(status: int) -> bool:
@@ -20,16 +18,6 @@ def is_error(status: int) -> bool:
     4xx answers are the client's mistake and say nothing about the service's health.
     """
     return status >= 500
-
-
-def nearest_rank(sorted_values: Sequence[float], percentile: float) -> float:
-    """The ``percentile`` (0-100] of ascending ``sorted_values`` by the nearest-rank method."""
-    if not sorted_values:
-        raise ValueError("no values")
-    if not 0 < percentile <= 100:
-        raise ValueError("percentile must be in (0, 100]")
-    rank = math.ceil(percentile / 100 * len(sorted_values))
-    return sorted_values[max(rank, 1) - 1]
 
 
 @dataclass(frozen=True)
@@ -74,8 +62,8 @@ def summarize(samples: Iterable[tuple[float, int]]) -> LatencySummary:
         return LatencySummary(0, 0, None, None, None, None, None, None)
     durations.sort()
 
-    def r(value: float) -> float:
-        return round(value, 3)
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
 
     return LatencySummary(
         count=len(durations),
