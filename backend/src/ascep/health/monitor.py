@@ -26,6 +26,7 @@ from ascep.common.backoff import Backoff
 from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.redis_replies import text_map
 from ascep.common.starts import Restarts, restarts_of
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.history import HealthHistory
@@ -137,7 +138,7 @@ class HealthMonitor:
     def discover(self) -> list[Target]:
         """Targets from the registry mirror; the last known list while Redis is unreachable."""
         try:
-            mirror = self.redis.hgetall(channels.REGISTRY_KEY)
+            mirror = text_map(self.redis.hgetall(channels.REGISTRY_KEY))
         except REDIS_UNAVAILABLE_ERRORS:
             self.redis_errors += 1
             known = [s.target for s in self.states.values()]
