@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -224,6 +224,14 @@ def alerts() -> Response:
     store: AlertStore = current_app.extensions["cep.alerts"]
     found = store.recent(limit, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
+
+
+@overload
+def _int_arg(name: str, default: int, low: int, high: int | None) -> int: ...
+
+
+@overload
+def _int_arg(name: str, default: None, low: int, high: int | None) -> int | None: ...
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int | None) -> int | None:

@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import redis
@@ -134,8 +135,7 @@ class HealthAggregator:
             view = response.json() if response.status_code == 200 else None
         except (requests.RequestException, ValueError):
             return None
-        services = view.get("services") if isinstance(view, dict) else None
-        if not isinstance(services, dict) or not view.get("rounds"):
+        if not isinstance(view, dict) or not isinstance(view.get("services"), dict) or not view.get("rounds"):
             return None  # not a monitor, or one that has not finished a round yet
         return view
 
@@ -179,7 +179,7 @@ class HealthAggregator:
     def _report_from_polling(self) -> dict[str, Any]:
         definitions = list(self.registry)
         checks: list[Callable[[], Any]] = [self.check_redis]
-        checks += [lambda d=d: self.check_service(d) for d in definitions]
+        checks += [partial(self.check_service, d) for d in definitions]
         redis_health, *service_health = parallel_map(lambda check: check(), checks, self.async_mode)
         services = {h.name: h.as_dict() for h in service_health}
         statuses = [h.status for h in service_health]
