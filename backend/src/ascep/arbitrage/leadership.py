@@ -16,6 +16,7 @@ import uuid
 import redis
 
 from ascep.common import channels
+from ascep.common.redis_replies import optional_text
 
 _ACQUIRE_OR_RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -47,7 +48,7 @@ class LeaderLease:
         return self.lease_ms > 0
 
     def holder(self) -> str | None:
-        return self.client.get(channels.ARBITRAGE_LEADER_KEY) if self.enabled else self.me
+        return optional_text(self.client.get(channels.ARBITRAGE_LEADER_KEY)) if self.enabled else self.me
 
     def acquire_or_renew(self) -> bool:
         """``True`` while this instance holds the lease (Redis errors propagate)."""

@@ -31,6 +31,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.events import encode
+from ascep.common.redis_replies import text, texts
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class SignalStore:
     def recent(self, since_ms: int | None = None) -> list[dict[str, Any]]:
         """Every stored signal seen at or after ``since_ms``, most recently seen first."""
         low = "-inf" if since_ms is None else since_ms
-        ids = self.client.zrevrangebyscore(channels.ARBITRAGE_SIGNALS_INDEX_KEY, "+inf", low)
+        ids = texts(self.client.zrevrangebyscore(channels.ARBITRAGE_SIGNALS_INDEX_KEY, "+inf", low))
         return self._load(ids)
 
     def query(
@@ -168,19 +169,19 @@ class SignalStore:
 
     def between(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Signals alive at some point in ``[start_ms, end_ms]``, oldest first — for reports."""
-        ids = self.client.zrangebyscore(channels.ARBITRAGE_SIGNALS_INDEX_KEY, start_ms, "+inf")
+        ids = texts(self.client.zrangebyscore(channels.ARBITRAGE_SIGNALS_INDEX_KEY, start_ms, "+inf"))
         alive = [s for s in self._load(ids) if s.get("first_seen_ts", 0) <= end_ms]
         return sorted(alive, key=lambda s: (s.get("first_seen_ts", 0), s.get("id", 0)))
 
     def open_signals(self) -> list[dict[str, Any]]:
-        ids = self.client.hvals(channels.ARBITRAGE_OPEN_KEY)
+        ids = texts(self.client.hvals(channels.ARBITRAGE_OPEN_KEY))
         return [s for s in self._load(ids) if s.get("status") == "open"]
 
     def open_count(self) -> int:
         return int(self.client.hlen(channels.ARBITRAGE_OPEN_KEY))
 
     def counters(self) -> dict[str, int]:
-        return {k: int(v) for k, v in self.client.hgetall(channels.ARBITRAGE_STATS_KEY).items()}
+        return {text(k): int(v) for k, v in self.client.hgetall(channels.ARBITRAGE_STATS_KEY).items()}
 
     # --- live configuration ---
     def load_config(self) -> dict[str, Any] | None:

@@ -66,13 +66,16 @@ def _run_wrk(url: str, connections: int, seconds: float, cpu: int | None) -> Loa
 
 def _run_builtin(url: str, connections: int, seconds: float) -> LoadResult:
     parts = urlsplit(url)
+    host = parts.hostname
+    if host is None:
+        raise ValueError(f"no host in {url!r}")
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     deadline = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
 
     def worker(index: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn = http.client.HTTPConnection(host, parts.port, timeout=10)
         own = latencies[index]
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -85,7 +88,7 @@ def _run_builtin(url: str, connections: int, seconds: float) -> LoadResult:
             except (OSError, http.client.HTTPException):
                 errors[index] += 1
                 conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                conn = http.client.HTTPConnection(host, parts.port, timeout=10)
                 continue
             own.append((time.perf_counter() - started) * 1000)
         conn.close()

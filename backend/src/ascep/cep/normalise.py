@@ -36,7 +36,8 @@ def normalise(raw: Any) -> dict[str, Any]:
     rule = {k: v for k, v in raw.items() if k not in SERVER_FIELDS}
     if "actions" in rule and "action" not in rule:
         rule["action"] = rule.pop("actions")
-    pattern = PATTERNS.get(rule.get("pattern")) if isinstance(rule.get("pattern"), str) else None
+    pattern_name = rule.get("pattern")
+    pattern = PATTERNS.get(pattern_name) if isinstance(pattern_name, str) else None
     conditions = rule.get("conditions", {})
     if pattern is not None and isinstance(conditions, Mapping):
         conditions = dict(conditions)

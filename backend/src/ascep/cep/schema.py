@@ -154,16 +154,19 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
 def _convert(error: ValidationError) -> RuleError:
     path = join_path("$", *error.absolute_path)
     instance = error.instance
+    # jsonschema types these as possibly unset (or a boolean schema); ours are always set objects.
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    required = error.validator_value if isinstance(error.validator_value, list) else []
     if error.validator == "required" and isinstance(instance, Mapping):
-        missing = next((p for p in error.validator_value if p not in instance), "?")
+        missing = next((p for p in required if p not in instance), "?")
         return RuleError(join_path(path, missing), "is required")
     if error.validator == "additionalProperties" and isinstance(instance, Mapping):
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = sorted(schema.get("properties", {}))
         extras = sorted(k for k in instance if k not in allowed)
         name = extras[0] if extras else "?"
         return RuleError(join_path(path, name), f"unknown field; allowed: {', '.join(allowed)}")
     if error.validator in ("oneOf", "anyOf"):
-        description = error.schema.get("description")
+        description = schema.get("description")
         if description:
             return RuleError(path, f"{instance!r} is not valid: {description}")
     return RuleError(path, error.message)

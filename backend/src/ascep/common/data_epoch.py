@@ -33,7 +33,7 @@ from ascep.common.timeutil import iso_utc, now_ms
 
 logger = logging.getLogger(__name__)
 
-DataLossListener = Callable[["DataLoss"], None]
+DataLossListener = Callable[["DataLoss"], object]  # what it returns is ignored
 
 
 @dataclass(frozen=True)

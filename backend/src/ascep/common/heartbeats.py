@@ -15,6 +15,7 @@ import os
 import redis
 
 from ascep.common import channels
+from ascep.common.redis_replies import texts
 from ascep.common.starts import record_start
 from ascep.common.timeutil import now_ms
 
@@ -36,4 +37,4 @@ def forget(client: redis.Redis, worker: str) -> None:
 
 def live_workers(client: redis.Redis, max_age_ms: float) -> list[str]:
     """Workers whose latest beat is at most ``max_age_ms`` old."""
-    return client.zrangebyscore(channels.WORKER_HEARTBEATS_KEY, now_ms() - max_age_ms, "+inf")
+    return texts(client.zrangebyscore(channels.WORKER_HEARTBEATS_KEY, now_ms() - max_age_ms, "+inf"))

@@ -15,8 +15,9 @@ from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
-#: Errors that mean "Redis is unreachable right now" (as opposed to a bad command).
-REDIS_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+#: Errors that mean "Redis is unreachable right now" (as opposed to a bad command). Left to
+#: inference: a fixed-length tuple type is what lets mypy check ``except (X, *REDIS_UNAVAILABLE_ERRORS)``.
+REDIS_UNAVAILABLE_ERRORS = (
     redis.ConnectionError,
     redis.TimeoutError,
     OSError,

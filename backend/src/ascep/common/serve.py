@@ -146,7 +146,7 @@ def _serve_gevent(app: Callable[..., Any], host: str, port: int, limits: HttpLim
     from gevent.pool import Pool
     from gevent.pywsgi import WSGIHandler, WSGIServer
 
-    class TimedHandler(WSGIHandler):  # type: ignore[misc]
+    class TimedHandler(WSGIHandler):
         def handle(self) -> None:
             self.socket.settimeout(limits.body_timeout)
             super().handle()

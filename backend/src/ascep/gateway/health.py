@@ -16,11 +16,11 @@ top-level ``workers`` entry is the same object, kept for older clients).
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import redis
@@ -166,7 +166,7 @@ class HealthAggregator:
     def _report_from_polling(self) -> dict[str, Any]:
         definitions = list(self.registry)
         checks: list[Callable[[], Any]] = [self.check_redis]
-        checks += [functools.partial(self.check_service, d) for d in definitions]
+        checks += [partial(self.check_service, d) for d in definitions]
         redis_health, *service_health = parallel_map(lambda check: check(), checks, self.async_mode)
         services = {h.name: h.as_dict() for h in service_health}
         statuses = [h.status for h in service_health]

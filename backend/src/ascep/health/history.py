@@ -15,6 +15,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.events import encode
+from ascep.common.redis_replies import texts
 
 _MINUTE_MS = 60_000
 _HOUR_MS = 3_600_000
@@ -65,7 +66,7 @@ class HealthHistory:
             for granularity, (size, keep) in _KEEP.items():
                 key = channels.health_availability_key(target, granularity)
                 oldest = now // size - keep
-                stale = [f for f in self.redis.hkeys(key) if int(f.split(":", 1)[0]) < oldest]
+                stale = [f for f in texts(self.redis.hkeys(key)) if int(f.split(":", 1)[0]) < oldest]
                 if stale:
                     self.redis.hdel(key, *stale)
 
@@ -86,11 +87,11 @@ class HealthHistory:
         }
 
     def checks(self, target: str, since: int, limit: int) -> list[dict[str, Any]]:
-        raw = self.redis.zrangebyscore(channels.health_checks_key(target), since, "+inf")
+        raw = texts(self.redis.zrangebyscore(channels.health_checks_key(target), since, "+inf"))
         return [json.loads(item) for item in raw[-limit:]]
 
     def changes(self, since: int, target: str | None, limit: int) -> list[dict[str, Any]]:
-        raw = self.redis.zrangebyscore(channels.HEALTH_CHANGES_KEY, since, "+inf")
+        raw = texts(self.redis.zrangebyscore(channels.HEALTH_CHANGES_KEY, since, "+inf"))
         found = [json.loads(item) for item in raw]
         if target is not None:
             found = [c for c in found if c.get("service") == target]

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import redis
 
@@ -27,6 +27,7 @@ from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
 from ascep.common.health_status import overall_status
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.redis_replies import text_map
 from ascep.common.starts import Restarts, restarts_of
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.history import HealthHistory
@@ -128,7 +129,7 @@ class HealthMonitor:
     def discover(self) -> list[Target]:
         """Targets from the registry mirror; the last known list while Redis is unreachable."""
         try:
-            mirror = cast(dict[str, str], self.redis.hgetall(channels.REGISTRY_KEY))  # decoded client
+            mirror = text_map(self.redis.hgetall(channels.REGISTRY_KEY))
         except REDIS_UNAVAILABLE_ERRORS:
             self.redis_errors += 1
             known = [s.target for s in self.states.values()]

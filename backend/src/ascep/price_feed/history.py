@@ -13,22 +13,27 @@ by their own ``ts``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import redis
 
 from ascep.common.channels import price_history_key
+from ascep.common.redis_replies import text, text_map
 from ascep.price_feed.publisher import HISTORY_FIELD
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def _records(entries: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+#: One ``XRANGE`` entry as redis-py types it: (stream id, fields).
+_Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
+
+
+def _records(entries: Iterable[_Entry]) -> list[dict[str, Any]]:
     out = []
     for _, fields in entries:
-        raw = fields.get(HISTORY_FIELD)
+        raw = text_map(fields).get(HISTORY_FIELD) if fields else None
         if raw is not None:
             out.append(json.loads(raw))
     return out
@@ -38,7 +43,7 @@ def read_history(client: redis.Redis, symbol: str, limit: int, since_ms: int | N
     """Records of ``symbol`` as stored (``PriceUpdate.to_dict()``), oldest first."""
     key = price_history_key(symbol)
     if since_ms is None:
-        return list(reversed(_records(client.xrevrange(key, "+", "-", count=limit))))
+        return list(reversed(_records(client.xrevrange(key, "+", "-", count=limit) or [])))
     found: list[dict[str, Any]] = []
     start = str(max(0, since_ms))
     while len(found) < limit:
@@ -48,7 +53,7 @@ def read_history(client: redis.Redis, symbol: str, limit: int, since_ms: int | N
         found.extend(r for r in _records(entries) if r.get("ts", 0) >= since_ms)
         if len(entries) < limit:
             break
-        start = "(" + entries[-1][0]
+        start = "(" + text(entries[-1][0])
     return found[:limit]
 
 
@@ -73,4 +78,4 @@ def iter_history(
             yield page
         if len(entries) < chunk:
             return
-        start = "(" + entries[-1][0]
+        start = "(" + text(entries[-1][0])

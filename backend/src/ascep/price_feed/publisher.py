@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from ascep.common.backoff import Backoff
 from ascep.common.channels import PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
@@ -158,7 +159,7 @@ class RedisPublisher:
         if self._client is None:
             self._client = self._client_factory()
         pipe = self._client.pipeline(transaction=False)
-        latest: dict[Any, str] = {}  # Any: redis-py's stubs want a mapping keyed by every encodable type
+        latest: dict[FieldT, EncodableT] = {}
         payloads = []
         for record, _ in batch:
             payload = encode(record.to_dict())

@@ -72,7 +72,8 @@ class Reaper:
     def _recover(self, record: dict[str, Any], now: int) -> str | None:
         """A running record whose lease ran out: cancel, fail or queue it again (None: raced)."""
         task_id, attempts = record["id"], record.get("attempts", 0)
-        fence = {"held_by": record.get("run_id", ""), "lease_ended_before": now}
+        held_by: str = record.get("run_id", "")
+        fields: dict[str, Any]
         if record["cancel_requested"]:
             outcome, status, fields = "cancelled", CANCELLED, {"message": "cancelled (its worker was lost)"}
         elif attempts >= self.max_attempts:
@@ -91,7 +92,9 @@ class Reaper:
             }
         if status != QUEUED:
             fields |= {"finished_ts": now, "runtime_ms": now - record.get("started_ts", now)}
-        moved, _, _ = self.records.transition(task_id, (RUNNING,), status, **fence, **fields)
+        moved, _, _ = self.records.transition(
+            task_id, (RUNNING,), status, held_by=held_by, lease_ended_before=now, **fields
+        )
         if not moved:
             return None
         logger.warning(

@@ -25,9 +25,11 @@ import uuid
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from ascep.common import channels
 from ascep.common.bus import publish
+from ascep.common.redis_replies import text_map, texts
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.tasks import scripts
 
@@ -55,7 +57,7 @@ class TaskRecords:
     def create(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         task_id = uuid.uuid4().hex
         ts = now_ms()
-        fields = {
+        fields: dict[FieldT, EncodableT] = {
             "id": task_id,
             "name": name,
             "args": json.dumps(args),
@@ -90,10 +92,10 @@ class TaskRecords:
 
     def get(self, task_id: str) -> dict[str, Any] | None:
         raw = self.redis.hgetall(channels.task_key(task_id))
-        return _decode(raw) if raw else None
+        return _decode(text_map(raw)) if raw else None
 
     def recent(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
-        ids = self.redis.zrevrange(channels.TASKS_INDEX_KEY, 0, -1 if status else limit - 1)
+        ids = texts(self.redis.zrevrange(channels.TASKS_INDEX_KEY, 0, -1 if status else limit - 1))
         records = [r for r in self.raw_many(ids) if r]
         if status:
             records = [r for r in records if r["status"] == status]
@@ -107,7 +109,7 @@ class TaskRecords:
         return [_decode(raw) if raw else None for raw in pipe.execute()]
 
     def ids(self) -> list[str]:
-        return self.redis.zrange(channels.TASKS_INDEX_KEY, 0, -1)
+        return texts(self.redis.zrange(channels.TASKS_INDEX_KEY, 0, -1))
 
     def transition(
         self,

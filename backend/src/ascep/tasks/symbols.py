@@ -16,6 +16,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.errors import ConfigError
+from ascep.common.redis_replies import texts
 from ascep.price_feed.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
 from ascep.tasks.catalog import SymbolResolver
 
@@ -39,7 +40,7 @@ def symbol_resolver(config: Mapping[str, Any], client: redis.Redis) -> SymbolRes
         if pair is not None:
             return pair.symbol
         wanted = compact(raw)
-        published = client.hkeys(channels.PRICES_LATEST_KEY)
+        published = texts(client.hkeys(channels.PRICES_LATEST_KEY))
         return next((symbol for symbol in published if compact(symbol) == wanted), None)
 
     return resolve

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Protocol
 
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 
 Handler = Callable[[Exchange], ProxyResponse]
-Step = Callable[[Exchange, Handler], ProxyResponse]
+
+
+class Step(Protocol):
+    """A proxy step; ``call_next`` is passed by keyword (:func:`build_pipeline` binds it with
+    ``functools.partial``), so a step must name that parameter ``call_next``."""
+
+    def __call__(self, exchange: Exchange, /, call_next: Handler) -> ProxyResponse: ...
 
 
 def build_pipeline(steps: Sequence[Step], terminal: Handler) -> Handler:
