@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -11,10 +11,8 @@ from ascep import __version__
 from ascep.common.errors import DependencyUnavailable, ServiceUnavailable
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
+from ascep.gateway.bundle import Gateway
 from ascep.gateway.latency.report import latency_report, parse_buckets, parse_window
-
-if TYPE_CHECKING:
-    from ascep.gateway.app import Gateway
 
 bp = Blueprint("gateway", __name__)
 
