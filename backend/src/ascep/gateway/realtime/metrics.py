@@ -43,17 +43,17 @@ class RealtimeCollector(Collector):
         yield GaugeMetricFamily(
             "ascep_gateway_socketio_lagging_clients",
             "Clients currently behind (conflated).",
-            len(fanout._lagging),
+            len(fanout.backpressure.lagging),
         )
         yield CounterMetricFamily(
             "ascep_gateway_socketio_conflated_updates",
             "Price updates superseded for lagging clients.",
-            fanout.conflated_total,
+            fanout.backpressure.conflated_total,
         )
         yield CounterMetricFamily(
             "ascep_gateway_socketio_dropped_events",
             "Events dropped from full backlogs of lagging clients.",
-            fanout.dropped_total,
+            fanout.backpressure.dropped_total,
         )
         inbound = self.realtime.inbound
         expelled = CounterMetricFamily(
