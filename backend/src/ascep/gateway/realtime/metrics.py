@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from ascep.gateway.realtime import Realtime
+from ascep.gateway.realtime.bridge import RedisBridge
+from ascep.gateway.realtime.fanout import Fanout
+from ascep.gateway.realtime.inbound import InboundGuard
+
+
+class RealtimeParts(Protocol):
+    """What the collector reads (``ascep.gateway.realtime.Realtime``, without importing it back)."""
+
+    active_connections: int
+    bridge: RedisBridge
+    fanout: Fanout
+    inbound: InboundGuard
 
 
 class RealtimeCollector(Collector):
-    def __init__(self, realtime: Realtime) -> None:
+    def __init__(self, realtime: RealtimeParts) -> None:
         self.realtime = realtime
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
