@@ -12,6 +12,8 @@ the normal layout (``cep/patterns``), so those implicit edges are not counted.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import grimp
 import pytest
 
@@ -73,7 +75,7 @@ def describe_cycle(graph: grimp.ImportGraph, component: set[str]) -> str:
     chain = graph.find_shortest_chain(importer=second, imported=first) or (second, first)
     modules = [first, *chain]
     lines = []
-    for importer, imported in zip(modules, modules[1:], strict=False):
+    for importer, imported in pairwise(modules):
         details = graph.get_import_details(importer=importer, imported=imported)
         where = f" (line {details[0]['line_number']}: {details[0]['line_contents']})" if details else ""
         lines.append(f"  {importer} -> {imported}{where}")
