@@ -240,29 +240,8 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None) -> int 
 def stats() -> Response:
     runner = _runner()
     with runner.lock:
-        engine = runner.engine
-        rules = [
-            {
-                "rule_id": rt.rule.rule_id,
-                "version": rt.rule.version,
-                "name": rt.rule.name,
-                "pattern": rt.rule.spec["pattern"],
-                "stream": rt.rule.stream,
-                "enabled": rt.rule.enabled,
-                "active": rt.active,
-                "error": rt.error or (rt.rule.spec.get("error") or {}).get("message"),
-                "partitions": len(rt.partitions),
-                **rt.stats.as_dict(),
-            }
-            for rt in engine.runtimes()
-        ]
-        body = {
-            "engine": {
-                **engine.stats.as_dict(),
-                "rules_loaded": len(rules),
-                "rules_active": sum(1 for r in rules if r["active"]),
-                "subscription": runner.state,
-            },
-            "rules": rules,
-        }
+        report = runner.engine.report()
+        subscription = runner.state
+    body = report.as_dict()
+    body["engine"]["subscription"] = subscription
     return jsonify(body)
