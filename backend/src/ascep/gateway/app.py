@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask_cors import CORS
 from flask_socketio import SocketIO
 
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import connect, is_reachable
 from ascep.common.service import create_service_app
 from ascep.gateway.bundle import Gateway
+from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
 from ascep.gateway.health import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
@@ -21,7 +21,6 @@ from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
-from ascep.gateway.proxy.cors import CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
@@ -80,15 +79,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     proxy = ProxyApp(pipeline, cfg["MAX_BODY_BYTES"])
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
-        app.wsgi_app,
+        CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
-    )
-    CORS(
-        app,
-        origins=sorted(cors.origins),
-        supports_credentials=cors.allow_credentials,
-        expose_headers=["X-Request-ID"],
-        always_send=False,  # no Origin, no CORS headers (flask-cors would list every origin)
     )
     socketio = SocketIO(
         app,
