@@ -222,7 +222,7 @@ def alerts() -> Response:
     limit = _int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
     rule_id = _int_arg("rule_id", None, 1, None)
     store: AlertStore = current_app.extensions["cep.alerts"]
-    found = store.recent(limit, rule_id)
+    found = store.recent(limit or DEFAULT_ALERT_LIMIT, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
 
 

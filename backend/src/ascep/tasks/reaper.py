@@ -12,7 +12,7 @@ if at all:
   sends it again.
 
 Every worker runs the loop; a short lock makes one of them sweep per round. Duplicate messages
-are harmless: a worker starts only a ``queued`` record (see ``ascep.tasks.celery_setup``).
+are harmless: a worker starts only a ``queued`` record (see ``ascep.tasks.celery_app``).
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
-        with contextlib.suppress(REDIS_UNAVAILABLE_ERRORS):
+        with contextlib.suppress(*REDIS_UNAVAILABLE_ERRORS):
             heartbeats.forget(self.redis, self.hostname)
 
 
