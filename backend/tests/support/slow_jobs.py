@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ascep.tasks.catalog import Job, JobContext
+from ascep.tasks.jobs.base import Job, JobContext
 
 
 def count_slowly(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:

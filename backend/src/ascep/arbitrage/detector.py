@@ -87,7 +87,7 @@ def price_cycle(nodes: tuple[str, ...], legs: list[Edge]) -> Opportunity:
         gross *= leg.rate
         net *= leg.rate * (1.0 - leg.fee)
     return Opportunity(
-        key=f"{cycle_type(len(nodes))}:{'>'.join(nodes)}",
+        key=cycle_key(nodes),
         type=cycle_type(len(nodes)),
         nodes=nodes,
         legs=tuple(legs),

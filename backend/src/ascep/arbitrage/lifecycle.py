@@ -128,24 +128,24 @@ class SignalTracker:
 
     def observe(self, pair: PairKey, found: Iterable[Opportunity], now_ms: int) -> list[SignalEvent]:
         """Reconcile the open signals through ``pair`` with what detection found through it."""
-        events: list[SignalEvent] = []
-        seen: set[str] = set()
-        for opportunity in _shortest_first(found):
-            seen.add(opportunity.key)
-            events.extend(self._seen(opportunity, now_ms))
-        for key in sorted(self._by_pair.get(pair, set()) - seen):
-            if not self.open[key].provisional:
-                events.append(self._close(self.open[key], "disappeared", now_ms))
-        return events
+        return self._reconcile(found, set(self._by_pair.get(pair, ())), now_ms)
 
     def reconcile(self, found: Iterable[Opportunity], now_ms: int) -> list[SignalEvent]:
         """Like :meth:`observe` for the whole market (after a full scan)."""
+        return self._reconcile(found, set(self.open), now_ms)
+
+    def _reconcile(self, found: Iterable[Opportunity], covered: set[str], now_ms: int) -> list[SignalEvent]:
+        """Open or update what was found; close the open signals the search ``covered`` but missed.
+
+        A provisional (adopted) signal is never closed for not being found: the graph may still
+        lack its other legs.
+        """
         events: list[SignalEvent] = []
         seen: set[str] = set()
         for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
             events.extend(self._seen(opportunity, now_ms))
-        for key in sorted(set(self.open) - seen):
+        for key in sorted(covered - seen):
             if not self.open[key].provisional:
                 events.append(self._close(self.open[key], "disappeared", now_ms))
         return events

@@ -26,10 +26,12 @@ from typing import Any
 from ascep.cep.alert_payload import build_alert
 from ascep.cep.fields import MISSING, BadEventTime, event_time
 from ascep.cep.limits import Limits
-from ascep.cep.partitions import Partition, key_is_unhashable, partition_key
+from ascep.cep.partitions import Partition, key_is_unhashable
 from ascep.cep.patterns import Match
+from ascep.cep.report import EngineReport
 from ascep.cep.rules import CompiledRule
-from ascep.cep.stats import EngineStats, RuleStats
+from ascep.cep.runtime import RuleRuntime
+from ascep.cep.stats import EngineStats
 from ascep.common.timeutil import now_ms
 
 logger = logging.getLogger(__name__)
@@ -45,28 +47,6 @@ class Firing:
 
     rule: CompiledRule
     alert: dict[str, Any]
-
-
-class RuleRuntime:
-    """A loaded rule with its partitions, statistics and (when it broke) its error."""
-
-    __slots__ = ("error", "key_field", "key_of", "partitions", "rule", "stats", "where")
-
-    def __init__(self, rule: CompiledRule) -> None:
-        self.rule = rule
-        self.partitions: dict[Any, Partition] = {}
-        self.stats = RuleStats()
-        self.error: str | None = None
-        self.key_of = partition_key(rule.partition_by)
-        fields = rule.partition_by
-        #: the one plain partition field, read inline on the hot path (else ``key_of`` is used)
-        self.key_field = fields[0] if len(fields) == 1 and "." not in fields[0] else None
-        #: ``where`` minus what the symbol index already guarantees
-        self.where = None if rule.where_is_symbol_pin else rule.where
-
-    @property
-    def active(self) -> bool:
-        return self.rule.enabled and self.error is None
 
 
 class Engine:
@@ -123,6 +103,10 @@ class Engine:
 
     def runtime(self, rule_id: int) -> RuleRuntime | None:
         return self._rules.get(rule_id)
+
+    def report(self) -> EngineReport:
+        """The engine's counters and every loaded rule's (what ``GET /stats`` shows)."""
+        return EngineReport(self.stats.as_dict(), tuple(rt.report() for rt in self.runtimes()))
 
     def _reindex(self) -> None:
         index: dict[str, tuple[list[RuleRuntime], dict[str, list[RuleRuntime]]]] = {}

@@ -77,7 +77,7 @@ def _comparable(a: Any, b: Any) -> bool:
     return (isinstance(a, num) and isinstance(b, num)) or (isinstance(a, str) and isinstance(b, str))
 
 
-def _test(op: str, value_is_regex: bool = False) -> Callable[[Any, Any], bool]:
+def _test(op: str) -> Callable[[Any, Any], bool]:
     """The comparison ``op`` as ``test(field_value, expected)``."""
     if op == "==":
         return lambda a, b: a == b and not (isinstance(a, bool) ^ isinstance(b, bool))

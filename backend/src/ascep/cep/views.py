@@ -199,7 +199,7 @@ def alerts() -> Response:
     limit = int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
     rule_id = int_arg("rule_id", None, 1, MAX_RULE_ID)
     store: AlertStore = current_app.extensions["cep.alerts"]
-    found = store.recent(limit, rule_id)
+    found = store.recent(limit or DEFAULT_ALERT_LIMIT, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
 
 
@@ -207,29 +207,8 @@ def alerts() -> Response:
 def stats() -> Response:
     runner = _runner()
     with runner.lock:
-        engine = runner.engine
-        rules = [
-            {
-                "rule_id": rt.rule.rule_id,
-                "version": rt.rule.version,
-                "name": rt.rule.name,
-                "pattern": rt.rule.spec["pattern"],
-                "stream": rt.rule.stream,
-                "enabled": rt.rule.enabled,
-                "active": rt.active,
-                "error": rt.error or (rt.rule.spec.get("error") or {}).get("message"),
-                "partitions": len(rt.partitions),
-                **rt.stats.as_dict(),
-            }
-            for rt in engine.runtimes()
-        ]
-        body = {
-            "engine": {
-                **engine.stats.as_dict(),
-                "rules_loaded": len(rules),
-                "rules_active": sum(1 for r in rules if r["active"]),
-                "subscription": runner.state,
-            },
-            "rules": rules,
-        }
+        report = runner.engine.report()
+        subscription = runner.state
+    body = report.as_dict()
+    body["engine"]["subscription"] = subscription
     return jsonify(body)

@@ -41,11 +41,6 @@ def read_key_prefix(environ: Mapping[str, str] | None = None) -> str:
 KEY_PREFIX: Final = read_key_prefix()
 
 
-def key_prefix() -> str:
-    """:data:`KEY_PREFIX`, as a function for callers that prefer one."""
-    return KEY_PREFIX
-
-
 # --- Redis pub/sub channels (the original ASCEP names, so existing producers keep working) ---
 PRICE_UPDATES: Final = "price_updates"
 ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
@@ -72,15 +67,6 @@ EVENT_SUBSCRIBE_SIGNALS: Final = "subscribe_signals"
 EVENT_UNSUBSCRIBE_SIGNALS: Final = "unsubscribe_signals"
 EVENT_SUBSCRIBE_ALERTS: Final = "subscribe_alerts"
 EVENT_UNSUBSCRIBE_ALERTS: Final = "unsubscribe_alerts"
-
-#: Which Socket.IO event each Redis channel becomes.
-CHANNEL_EVENTS: Final[dict[str, str]] = {
-    PRICE_UPDATES: EVENT_PRICE_UPDATE,
-    ARBITRAGE_SIGNALS: EVENT_ARBITRAGE_SIGNAL,
-    CEP_ALERTS: EVENT_CEP_ALERT,
-    SERVICE_STATUS: EVENT_SERVICE_STATUS,
-    TASK_UPDATES: EVENT_TASK_UPDATE,
-}
 
 # --- Redis keys (all under KEY_PREFIX) ---
 

@@ -266,12 +266,3 @@ def _mask_url_credentials(url: str) -> str:
     scheme, _, rest = url.partition("://")
     _, _, host = rest.rpartition("@")
     return f"{scheme}://***@{host}"
-
-
-def markdown_table(declared: Iterable[Setting]) -> str:
-    """A README-ready table of settings."""
-    rows = ["| Variable | Default | Description |", "| --- | --- | --- |"]
-    for s in declared:
-        default = ",".join(s.default) if isinstance(s.default, tuple) else s.default
-        rows.append(f"| `{s.name}` | `{default}` | {s.help} |")
-    return "\n".join(rows)

@@ -11,7 +11,6 @@ import uuid
 from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "X-Request-ID"
-CORRELATION_ID_HEADER = "X-Correlation-ID"
 #: WSGI environ keys of the two accepted incoming headers, in order of preference.
 REQUEST_ID_ENVIRON_KEYS = ("HTTP_X_REQUEST_ID", "HTTP_X_CORRELATION_ID")
 

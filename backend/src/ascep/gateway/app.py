@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from flask import Flask
-from flask_cors import CORS
 from flask_socketio import SocketIO
 
-from ascep.common import channels
-from ascep.common.events import encode
-from ascep.common.ops import CheckResult, Ops, get_ops, redis_check
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
+from ascep.common.ops import CheckResult, get_ops, redis_check
+from ascep.common.redis_client import connect, is_reachable
 from ascep.common.service import create_service_app
+from ascep.gateway.bundle import Gateway
+from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
 from ascep.gateway.health import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
@@ -25,7 +21,6 @@ from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
-from ascep.gateway.proxy.cors import CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
@@ -37,69 +32,6 @@ from ascep.gateway.settings import SETTINGS
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Gateway:
-    """Everything one gateway process holds; kept in ``app.extensions["ascep.gateway"]``."""
-
-    app: Flask
-    ops: Ops
-    registry: ServiceRegistry
-    redis: redis.Redis
-    latency_store: LatencyStore
-    recorder: LatencyRecorder
-    forwarder: Forwarder
-    bulkhead: Bulkhead
-    health: HealthAggregator
-    realtime: Realtime
-    proxy: ProxyApp
-    retention_seconds: int
-
-    def start_background(self) -> None:
-        """Start the flush loop and the health poller (the entry point calls this once)."""
-        sleep = self.realtime.socketio.sleep
-        self.realtime.socketio.start_background_task(self.recorder.run, sleep)
-        self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
-        self.realtime.start()
-
-    def _poll_health_forever(self, sleep: Any) -> None:
-        interval = self.app.config["HEALTH_POLL_INTERVAL"]
-        while True:
-            try:
-                self.mirror_registry()
-                self.health.poll()
-            except Exception:
-                logger.exception("background health poll failed; retrying in %ss", interval)
-            sleep(interval)
-
-    def mirror_registry(self) -> None:
-        """Publish the registry to Redis so other processes (health monitor) discover services."""
-        try:
-            self.redis.hset(
-                channels.REGISTRY_KEY,
-                mapping={
-                    d.name: encode({**d.describe(), "url": self.forwarder.base_url(d)}) for d in self.registry
-                },
-            )
-        except REDIS_UNAVAILABLE_ERRORS:
-            logger.debug("Redis unreachable; registry not mirrored this round")
-
-    def shutdown(self, grace_seconds: float = 5.0) -> None:
-        """Let calls in flight finish (up to ``grace_seconds``), then write what is buffered."""
-        sleep = self.realtime.socketio.sleep
-        deadline = time.monotonic() + grace_seconds
-        while self.proxy.in_flight > 0 and time.monotonic() < deadline:
-            sleep(0.01)
-        if self.proxy.in_flight:
-            logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
-        self.recorder.stop()
-        self.realtime.bridge.stop()
-        try:
-            written = self.recorder.flush()
-            logger.info("shutdown: flushed %d latency samples", written)
-        except REDIS_UNAVAILABLE_ERRORS:
-            logger.warning("shutdown: Redis unreachable, %d latency samples lost", self.recorder.pending)
 
 
 def build_app(config: dict[str, Any] | None = None) -> Flask:
@@ -147,15 +79,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     proxy = ProxyApp(pipeline, cfg["MAX_BODY_BYTES"])
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
-        app.wsgi_app,
+        CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
-    )
-    CORS(
-        app,
-        origins=sorted(cors.origins),
-        supports_credentials=cors.allow_credentials,
-        expose_headers=["X-Request-ID"],
-        always_send=False,  # no Origin, no CORS headers (flask-cors would list every origin)
     )
     socketio = SocketIO(
         app,

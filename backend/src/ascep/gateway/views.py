@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -12,10 +12,8 @@ from ascep.common.errors import ServiceUnavailable
 from ascep.common.query import int_arg, text_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
+from ascep.gateway.bundle import Gateway
 from ascep.gateway.latency.report import MAX_BUCKETS, latency_report
-
-if TYPE_CHECKING:
-    from ascep.gateway.app import Gateway
 
 bp = Blueprint("gateway", __name__)
 

@@ -62,7 +62,6 @@ DEFAULT_FOREX_SYMBOLS: tuple[str, ...] = (
     "CHF/JPY",
 )
 
-CRYPTO_NUMERAIRE = "USDT"
 FOREX_NUMERAIRE = "USD"
 
 #: Crypto asset values in USDT.

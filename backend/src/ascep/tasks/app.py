@@ -15,7 +15,7 @@ from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.service import create_service_app
 from ascep.common.web import error_response
 from ascep.tasks.catalog import build_catalog
-from ascep.tasks.celery_app import make_celery
+from ascep.tasks.celery_setup import make_celery
 from ascep.tasks.records import TaskRecords
 from ascep.tasks.settings import SERVICE_NAME, SETTINGS
 from ascep.tasks.symbols import symbol_resolver

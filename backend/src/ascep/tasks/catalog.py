@@ -1,7 +1,8 @@
 """The jobs the platform can run, each declared once with a JSON Schema for its arguments.
 
-Like mitmproxy's addons: a job is a small object in its own module, and the catalog is an
-explicit list (``ascep.tasks.jobs.DEFAULT_JOBS``) plus whatever ``TASK_EXTRA_MODULES`` register.
+Like mitmproxy's addons: a job (``ascep.tasks.jobs.base.Job``) is a small object in its own
+module, and the catalog is an explicit list (``ascep.tasks.jobs.DEFAULT_JOBS``) plus whatever
+``TASK_EXTRA_MODULES`` register.
 Arguments are validated here, in the API, before anything is queued, so a bad request gets a 422
 naming the field instead of a failed task minutes later. Arguments naming an instrument (a job's
 ``symbol_fields``) are resolved to the canonical spelling the price history is stored under, the
@@ -12,60 +13,20 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from ascep.common.errors import ValidationFailed
+from ascep.tasks.jobs import DEFAULT_JOBS
+from ascep.tasks.jobs.base import Job
 
 logger = logging.getLogger(__name__)
 
 
-class Cancelled(Exception):
-    """Raised inside a job (by :meth:`JobContext.progress`) when its cancellation was requested."""
-
-
 #: Resolves any accepted spelling of an instrument to its canonical symbol, or None if unknown.
 SymbolResolver = Callable[[str], str | None]
-
-
-class JobContext:
-    """What a running job may use: Redis, its task id, a progress callback, its result budget."""
-
-    def __init__(
-        self,
-        task_id: str,
-        redis_client: Any,
-        report: Callable[[float, str], bool],
-        max_result_bytes: int = 256 * 1024,
-    ) -> None:
-        self.task_id = task_id
-        self.redis = redis_client
-        self._report = report
-        #: ``TASK_RESULT_MAX_BYTES``: a larger result fails the task, so jobs that can grow fit it.
-        self.max_result_bytes = max_result_bytes
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        """Report progress (0..1); raises :class:`Cancelled` when the task was cancelled meanwhile."""
-        if not self._report(min(1.0, max(0.0, fraction)), message):
-            raise Cancelled(self.task_id)
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    description: str
-    schema: Mapping[str, Any]
-    run: Callable[[JobContext, dict[str, Any]], Any]
-    #: Deeper validation than a schema can express; raises ValidationFailed naming the field.
-    check: Callable[[dict[str, Any]], None] | None = None
-    #: Top-level arguments naming an instrument: resolved to the canonical symbol at submission.
-    symbol_fields: tuple[str, ...] = ()
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "args_schema": dict(self.schema)}
 
 
 class Catalog:
@@ -128,8 +89,6 @@ class Catalog:
 
 def build_catalog(extra_modules: Iterable[str] = (), resolve_symbol: SymbolResolver | None = None) -> Catalog:
     """The default jobs plus those of ``extra_modules`` (each exposing ``JOBS``)."""
-    from ascep.tasks.jobs import DEFAULT_JOBS
-
     catalog = Catalog(DEFAULT_JOBS, resolve_symbol)
     for module_name in extra_modules:
         module = importlib.import_module(module_name)

@@ -13,7 +13,7 @@ from ascep.common.query import choice_arg, int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
 from ascep.tasks.catalog import Catalog
-from ascep.tasks.celery_app import RUN_TASK
+from ascep.tasks.celery_setup import RUN_TASK
 from ascep.tasks.records import FAILED, FINISHED, QUEUED, STATUSES, TaskRecords, public
 
 tasks_blueprint = Blueprint("tasks", __name__)

@@ -26,8 +26,10 @@ from ascep.common import heartbeats
 from ascep.common.backoff import Backoff
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
 from ascep.common.timeutil import now_ms
-from ascep.tasks.catalog import Cancelled, Catalog, JobContext, build_catalog
-from ascep.tasks.celery_app import RUN_TASK, celery_app
+from ascep.tasks.catalog import Catalog, build_catalog
+from ascep.tasks.celery_app import celery_app
+from ascep.tasks.celery_setup import RUN_TASK
+from ascep.tasks.jobs.base import Cancelled, JobContext
 from ascep.tasks.leases import LeaseKeeper
 from ascep.tasks.reaper import Reaper, ReaperLoop
 from ascep.tasks.records import CANCELLED, FAILED, RUNNING, SUCCEEDED, TaskRecords

@@ -129,6 +129,35 @@ def test_no_origin_means_no_cors_headers(stack: tuple[HttpService, HttpService],
     assert browser.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
 
 
+def cors_headers(response: requests.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+
+
+def test_own_routes_and_proxied_routes_answer_cors_alike(stack: tuple[HttpService, HttpService]) -> None:
+    """One policy: a gateway route's preflight and answer carry exactly what a proxied one does."""
+    gw, _cep = stack
+    origin = "http://localhost:5173"
+    ask = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, x-request-id",
+    }
+    own_preflight = requests.options(gw.url + "/api/services", headers=ask, timeout=5)
+    proxied_preflight = requests.options(gw.url + "/api/rules", headers=ask, timeout=5)
+    assert own_preflight.status_code == 200, own_preflight.text  # Flask's own OPTIONS answer
+    assert proxied_preflight.status_code == 204
+    assert cors_headers(own_preflight) == cors_headers(proxied_preflight)
+    assert own_preflight.headers["Access-Control-Max-Age"] == "600"
+    assert own_preflight.headers["Access-Control-Allow-Headers"] == "content-type, x-request-id"
+    own = requests.get(gw.url + "/api/services", headers={"Origin": origin}, timeout=5)
+    proxied = requests.get(gw.url + "/api/rules", headers={"Origin": origin}, timeout=5)
+    assert cors_headers(own) == cors_headers(proxied)
+    assert cors_headers(own)["Access-Control-Allow-Credentials"] == "true"
+    assert "origin" in own.headers["Vary"].lower()
+    foreign = requests.get(gw.url + "/api/services", headers={"Origin": "http://evil.example"}, timeout=5)
+    assert cors_headers(foreign) == {}
+
+
 def socketio_handshake(port: int, host: str, origin: str) -> websocket.WebSocket:
     return websocket.create_connection(
         f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", host=host, origin=origin, timeout=5

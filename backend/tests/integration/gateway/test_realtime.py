@@ -155,11 +155,11 @@ def test_signal_filters_and_alerts(start_gateway, clients, redis_client) -> None
         {"id": "4", "type": "triangular", "spread_percentage": 1.5},
     ]
     for signal in signals:
-        bus.push_event(redis_client, "arbitrage_signal", signal)
-    bus.push_event(redis_client, "cep_alert", {"id": "a1", "rule_id": "r1"})
+        bus.publish(redis_client, channels.ARBITRAGE_SIGNALS, signal)
+    bus.publish(redis_client, channels.CEP_ALERTS, {"id": "a1", "rule_id": "r1"})
     assert [s["id"] for s in picky.wait_events("arbitrage_signal", 2)] == ["1", "4"]
     assert alerts.wait_events("cep_alert", 1)[0]["id"] == "a1"
-    bus.push_event(redis_client, "service_status", {"service": "price_feed", "status": "healthy"})
+    bus.publish(redis_client, channels.SERVICE_STATUS, {"service": "price_feed", "status": "healthy"})
     picky.wait_events("service_status", 1)
     alerts.wait_events("service_status", 1)
     assert not picky.events("cep_alert")
@@ -249,9 +249,9 @@ def test_two_gateways_each_event_exactly_once_per_client(start_gateway, clients,
     for i in range(100):
         bus.publish(redis_client, channels.PRICE_UPDATES, tick(f"S{i % 5}", base + i))
         if i % 10 == 0:
-            bus.push_event(redis_client, "arbitrage_signal", {"id": str(i), "type": "cycle"})
+            bus.publish(redis_client, channels.ARBITRAGE_SIGNALS, {"id": str(i), "type": "cycle"})
     # A sentinel published last: once it arrives, any duplicate of earlier events would have too.
-    bus.push_event(redis_client, "service_status", {"sentinel": True})
+    bus.publish(redis_client, channels.SERVICE_STATUS, {"sentinel": True})
     for client in on_first + on_second:
         client.wait_events("service_status", 1)
         prices = client.prices()

@@ -10,9 +10,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from ascep.common.errors import BadGateway
 from ascep.common.hosts import HostAllowList
+from ascep.gateway.cors import CorsPolicy
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
-from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse, ResponseBody
 from ascep.gateway.proxy.locations import rewrite_location
 from ascep.gateway.proxy.pipeline import build_pipeline

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from ascep.common.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge
+from ascep.gateway.cors import CorsPolicy
 from ascep.gateway.latency.recorder import LatencyRecorder, Sample
 from ascep.gateway.proxy import steps
-from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse, ResponseBody
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.registry import ServiceRegistry

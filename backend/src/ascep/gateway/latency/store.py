@@ -71,7 +71,3 @@ class LatencyStore:
                 parsed.append((int(score), int(micros) / 1000.0, int(status)))
             result[key] = parsed
         return result
-
-    def memory_usage(self, key: str) -> int | None:
-        """Bytes Redis uses for ``key`` (for the README's bytes-per-sample figure)."""
-        return self.client.memory_usage(key)

@@ -20,9 +20,9 @@ from ascep.common.errors import (
     ServiceOverloaded,
     envelope_bytes,
 )
+from ascep.gateway.cors import CorsPolicy, is_preflight, with_cors
 from ascep.gateway.latency.recorder import LatencyRecorder, Sample
 from ascep.gateway.proxy.bulkhead import Bulkhead
-from ascep.gateway.proxy.cors import CorsPolicy
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
@@ -40,16 +40,12 @@ def apply_cors(policy: CorsPolicy) -> Step:
 
     def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         origin = exchange.header("Origin")
-        if exchange.method == "OPTIONS" and origin and exchange.header("Access-Control-Request-Method"):
+        if is_preflight(exchange.method, origin, exchange.header("Access-Control-Request-Method")):
             headers = policy.preflight_headers(origin, exchange.header("Access-Control-Request-Headers"))
             return ProxyResponse(204, "No Content", [*headers, ("Content-Length", "0")], [])
         response = call_next(exchange)
         # The gateway alone decides CORS: a service's own Access-Control-* headers never leak out.
-        response.headers[:] = [
-            (n, v) for n, v in response.headers if not n.lower().startswith("access-control-")
-        ]
-        if origin:
-            response.headers.extend(policy.response_headers(origin))
+        response.headers[:] = with_cors(response.headers, policy.response_headers(origin))
         return response
 
     return step

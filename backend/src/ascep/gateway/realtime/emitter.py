@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 
 NAMESPACE = "/"
+
+
+class Emitter(Protocol):
+    """What the fan-out needs from Socket.IO (a recording stand-in in unit tests)."""
+
+    def emit(self, event: str, data: Any, to: str | list[str] | None, skip: list[str] | None) -> None: ...
+    def enter_room(self, sid: str, room: str) -> None: ...
+    def leave_room(self, sid: str, room: str) -> None: ...
+    def queue_size(self, sid: str) -> int | None: ...
 
 
 class SocketIOEmitter:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from ascep.gateway.realtime import Realtime
+from ascep.gateway.realtime.bridge import RedisBridge
+from ascep.gateway.realtime.fanout import Fanout
+from ascep.gateway.realtime.inbound import InboundGuard
+
+
+class RealtimeParts(Protocol):
+    """What the collector reads (``ascep.gateway.realtime.Realtime``, without importing it back)."""
+
+    active_connections: int
+    bridge: RedisBridge
+    fanout: Fanout
+    inbound: InboundGuard
 
 
 class RealtimeCollector(Collector):
-    def __init__(self, realtime: Realtime) -> None:
+    def __init__(self, realtime: RealtimeParts) -> None:
         self.realtime = realtime
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -43,17 +53,17 @@ class RealtimeCollector(Collector):
         yield GaugeMetricFamily(
             "ascep_gateway_socketio_lagging_clients",
             "Clients currently behind (conflated).",
-            len(fanout._lagging),
+            len(fanout.backpressure.lagging),
         )
         yield CounterMetricFamily(
             "ascep_gateway_socketio_conflated_updates",
             "Price updates superseded for lagging clients.",
-            fanout.conflated_total,
+            fanout.backpressure.conflated_total,
         )
         yield CounterMetricFamily(
             "ascep_gateway_socketio_dropped_events",
             "Events dropped from full backlogs of lagging clients.",
-            fanout.dropped_total,
+            fanout.backpressure.dropped_total,
         )
         inbound = self.realtime.inbound
         expelled = CounterMetricFamily(

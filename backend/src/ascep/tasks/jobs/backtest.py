@@ -17,7 +17,7 @@ from ascep.cep.rules import validate_rule
 from ascep.common.channels import price_history_key
 from ascep.common.errors import ValidationFailed
 from ascep.price_feed.history import iter_history
-from ascep.tasks.catalog import Job, JobContext
+from ascep.tasks.jobs.base import Job, JobContext
 from ascep.tasks.results import encoded_size, fit_tail
 
 MAX_MATCHES_RETURNED = 1000

@@ -14,7 +14,7 @@ from typing import Any
 
 from ascep.common.channels import price_history_key
 from ascep.price_feed.history import iter_history
-from ascep.tasks.catalog import Job, JobContext
+from ascep.tasks.jobs.base import Job, JobContext
 from ascep.tasks.results import encoded_size, json_string_size
 
 COLUMNS = ("ts", "timestamp", "symbol", "price", "bid", "ask", "volume", "source")

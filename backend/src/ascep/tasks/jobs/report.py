@@ -9,7 +9,7 @@ from typing import Any
 from ascep.arbitrage.store import SignalStore
 from ascep.common.errors import ValidationFailed
 from ascep.common.timeutil import iso_utc, now_ms
-from ascep.tasks.catalog import Job, JobContext
+from ascep.tasks.jobs.base import Job, JobContext
 
 TOP = 10
 

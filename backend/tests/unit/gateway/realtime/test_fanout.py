@@ -120,7 +120,7 @@ def test_lagging_client_is_conflated_then_catches_up_in_order(setup: tuple[Fanou
         fanout.on_price(price("B", ts * 10))
     assert len(events(emitter, "fast")) == 10
     assert events(emitter, "slow") == []
-    assert fanout.conflated_total == 8
+    assert fanout.backpressure.conflated_total == 8
     emitter.queue["slow"] = 0
     fanout.tick()
     assert [(p["symbol"], p["ts"]) for p in events(emitter, "slow")] == [("A", 5), ("B", 50)]
@@ -139,7 +139,7 @@ def test_lagging_backlog_is_bounded_and_counted(setup: tuple[Fanout, RoomEmitter
     emitter.queue["slow"] = 0
     fanout.tick()
     assert [a["n"] for a in events(emitter, "slow", "cep_alert")] == [2, 3, 4]
-    assert fanout.dropped_total == 2
+    assert fanout.backpressure.dropped_total == 2
 
 
 def test_signal_filters_share_rooms(setup: tuple[Fanout, RoomEmitter]) -> None:

@@ -1,8 +1,14 @@
-"""CORS policy for proxied responses (Flask's own routes use flask-cors with the same origins).
+"""The gateway's one CORS policy: for proxied answers, its own Flask routes, and Socket.IO.
 
-Proxied calls bypass Flask, so the gateway applies the policy itself: allowed origins get their
-origin echoed (never ``*`` together with credentials), preflights are answered here without
-bothering the service.
+Allowed origins get their origin echoed (never ``*`` together with credentials); a request without
+``Origin`` (not a browser) gets no CORS header at all. The gateway alone decides: any
+``Access-Control-*`` header a service or a route sets is replaced. Three places apply it:
+
+* proxied calls bypass Flask: the proxy step ``apply_cors`` answers their preflights itself, without
+  bothering the service, and sets the headers on every answer;
+* the gateway's own routes (Flask, dashboard): :class:`CorsMiddleware` around Flask's WSGI app;
+* Socket.IO: :meth:`CorsPolicy.allows_socketio`, checked by :class:`SocketIOOriginGuard` and
+  python-engineio.
 """
 
 from __future__ import annotations
@@ -88,6 +94,51 @@ class CorsPolicy:
             headers.append(("Access-Control-Allow-Headers", requested_headers))
         headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
         return headers
+
+
+def is_preflight(method: str, origin: str | None, requested_method: str | None) -> bool:
+    """An ``OPTIONS`` from a page, naming the method it wants to use (the Fetch standard's test)."""
+    return method == "OPTIONS" and bool(origin) and bool(requested_method)
+
+
+def with_cors(headers: Iterable[tuple[str, str]], cors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` without any ``Access-Control-*`` header, plus ``cors`` (``Vary`` merged, not doubled)."""
+    out = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
+    for name, value in cors:
+        if name == "Vary":
+            at = next((i for i, (n, _) in enumerate(out) if n.lower() == "vary"), None)
+            if at is not None:
+                present = {v.strip().lower() for v in out[at][1].split(",")}
+                if value.lower() not in present and "*" not in present:
+                    out[at] = (out[at][0], f"{out[at][1]}, {value}")
+                continue
+        out.append((name, value))
+    return out
+
+
+class CorsMiddleware:
+    """The policy on the gateway's own routes, as the ``apply_cors`` proxy step on proxied ones.
+
+    Flask answers a preflight to one of its routes itself (automatic ``OPTIONS``); this adds the
+    preflight headers to that answer, and the response headers to every other one.
+    """
+
+    def __init__(self, app: WSGIApp, policy: CorsPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        method = environ.get("REQUEST_METHOD", "")
+        if is_preflight(method, origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
+            cors = self.policy.preflight_headers(origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"))
+        else:
+            cors = self.policy.response_headers(origin)
+
+        def start_with_cors(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, with_cors(headers, cors), exc_info)
+
+        return self.app(environ, start_with_cors)
 
 
 class SocketIOOriginGuard:

@@ -1,0 +1,93 @@
+"""The gateway bundle: everything one gateway process holds, in ``app.extensions["ascep.gateway"]``.
+
+Its own module so that the views (which read it) and the factory (which builds it,
+:func:`ascep.gateway.app.build_app`) both import it without importing each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import Flask
+
+from ascep.common import channels
+from ascep.common.events import encode
+from ascep.common.ops import Ops
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.gateway.health import HealthAggregator
+from ascep.gateway.latency.recorder import LatencyRecorder
+from ascep.gateway.latency.store import LatencyStore
+from ascep.gateway.proxy.bulkhead import Bulkhead
+from ascep.gateway.proxy.forward import Forwarder
+from ascep.gateway.proxy.wsgi import ProxyApp
+from ascep.gateway.realtime import Realtime
+from ascep.gateway.registry import ServiceRegistry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    """Everything one gateway process holds; kept in ``app.extensions["ascep.gateway"]``."""
+
+    app: Flask
+    ops: Ops
+    registry: ServiceRegistry
+    redis: redis.Redis
+    latency_store: LatencyStore
+    recorder: LatencyRecorder
+    forwarder: Forwarder
+    bulkhead: Bulkhead
+    health: HealthAggregator
+    realtime: Realtime
+    proxy: ProxyApp
+    retention_seconds: int
+
+    def start_background(self) -> None:
+        """Start the flush loop and the health poller (the entry point calls this once)."""
+        sleep = self.realtime.socketio.sleep
+        self.realtime.socketio.start_background_task(self.recorder.run, sleep)
+        self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
+        self.realtime.start()
+
+    def _poll_health_forever(self, sleep: Any) -> None:
+        interval = self.app.config["HEALTH_POLL_INTERVAL"]
+        while True:
+            try:
+                self.mirror_registry()
+                self.health.poll()
+            except Exception:
+                logger.exception("background health poll failed; retrying in %ss", interval)
+            sleep(interval)
+
+    def mirror_registry(self) -> None:
+        """Publish the registry to Redis so other processes (health monitor) discover services."""
+        try:
+            self.redis.hset(
+                channels.REGISTRY_KEY,
+                mapping={
+                    d.name: encode({**d.describe(), "url": self.forwarder.base_url(d)}) for d in self.registry
+                },
+            )
+        except REDIS_UNAVAILABLE_ERRORS:
+            logger.debug("Redis unreachable; registry not mirrored this round")
+
+    def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """Let calls in flight finish (up to ``grace_seconds``), then write what is buffered."""
+        sleep = self.realtime.socketio.sleep
+        deadline = time.monotonic() + grace_seconds
+        while self.proxy.in_flight > 0 and time.monotonic() < deadline:
+            sleep(0.01)
+        if self.proxy.in_flight:
+            logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
+        self.recorder.stop()
+        self.realtime.bridge.stop()
+        try:
+            written = self.recorder.flush()
+            logger.info("shutdown: flushed %d latency samples", written)
+        except REDIS_UNAVAILABLE_ERRORS:
+            logger.warning("shutdown: Redis unreachable, %d latency samples lost", self.recorder.pending)
