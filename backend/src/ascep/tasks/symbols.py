@@ -16,7 +16,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.errors import ConfigError
-from ascep.price_feed.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
+from ascep.common.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
 from ascep.tasks.catalog import SymbolResolver
 
 
