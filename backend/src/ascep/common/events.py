@@ -175,7 +175,7 @@ class PriceUpdate:
         """
         symbol = data.get("symbol")
         ts = data.get("ts")
-        if not isinstance(symbol, str) or not isinstance(ts, int | float):
+        if not isinstance(symbol, str) or not isinstance(ts, (int, float)):  # a tuple: cheaper than a union
             raise EventFormatError("symbol/ts", "a price update needs a symbol and a numeric ts")
         return symbol, ts
 
