@@ -19,6 +19,7 @@ from typing import Any
 
 from ascep.arbitrage.config import DetectorConfig
 from ascep.arbitrage.detector import Opportunity, PairKey
+from ascep.common.events import ArbitrageSignal
 from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -62,33 +63,33 @@ class SignalState:
         self.oldest_ts = opportunity.oldest_ts
 
     def payload(self, config: DetectorConfig, event: str, now_ms: int) -> dict[str, Any]:
-        """The JSON document stored and published (the ``arbitrage_signal`` payload)."""
-        return {
-            "id": self.id,
-            "event": event,
-            "type": self.type,
-            "status": self.status,
-            "key": self.key,
-            "symbols": [leg["symbol"] for leg in self.legs],
-            "path": [*self.path, self.path[0]],
-            "legs": self.legs,
-            "prices": [leg["price"] for leg in self.legs],
-            "spread": self.spread_percentage / 100.0,
-            "spread_percentage": self.spread_percentage,
-            "gross_percentage": self.gross_percentage,
-            "fees_percentage": self.fees_percentage,
-            "severity": config.severity(self.spread_percentage),
-            "executable_size": self.executable_size,
-            "size_currency": self.path[0],
-            "first_seen": iso_utc(self.first_seen),
-            "last_seen": iso_utc(self.last_seen),
-            "first_seen_ts": self.first_seen,
-            "last_seen_ts": self.last_seen,
-            "peak_spread_percentage": self.peak_spread_percentage,
-            "close_reason": self.close_reason,
-            "timestamp": iso_utc(now_ms),
-            "ts": now_ms,
-        }
+        """The JSON document stored and published (an :class:`ArbitrageSignal`)."""
+        return ArbitrageSignal(
+            id=self.id,
+            event=event,
+            type=self.type,
+            status=self.status,
+            key=self.key,
+            symbols=tuple(leg["symbol"] for leg in self.legs),
+            path=(*self.path, self.path[0]),
+            legs=tuple(self.legs),
+            prices=tuple(leg["price"] for leg in self.legs),
+            spread=self.spread_percentage / 100.0,
+            spread_percentage=self.spread_percentage,
+            gross_percentage=self.gross_percentage,
+            fees_percentage=self.fees_percentage,
+            severity=config.severity(self.spread_percentage),
+            executable_size=self.executable_size,
+            size_currency=self.path[0],
+            first_seen=iso_utc(self.first_seen),
+            last_seen=iso_utc(self.last_seen),
+            first_seen_ts=self.first_seen,
+            last_seen_ts=self.last_seen,
+            peak_spread_percentage=self.peak_spread_percentage,
+            close_reason=self.close_reason,
+            timestamp=iso_utc(now_ms),
+            ts=now_ms,
+        ).to_dict()
 
 
 @dataclass(frozen=True)

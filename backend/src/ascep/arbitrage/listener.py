@@ -27,7 +27,7 @@ from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.lifecycle import SignalEvent
 from ascep.arbitrage.store import SignalStore
 from ascep.common import channels
-from ascep.common.events import EventFormatError, decode
+from ascep.common.events import ConfigChange, EventFormatError, decode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.subscriber import BusSubscriber
 from ascep.common.timeutil import now_ms
@@ -126,8 +126,13 @@ class ArbitrageListener(BusSubscriber):
     def handle(self, channel: str, payload: dict[str, Any]) -> None:
         if channel == channels.PRICE_UPDATES:
             self._enqueue(self.engine.on_record(payload, self.clock()))
-        elif channel == channels.CONFIG_CHANGES and payload.get("service") == "arbitrage":
-            self._apply_config(payload.get("config"), origin="config_changes")
+        elif channel == channels.CONFIG_CHANGES:
+            try:
+                change = ConfigChange.from_dict(payload)
+            except EventFormatError:
+                return  # not addressed to any service: nothing for us either
+            if change.service == "arbitrage":
+                self._apply_config(change.config, origin="config_changes")
 
     def tick(self) -> None:
         """Every ``sweep_interval``: renew the lease, close signals whose quotes went stale."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ascep.price_feed.symbols import SymbolError, crypto_pair
+from ascep.common.symbols import SymbolError, crypto_pair
 
 
 class QuoteRejected(ValueError):

@@ -30,7 +30,7 @@ from typing import Any
 import redis
 
 from ascep.common import channels
-from ascep.common.events import encode
+from ascep.common.events import ConfigChange, encode
 from ascep.common.redis_replies import text, texts
 
 logger = logging.getLogger(__name__)
@@ -197,5 +197,5 @@ class SignalStore:
         document = encode(config)
         pipe = self.client.pipeline(transaction=True)
         pipe.set(channels.ARBITRAGE_CONFIG_KEY, document)
-        pipe.publish(channels.CONFIG_CHANGES, encode({"service": "arbitrage", "config": config}))
+        pipe.publish(channels.CONFIG_CHANGES, encode(ConfigChange("arbitrage", config).to_dict()))
         pipe.execute()

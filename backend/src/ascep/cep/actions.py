@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -20,7 +21,7 @@ from ascep.cep.engine import Firing
 from ascep.cep.store import AlertStore
 from ascep.cep.webhook import WebhookWorker
 from ascep.common import channels
-from ascep.common.events import encode
+from ascep.common.events import CepAlert, encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 
@@ -28,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 CLAIM_TTL_MS = 10 * 60 * 1000
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def _emitted(match: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`CepAlert` of a match as published: with its id and detection time."""
+    alert = CepAlert.from_dict(match)
+    return replace(alert, alert_id=uuid.uuid4().hex, detected_at=iso_utc()).to_dict()
 
 
 class ActionRunner:
@@ -51,7 +58,7 @@ class ActionRunner:
         stored: list[str] = []
         publishes: list[tuple[str, str]] = []
         for firing in self._claim(list(firings)):
-            alert = {**firing.alert, "alert_id": uuid.uuid4().hex, "detected_at": iso_utc()}
+            alert = _emitted(firing.alert)
             encoded: str | None = None
             for action in firing.rule.actions:
                 kind = action.get("type")

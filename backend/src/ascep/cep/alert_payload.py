@@ -10,6 +10,7 @@ from ascep.cep.fields import MISSING, getter
 from ascep.cep.patterns import Match
 from ascep.cep.patterns.base import text
 from ascep.cep.rules import CompiledRule
+from ascep.common.events import CepAlert
 from ascep.common.timeutil import iso_utc
 
 MAX_MATCHED_EVENTS = 20
@@ -19,27 +20,28 @@ _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 def build_alert(
     rule: CompiledRule, stream: str, partition: dict[str, Any], match: Match, ts: int, depth: int
 ) -> dict[str, Any]:
-    """The ``cep_alert`` payload (deterministic: times are event times, never the wall clock)."""
+    """The :class:`CepAlert` of a match, as a dict (deterministic: times are event times, never the
+    wall clock); ``alert_id`` and ``detected_at`` are added when it is emitted."""
     emit = next((a for a in rule.actions if a.get("type") == "emit_alert"), None)
     severity = (emit or {}).get("severity") or rule.severity
     message = text(match.message)
     template = (emit or {}).get("message")
     if template:
         message = render(template, rule, partition, match, message)
-    return {
-        "rule_id": rule.rule_id,
-        "rule": rule.name,
-        "pattern": rule.spec["pattern"],
-        "stream": stream,
-        "partition": dict(partition),
-        "severity": severity,
-        "message": message,
-        "matched_events": [dict(e) for e in match.events[-MAX_MATCHED_EVENTS:]],
-        "values": match.values,
-        "ts": ts,
-        "timestamp": iso_utc(ts),
-        "depth": depth + 1 if stream == "alerts" else 0,
-    }
+    return CepAlert(
+        rule_id=rule.rule_id,
+        rule=rule.name,
+        pattern=rule.spec["pattern"],
+        stream=stream,
+        partition=dict(partition),
+        severity=severity,
+        message=message,
+        matched_events=tuple(dict(e) for e in match.events[-MAX_MATCHED_EVENTS:]),
+        values=match.values,
+        ts=ts,
+        timestamp=iso_utc(ts),
+        depth=depth + 1 if stream == "alerts" else 0,
+    ).to_dict()
 
 
 def render(

@@ -29,6 +29,7 @@ from ascep.cep.rules import CompiledRule, validate_rule
 from ascep.cep.store import RuleStore
 from ascep.common import channels
 from ascep.common.data_epoch import DataEpochWatch, DataLoss
+from ascep.common.events import EventFormatError, RuleChange
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.subscriber import BusSubscriber
 from ascep.common.timeutil import now_ms
@@ -113,19 +114,21 @@ class EngineRunner(BusSubscriber):
             )
         return restored
 
-    def apply_change(self, change: Mapping[str, Any]) -> None:
-        """Apply one ``{"op": "upsert", "rule": doc}`` / ``{"op": "delete", "rule_id": id}``."""
-        op = change.get("op")
-        if op == "delete" and isinstance(change.get("rule_id"), int):
+    def apply_change(self, payload: Mapping[str, Any]) -> None:
+        """Apply one :class:`~ascep.common.events.RuleChange` (an upsert or a delete)."""
+        try:
+            change = RuleChange.from_dict(payload)
+        except EventFormatError:
+            logger.warning("ignoring malformed rule change %r", payload)
+            return
+        if change.rule_id is not None:
             with self.lock:
-                self.engine.remove(change["rule_id"])
-        elif op == "upsert" and isinstance(change.get("rule"), Mapping):
-            compiled = self._compile(change["rule"])
+                self.engine.remove(change.rule_id)
+        elif change.rule is not None:
+            compiled = self._compile(change.rule)
             if compiled is not None:
                 with self.lock:
                     self.engine.upsert(compiled)
-        else:
-            logger.warning("ignoring malformed rule change %r", change)
 
     def _compile(self, doc: Mapping[str, Any]) -> CompiledRule | None:
         try:

@@ -22,7 +22,7 @@ from typing import Any
 import redis
 
 from ascep.common import channels
-from ascep.common.events import encode
+from ascep.common.events import RuleChange, encode
 from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class RuleStore:
         self._seen([doc])
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(channels.CEP_RULES_KEY, str(doc["rule_id"]), encode(doc))
-        pipe.publish(channels.CEP_RULE_CHANGES, encode({"op": "upsert", "rule": doc}))
+        pipe.publish(channels.CEP_RULE_CHANGES, encode(RuleChange.upsert(doc).to_dict()))
         pipe.execute()
         return doc
 
@@ -137,7 +137,7 @@ class RuleStore:
         stored = self._create_capped(
             keys=[channels.CEP_RULES_KEY],
             args=[str(rule_id), encode(doc), self.max_rules, channels.CEP_RULE_CHANGES,
-                  encode({"op": "upsert", "rule": doc})],
+                  encode(RuleChange.upsert(doc).to_dict())],
         )  # fmt: skip
         if not stored:
             raise RuleLimitReached(self.max_rules)
@@ -170,7 +170,7 @@ class RuleStore:
     def delete(self, rule_id: int) -> bool:
         pipe = self.client.pipeline(transaction=True)
         pipe.hdel(channels.CEP_RULES_KEY, str(rule_id))
-        pipe.publish(channels.CEP_RULE_CHANGES, encode({"op": "delete", "rule_id": rule_id}))
+        pipe.publish(channels.CEP_RULE_CHANGES, encode(RuleChange.delete(rule_id).to_dict()))
         removed, _ = pipe.execute()
         return bool(removed)
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ascep.common.events import HealthState as Status
+
 Outcome = Literal["healthy", "degraded", "failed"]
-Status = Literal["unknown", "starting", "healthy", "degraded", "unhealthy"]
 
 #: Statuses of a target that has not answered yet: nothing to recover from.
 _NOT_YET_UP = ("unknown", "starting")

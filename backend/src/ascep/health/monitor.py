@@ -25,6 +25,7 @@ from ascep.common import channels
 from ascep.common.backoff import Backoff
 from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
+from ascep.common.events import ServiceStatus
 from ascep.common.health_status import overall_status
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.redis_replies import text_map
@@ -161,16 +162,15 @@ class HealthMonitor:
         change = None
         if changed:
             state.last_change_ts = ts
-            change = {
-                "service": target.name,
-                "status": state.tracker.status,
-                "previous_status": previous,
-                "response_time_ms": result.response_time_ms,
-                "error": result.error,
-                "reason": state.reason,
-                "timestamp": iso_utc(ts),
-                "ts": ts,
-            }
+            change = ServiceStatus(
+                service=target.name,
+                status=state.tracker.status,
+                previous_status=previous,
+                response_time_ms=result.response_time_ms,
+                error=result.error,
+                reason=state.reason,
+                ts=ts,
+            ).to_dict()
             log = logger.warning if state.tracker.status != "healthy" else logger.info
             log("%s: %s -> %s (%s)", target.name, previous, state.tracker.status, state.reason or "ok")
         self._guarded(

@@ -22,6 +22,7 @@ from typing import Any
 
 from ascep.common.errors import ConfigError
 from ascep.common.events import PriceUpdate
+from ascep.common.symbols import Pair, SymbolError, SymbolIndex, crypto_pair, forex_pair
 from ascep.common.timeutil import iso_utc
 from ascep.price_feed import catalog
 from ascep.price_feed.binance_client import BinanceOptions, BinanceSource
@@ -30,7 +31,6 @@ from ascep.price_feed.mispricing import MispricingInjector
 from ascep.price_feed.publisher import RedisPublisher
 from ascep.price_feed.settings import SourcePlan, source_plan
 from ascep.price_feed.simulated_source import SimulatedSource
-from ascep.price_feed.symbols import Pair, SymbolError, SymbolIndex, crypto_pair, forex_pair
 
 logger = logging.getLogger(__name__)
 

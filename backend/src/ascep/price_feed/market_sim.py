@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ascep.common.events import PriceUpdate
+from ascep.common.symbols import Pair
 from ascep.price_feed.catalog import FALLBACK_ASSET, AssetProfile, PairTraits
-from ascep.price_feed.symbols import Pair
 
 SECONDS_PER_YEAR = 365.0 * 24 * 3600
 

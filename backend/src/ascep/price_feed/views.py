@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from ascep.common.errors import NotFound
 from ascep.common.query import int_arg, time_arg
+from ascep.common.symbols import Pair
 from ascep.common.timeutil import iso_utc
 from ascep.price_feed.feed import PriceFeed
 from ascep.price_feed.history import DEFAULT_LIMIT, MAX_LIMIT, read_history
-from ascep.price_feed.symbols import Pair
 
 prices_blueprint = Blueprint("prices", __name__)
 

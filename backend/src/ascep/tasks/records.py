@@ -29,6 +29,7 @@ from redis.typing import EncodableT, FieldT
 
 from ascep.common import channels
 from ascep.common.bus import publish
+from ascep.common.events import TaskUpdate
 from ascep.common.redis_replies import text_map, texts
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.tasks import scripts
@@ -202,7 +203,7 @@ class TaskRecords:
 
     def _announce(self, record: dict[str, Any]) -> None:
         try:
-            publish(self.redis, channels.TASK_UPDATES, _summary(record))
+            publish(self.redis, channels.TASK_UPDATES, TaskUpdate.from_dict(_summary(record)).to_dict())
         except redis.RedisError:
             logger.warning("task %s: could not publish task_update", record.get("id"))
 

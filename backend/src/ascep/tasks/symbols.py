@@ -17,7 +17,7 @@ import redis
 from ascep.common import channels
 from ascep.common.errors import ConfigError
 from ascep.common.redis_replies import texts
-from ascep.price_feed.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
+from ascep.common.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
 from ascep.tasks.catalog import SymbolResolver
 
 

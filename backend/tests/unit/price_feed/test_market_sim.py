@@ -8,9 +8,9 @@ import statistics
 
 import pytest
 
+from ascep.common.symbols import crypto_pair, forex_pair
 from ascep.price_feed import catalog
 from ascep.price_feed.market_sim import SECONDS_PER_YEAR, SimulatedMarket, price_decimals
-from ascep.price_feed.symbols import crypto_pair, forex_pair
 from unit.price_feed.triangles import triangle_edges
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from ascep.common import channels
-from ascep.common.events import EventFormatError, decode
+from ascep.common.events import EventFormatError, PriceUpdate, decode
 from ascep.common.subscriber import BusSubscriber
 from ascep.gateway.realtime.fanout import Fanout
 
@@ -61,16 +61,16 @@ class RedisBridge(BusSubscriber):
         for raw in client.hvals(channels.PRICES_LATEST_KEY):
             try:
                 payload = decode(raw)
-                if isinstance(payload.get("symbol"), str) and isinstance(payload.get("ts"), int | float):
-                    self.fanout.prime(payload)
+                PriceUpdate.route(payload)
+                self.fanout.prime(payload)
             except EventFormatError:
                 self.malformed += 1
 
     def validate(self, channel: str, payload: dict[str, Any]) -> None:
-        if channel == channels.PRICE_UPDATES and not (
-            isinstance(payload.get("symbol"), str) and isinstance(payload.get("ts"), int | float)
-        ):
-            raise EventFormatError("symbol/ts", "a price update needs a symbol and a numeric ts")
+        """Prices are ordered per symbol, so they need what :meth:`PriceUpdate.route` checks; the
+        other channels are forwarded as published (see :mod:`ascep.common.events`)."""
+        if channel == channels.PRICE_UPDATES:
+            PriceUpdate.route(payload)
 
     def handle(self, channel: str, payload: dict[str, Any]) -> None:
         route = self._routes.get(channel)

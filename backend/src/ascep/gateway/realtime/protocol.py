@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ascep.common.events import EventFormatError
+from ascep.common.events import ArbitrageSignal, EventFormatError
 
 SIGNAL_TYPES = frozenset({"direct", "triangular", "cycle"})
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,31}$")
@@ -47,17 +47,12 @@ class SignalFilter:
     def matches(self, signal: Mapping[str, Any]) -> bool:
         """Type and spread filter; the spread is the signal's *peak*, so a client that saw a signal
         open also sees its updates and its close even after the spread fell below its minimum."""
-        if self.types is not None and signal.get("type") not in self.types:
+        kind, spread = ArbitrageSignal.route(signal)
+        if self.types is not None and kind not in self.types:
             return False
-        if self.min_spread_percentage is not None:
-            spreads = [
-                v
-                for v in (signal.get("spread_percentage"), signal.get("peak_spread_percentage"))
-                if isinstance(v, int | float) and not isinstance(v, bool)
-            ]
-            if not spreads or max(spreads) < self.min_spread_percentage:
-                return False
-        return True
+        return self.min_spread_percentage is None or (
+            spread is not None and spread >= self.min_spread_percentage
+        )
 
     @property
     def key(self) -> str:

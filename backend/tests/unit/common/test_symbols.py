@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ascep.price_feed.symbols import Pair, SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
+from ascep.common.symbols import Pair, SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
 
 
 @pytest.mark.parametrize(
