@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,8 +15,9 @@ from flask_socketio import SocketIO
 
 from ascep.common import channels
 from ascep.common.events import encode
+from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, Ops, get_ops, redis_check
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect, is_reachable
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, is_reachable
 from ascep.common.service import create_service_app
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
 from ascep.gateway.health import HealthAggregator
@@ -29,11 +30,11 @@ from ascep.gateway.proxy.cors import CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
-from ascep.gateway.realtime import Realtime
+from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
-from ascep.gateway.settings import SETTINGS
+from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Gateway:
     """Everything one gateway process holds; kept in ``app.extensions["ascep.gateway"]``."""
 
     app: Flask
+    settings: GatewaySettings
     ops: Ops
     registry: ServiceRegistry
     redis: redis.Redis
@@ -55,17 +57,18 @@ class Gateway:
     realtime: Realtime
     proxy: ProxyApp
     retention_seconds: int
+    _stopping: bool = field(default=False, init=False, repr=False)
 
-    def start_background(self) -> None:
-        """Start the flush loop and the health poller (the entry point calls this once)."""
+    def start(self) -> None:
+        """Start the flush loop, the health poller and the bus bridge (the entry point calls this once)."""
         sleep = self.realtime.socketio.sleep
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
-        interval = self.app.config["HEALTH_POLL_INTERVAL"]
-        while True:
+        interval = self.settings.health_poll_interval
+        while not self._stopping:
             try:
                 self.mirror_registry()
                 self.health.poll()
@@ -85,8 +88,9 @@ class Gateway:
         except REDIS_UNAVAILABLE_ERRORS:
             logger.debug("Redis unreachable; registry not mirrored this round")
 
-    def shutdown(self, grace_seconds: float = 5.0) -> None:
+    def stop(self, grace_seconds: float = 5.0) -> None:
         """Let calls in flight finish (up to ``grace_seconds``), then write what is buffered."""
+        self._stopping = True
         sleep = self.realtime.socketio.sleep
         deadline = time.monotonic() + grace_seconds
         while self.proxy.in_flight > 0 and time.monotonic() < deadline:
@@ -105,35 +109,35 @@ class Gateway:
 def build_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     registry: ServiceRegistry = config.pop("SERVICE_REGISTRY", None) or _default_registry()
-    app = create_service_app("gateway", SETTINGS, config, import_name="ascep.gateway")
+    settings = GatewaySettings.load(config)
+    app = create_service_app("gateway", settings, config, import_name="ascep.gateway")
     ops = get_ops(app)
-    cfg = app.config
 
-    redis_client = connect(cfg["REDIS_URL"])
-    store = LatencyStore(redis_client, cfg["LATENCY_RETENTION_SECONDS"], cfg["LATENCY_MAX_SAMPLES"])
+    redis_client = settings.redis.client()
+    store = LatencyStore(redis_client, settings.latency_retention_seconds, settings.latency_max_samples)
     metrics = GatewayMetrics(ops.metrics)
     recorder = LatencyRecorder(
         store,
-        buffer_max=cfg["LATENCY_BUFFER_MAX"],
-        flush_interval=cfg["LATENCY_FLUSH_INTERVAL"],
+        buffer_max=settings.latency_buffer_max,
+        flush_interval=settings.latency_flush_interval,
         observe=metrics.observe,
     )
-    bulkhead = Bulkhead({d.name: d.max_concurrency or cfg["PROXY_MAX_CONCURRENCY"] for d in registry})
+    bulkhead = Bulkhead({d.name: d.max_concurrency or settings.proxy_max_concurrency for d in registry})
     forwarder = Forwarder(
         registry,
-        connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
-        read_timeout=cfg["PROXY_READ_TIMEOUT"],
+        connect_timeout=settings.proxy_connect_timeout,
+        read_timeout=settings.proxy_read_timeout,
         pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
-        trust_env=cfg["PROXY_TRUST_ENV"],
+        trust_env=settings.proxy_trust_env,
     )
-    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
+    cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
             steps.render_errors,
             steps.reject_dot_segments,
             steps.resolve_route(registry),
-            steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.limit_body(settings.max_body_bytes),
             steps.limit_concurrency(bulkhead),
             steps.rewrite_locations(
                 registry,
@@ -144,7 +148,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         ],
         forwarder,
     )
-    proxy = ProxyApp(pipeline, cfg["MAX_BODY_BYTES"])
+    proxy = ProxyApp(pipeline, settings.max_body_bytes)
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
         app.wsgi_app,
@@ -159,24 +163,25 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     )
     socketio = SocketIO(
         app,
-        async_mode=cfg["ASYNC_MODE"],
+        async_mode=settings.async_mode,
         cors_allowed_origins=cors.allows_socketio,
-        **engineio_options(cfg["SOCKETIO_MAX_MESSAGE_BYTES"]),
+        **engineio_options(settings.socketio_max_message_bytes),
     )
-    app.wsgi_app = PollingBodyLimit(app.wsgi_app, cfg["SOCKETIO_MAX_MESSAGE_BYTES"])  # type: ignore[method-assign]
+    app.wsgi_app = PollingBodyLimit(app.wsgi_app, settings.socketio_max_message_bytes)  # type: ignore[method-assign]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
-    realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
+    realtime = Realtime(socketio, settings.redis_url, RealtimeOptions.from_settings(settings), ops.metrics)
     health = HealthAggregator(
         registry,
         {d.name: forwarder.base_url(d) for d in registry},
         redis_client,
-        timeout=cfg["HEALTH_CHECK_TIMEOUT"],
-        async_mode=cfg["ASYNC_MODE"],
+        timeout=settings.health_check_timeout,
+        async_mode=settings.async_mode,
         active_connections=lambda: realtime.active_connections,
         bridge_status=realtime.bridge.status,
     )
     gateway = Gateway(
         app=app,
+        settings=settings,
         ops=ops,
         registry=registry,
         redis=redis_client,
@@ -187,10 +192,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         health=health,
         realtime=realtime,
         proxy=proxy,
-        retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
+        retention_seconds=settings.latency_retention_seconds,
     )
-    app.extensions["ascep.gateway"] = gateway
-    install_dashboard(app, resolve_dist_dir(cfg["DASHBOARD_DIST"]))
+    install_runtime(app, gateway)
+    install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
     app.register_blueprint(bp)
     _register_ops(gateway, metrics)
     return app

@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ascep.common.errors import DependencyUnavailable, NotFound
+from ascep.common.lifecycle import runtime_of
 from ascep.common.query import int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.monitor import HealthMonitor
+from ascep.health.runtime import HealthRuntime
 from ascep.health.system import host_metrics, redis_metrics
 
 monitor_blueprint = Blueprint("monitor", __name__)
@@ -21,8 +23,12 @@ _DEFAULT_LIMIT = 200
 _MAX_LIMIT = 2000
 
 
+def _runtime() -> HealthRuntime:
+    return runtime_of(current_app, HealthRuntime)
+
+
 def _monitor() -> HealthMonitor:
-    return current_app.extensions["health.monitor"]
+    return _runtime().monitor
 
 
 @monitor_blueprint.get("/monitor")
@@ -79,4 +85,4 @@ def history() -> Response:
 
 
 def system_section() -> dict:
-    return {"host": host_metrics(), "redis": redis_metrics(current_app.extensions["health.redis"])}
+    return {"host": host_metrics(), "redis": redis_metrics(_runtime().redis)}
