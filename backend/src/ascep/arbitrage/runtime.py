@@ -32,8 +32,9 @@ class ArbitrageRuntime:
         self._thread.start()
 
     def stop(self) -> None:
-        """End the loop and hand the leader lease over (a standby takes over at its next sweep)."""
+        """End the loop, then hand the leader lease over (a standby takes over at its next sweep)."""
         self.listener.stop()
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT_S)
+        self.listener.release_lease()
         logger.info("arbitrage listener stopped: %d signal events written", self.listener.written_events)

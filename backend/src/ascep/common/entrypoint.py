@@ -91,5 +91,5 @@ def run_until_stopped(
     except Exception:
         logger.exception("shutdown failed")
         sys.exit(1)
-    logger.info("stopped")
+    logger.info("%s stopped", get_ops(app).service)
     sys.exit(0 if stop.signal is not None else 1)
