@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -118,7 +119,7 @@ def cep_engine(ctx: Context) -> tuple[ManagedProcess, Callable[[str], None]]:
         what="subscribed",
     )
     ctx.webhooks.delay_s = 1.0
-    rule = {
+    rule: dict[str, Any] = {
         "name": "BTC above 100",
         "pattern": "threshold",
         "cooldown": 0,
@@ -164,7 +165,9 @@ def celery_worker(ctx: Context) -> tuple[ManagedProcess, Callable[[str], None]]:
 
     def after(log: str) -> None:
         assert not [
-            m for m in ctx.redis.zrange(channels.WORKER_HEARTBEATS_KEY, 0, -1) if m.startswith("shutdown@")
+            m
+            for m in ctx.redis.zrange(channels.WORKER_HEARTBEATS_KEY, 0, -1)
+            if str(m).startswith("shutdown@")
         ]
 
     return worker, after
