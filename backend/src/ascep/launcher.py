@@ -171,7 +171,7 @@ def write_ctl_config(run_dir: Path) -> Path:
 
 def supervisor_environment(environ: Mapping[str, str], plan: RedisPlan, run_dir: Path) -> dict[str, str]:
     """Everything ``supervisord.conf`` interpolates, on top of the caller's environment."""
-    from ascep.gateway.service_registry import service_registry
+    from ascep.service_registry import service_registry
 
     env = dict(environ)
     logs_mode = env.get("ASCEP_LOGS", "files")

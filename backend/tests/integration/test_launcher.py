@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from ascep.common import channels
-from ascep.gateway.service_registry import service_registry
 from ascep.launcher import RedisPlan, start_fresh
+from ascep.service_registry import service_registry
 from support.polling import wait_for
 from support.ports import free_port
 from support.processes import ManagedProcess

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,6 +17,7 @@ class WebhookReceiver:
         self.attempts = 0
         self.fail_first = 0  # this many first attempts fail ...
         self.fail_status = 503  # ... with this status
+        self.delay_s = 0.0  # a slow endpoint: each answer waits this long
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -23,6 +25,7 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 receiver.attempts += 1
+                time.sleep(receiver.delay_s)
                 status = receiver.fail_status if receiver.attempts <= receiver.fail_first else 200
                 if status == 200:
                     receiver.bodies.append(body)

@@ -15,7 +15,7 @@ import yaml
 
 from ascep.common.config import COMMON_SETTINGS, load_settings
 from ascep.common.hosts import HostAllowList
-from ascep.gateway.service_registry import service_registry
+from ascep.service_registry import service_registry
 
 REPO = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 import ascep
 from ascep.common.config import COMMON_SETTINGS, Setting
-from ascep.gateway.service_registry import service_registry
+from ascep.service_registry import service_registry
 
 README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
 

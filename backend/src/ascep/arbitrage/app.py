@@ -1,7 +1,7 @@
 """Assemble the arbitrage app: settings, engine, store, listener, views, checks and metrics.
 
-The listener is *not* started here — the entry point does that — so tests can build the app and
-drive it by hand.
+The listener is *not* started here — the runtime's ``start()`` does that (the entry point calls
+it) — so tests can build the app and drive it by hand.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.listener import ArbitrageListener
 from ascep.arbitrage.metrics import ArbitrageCollector
-from ascep.arbitrage.settings import SERVICE_NAME, SETTINGS
+from ascep.arbitrage.runtime import ArbitrageRuntime
+from ascep.arbitrage.settings import SERVICE_NAME, ArbitrageSettings
 from ascep.arbitrage.store import SignalStore
 from ascep.arbitrage.views import arbitrage_blueprint, register_views
-from ascep.common.errors import ConfigError
+from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app, data_epoch
 
 logger = logging.getLogger(__name__)
@@ -32,28 +32,21 @@ PRICE_SILENCE_DEGRADED_S = 30.0
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app(SERVICE_NAME, SETTINGS, config)
-    lease_s, sweep_s = app.config["ARBITRAGE_LEADER_LEASE_S"], app.config["ARBITRAGE_SWEEP_INTERVAL_S"]
-    if 0 < lease_s < 3 * sweep_s:  # the lease is renewed every sweep: it must survive a late one
-        raise ConfigError(
-            "ARBITRAGE_LEADER_LEASE_S", f"must be 0 or at least 3 x ARBITRAGE_SWEEP_INTERVAL_S ({sweep_s})"
-        )
-    url = app.config["REDIS_URL"]
-    client = connect(url, socket_timeout=2.0, connect_timeout=1.0, retries=0)
+    settings = ArbitrageSettings.load(config)
+    app = create_service_app(SERVICE_NAME, settings, config)
+    client = settings.redis.client(retries=0)
     store = SignalStore(
-        client, history_max=app.config["ARBITRAGE_HISTORY_MAX"], ttl_s=app.config["ARBITRAGE_HISTORY_TTL_S"]
+        client, history_max=settings.arbitrage_history_max, ttl_s=settings.arbitrage_history_ttl_s
     )
     engine = ArbitrageEngine()
     listener = ArbitrageListener(
-        url,
+        settings.redis_url,
         engine,
         store,
-        lease=LeaderLease(client, app.config["ARBITRAGE_LEADER_LEASE_S"]),
-        sweep_interval=app.config["ARBITRAGE_SWEEP_INTERVAL_S"],
+        lease=LeaderLease(client, settings.arbitrage_leader_lease_s),
+        sweep_interval=settings.arbitrage_sweep_interval_s,
     )
-    app.extensions["arbitrage.engine"] = engine
-    app.extensions["arbitrage.store"] = store
-    app.extensions["arbitrage.listener"] = listener
+    install_runtime(app, ArbitrageRuntime(settings, engine, store, listener))
     register_views(app, arbitrage_blueprint)
     _install_ops(app, engine, listener, store)
     data_epoch(app).on_loss(lambda _loss: _restore_config(engine, store))

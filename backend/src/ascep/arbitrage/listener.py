@@ -68,10 +68,13 @@ class ArbitrageListener(BusSubscriber):
         self.leader = False
 
     # --- lifecycle ---
-    def stop(self) -> None:
-        """Stop the loop and hand the lease over at once (a standby takes over at its next sweep)."""
-        super().stop()
+    def release_lease(self) -> None:
+        """Hand the lease over at once (a standby takes over at its next sweep).
+
+        Call it after the loop has ended: a sweep still running would take the lease back.
+        """
         if self.leader:
+            self.leader = False
             try:
                 self.lease.release()
             except (redis.RedisError, *REDIS_UNAVAILABLE_ERRORS) as exc:

@@ -13,8 +13,10 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
 from ascep.arbitrage.engine import ArbitrageEngine
+from ascep.arbitrage.runtime import ArbitrageRuntime
 from ascep.arbitrage.store import SignalStore
 from ascep.common.errors import BadRequest, NotFound, ValidationFailed
+from ascep.common.lifecycle import runtime_of
 from ascep.common.query import choice_arg, float_arg, int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
@@ -33,11 +35,11 @@ def register_views(app: Flask, blueprint: Blueprint) -> None:
 
 
 def _engine() -> ArbitrageEngine:
-    return current_app.extensions["arbitrage.engine"]
+    return runtime_of(current_app, ArbitrageRuntime).engine
 
 
 def _store() -> SignalStore:
-    return current_app.extensions["arbitrage.store"]
+    return runtime_of(current_app, ArbitrageRuntime).store
 
 
 @arbitrage_blueprint.get("/signals")

@@ -29,8 +29,8 @@ from ascep.cep.limits import Limits
 from ascep.cep.partitions import Partition, key_is_unhashable
 from ascep.cep.patterns import Match
 from ascep.cep.report import EngineReport
+from ascep.cep.rule_runtime import RuleRuntime
 from ascep.cep.rules import CompiledRule
-from ascep.cep.runtime import RuleRuntime
 from ascep.cep.stats import EngineStats
 from ascep.common.timeutil import now_ms
 

@@ -83,6 +83,12 @@ class EngineRunner(BusSubscriber):
         self._thread.start()
         return self
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the loop and wait (up to ``timeout``) for its current turn to finish."""
+        super().stop()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
     def on_subscribed(self, client: redis.Redis) -> None:
         if self.data_epoch is not None:
             self.data_epoch.check(strict=True)  # a loss restores the rules before the reload reads them

@@ -1,51 +1,50 @@
-"""A loaded rule as the engine runs it: partitions, statistics, the error that disabled it.
+"""Everything one CEP engine process holds, and its lifecycle (``app.extensions["ascep.cep_engine"]``).
 
-The fields the hot path reads (``key_field``, ``where``) are precomputed here once per load, so
-:meth:`ascep.cep.engine.Engine.process` does as little as possible per event and rule.
+:meth:`CepRuntime.start` subscribes to the event streams and starts the webhook workers; it also
+tunes the garbage collector for the engine (:mod:`.gc_tuning`), which is process-wide — so it
+belongs here, with whoever decided this process runs the engine, and never in ``create_app``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from dataclasses import dataclass
 
-from ascep.cep.partitions import Partition, partition_key
-from ascep.cep.report import RuleReport
-from ascep.cep.rules import CompiledRule
-from ascep.cep.stats import RuleStats
+import redis
+
+from ascep.cep.actions import ActionRunner
+from ascep.cep.engine import Engine
+from ascep.cep.gc_tuning import tune_gc
+from ascep.cep.runner import EngineRunner
+from ascep.cep.settings import CepSettings
+from ascep.cep.store import AlertStore, RuleStore
+from ascep.cep.webhook import WebhookWorker
+
+logger = logging.getLogger(__name__)
 
 
-class RuleRuntime:
-    """A loaded rule with its partitions, statistics and (when it broke) its error."""
+@dataclass
+class CepRuntime:
+    """The engine, its stores and actions, and the subscription loop that feeds it."""
 
-    __slots__ = ("error", "key_field", "key_of", "partitions", "rule", "stats", "where")
+    settings: CepSettings
+    redis: redis.Redis
+    engine: Engine
+    store: RuleStore
+    alerts: AlertStore
+    actions: ActionRunner
+    webhooks: WebhookWorker
+    runner: EngineRunner
+    started: bool = False
 
-    def __init__(self, rule: CompiledRule) -> None:
-        self.rule = rule
-        self.partitions: dict[Any, Partition] = {}
-        self.stats = RuleStats()
-        self.error: str | None = None
-        self.key_of = partition_key(rule.partition_by)
-        fields = rule.partition_by
-        #: the one plain partition field, read inline on the hot path (else ``key_of`` is used)
-        self.key_field = fields[0] if len(fields) == 1 and "." not in fields[0] else None
-        #: ``where`` minus what the symbol index already guarantees
-        self.where = None if rule.where_is_symbol_pin else rule.where
+    def start(self) -> None:
+        tune_gc()
+        self.webhooks.start()
+        self.runner.start()
+        self.started = True
 
-    @property
-    def active(self) -> bool:
-        return self.rule.enabled and self.error is None
-
-    def report(self) -> RuleReport:
-        rule = self.rule
-        return RuleReport(
-            rule_id=rule.rule_id,
-            version=rule.version,
-            name=rule.name,
-            pattern=rule.spec["pattern"],
-            stream=rule.stream,
-            enabled=rule.enabled,
-            active=self.active,
-            error=self.error or (rule.spec.get("error") or {}).get("message"),
-            partitions=len(self.partitions),
-            counters=self.stats.as_dict(),
-        )
+    def stop(self) -> None:
+        """End the subscription loop, then deliver the webhooks still queued (bounded)."""
+        self.runner.stop()
+        self.webhooks.stop()
+        logger.info("CEP engine stopped: %d webhooks delivered", self.webhooks.delivered)

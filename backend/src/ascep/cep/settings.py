@@ -2,87 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from ascep.cep.limits import Limits
-from ascep.common.config import Setting, port_setting
+from ascep.common.config import CommonSettings, Setting, port_setting, setting
+from ascep.service_registry import registered_port
 
 SERVICE_NAME = "cep_engine"
-DEFAULT_PORT = 5004
 
-SETTINGS: tuple[Setting, ...] = (
-    port_setting(DEFAULT_PORT),
-    Setting(
-        "CEP_AUTOSTART",
-        bool,
-        True,
-        "Subscribe to the event streams as soon as the app is created (also under a WSGI server).",
-    ),
-    Setting(
-        "CEP_MAX_WINDOW_EVENTS", int, 10_000, "Most events a rule keeps per partition window.", minimum=1
-    ),
-    Setting(
-        "CEP_MAX_PARTITIONS",
-        int,
+
+@dataclass(frozen=True, kw_only=True)
+class CepSettings(CommonSettings):
+    """Every setting of the CEP engine, typed; built once by ``create_app``."""
+
+    port: int = port_setting(registered_port(SERVICE_NAME))
+    cep_max_window_events: int = setting(10_000, "Most events a rule keeps per partition window.", minimum=1)
+    cep_max_partitions: int = setting(
         10_000,
         "Most partitions per rule; beyond, the least recently active tenth is evicted.",
         minimum=1,
-    ),
-    Setting(
-        "CEP_MAX_PENDING", int, 1_000, "Most open sequence/absence matches per rule partition.", minimum=1
-    ),
-    Setting(
-        "CEP_MAX_DISORDER_MS",
-        int,
+    )
+    cep_max_pending: int = setting(1_000, "Most open sequence/absence matches per rule partition.", minimum=1)
+    cep_max_disorder_ms: int = setting(
         2_000,
         "Events up to this much older than the newest of their partition are still evaluated.",
         minimum=0,
-    ),
-    Setting(
-        "CEP_MAX_RULES",
-        int,
+    )
+    cep_max_rules: int = setting(
         200,
         "Most rules stored (shared by every engine process); creating one more gets 409.",
         minimum=1,
-    ),
-    Setting(
-        "CEP_MAX_RULE_BYTES",
-        int,
+    )
+    cep_max_rule_bytes: int = setting(
         64 * 1024,
         "Largest rule (its canonical JSON, in bytes); a larger one gets 422.",
         minimum=1024,
-    ),
-    Setting(
-        "MAX_JSON_BODY_BYTES",
-        int,
+    )
+    max_json_body_bytes: int = setting(
         8 * 1024 * 1024,
         "Largest JSON request body (rule tests carry sample events); larger gets 413.",
         minimum=1,
-    ),
-    Setting("CEP_ALERTS_MAX", int, 1_000, "Alerts kept in Redis for `GET /alerts`.", minimum=1),
-    Setting(
-        "CEP_TICK_INTERVAL_S",
-        float,
+    )
+    cep_alerts_max: int = setting(1_000, "Alerts kept in Redis for `GET /alerts`.", minimum=1)
+    cep_tick_interval_s: float = setting(
         0.2,
         "How often timers (`absence`) are checked against the wall clock.",
         minimum=0.01,
-    ),
-    Setting("CEP_WEBHOOK_WORKERS", int, 4, "Concurrent webhook deliveries.", minimum=1, maximum=64),
-    Setting(
-        "CEP_WEBHOOK_QUEUE_SIZE",
-        int,
+    )
+    cep_webhook_workers: int = setting(4, "Concurrent webhook deliveries.", minimum=1, maximum=64)
+    cep_webhook_queue_size: int = setting(
         1_000,
         "Webhook deliveries waiting; beyond, new ones are dropped (counted).",
         minimum=1,
-    ),
-)
+    )
 
 
-def limits_from(config: Mapping[str, Any]) -> Limits:
+SETTINGS: tuple[Setting, ...] = CepSettings.own()
+
+
+def limits_from(settings: CepSettings) -> Limits:
+    """The engine's bounds (the engine is plain Python and knows nothing of settings)."""
     return Limits(
-        max_window_events=config["CEP_MAX_WINDOW_EVENTS"],
-        max_partitions=config["CEP_MAX_PARTITIONS"],
-        max_pending=config["CEP_MAX_PENDING"],
-        max_disorder_ms=config["CEP_MAX_DISORDER_MS"],
+        max_window_events=settings.cep_max_window_events,
+        max_partitions=settings.cep_max_partitions,
+        max_pending=settings.cep_max_pending,
+        max_disorder_ms=settings.cep_max_disorder_ms,
     )

@@ -18,10 +18,12 @@ from ascep.cep.errors import RuleValidationError
 from ascep.cep.replay import MAX_REPLAY_EVENTS, replay
 from ascep.cep.rules import canonical, validate_rule
 from ascep.cep.runner import EngineRunner
+from ascep.cep.runtime import CepRuntime
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
 from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
+from ascep.common.lifecycle import runtime_of
 from ascep.common.query import int_arg
 from ascep.common.web import json_body
 
@@ -32,16 +34,20 @@ DEFAULT_ALERT_LIMIT = 50
 MAX_RULE_ID = 2**63 - 1
 
 
+def _runtime() -> CepRuntime:
+    return runtime_of(current_app, CepRuntime)
+
+
 def _store() -> RuleStore:
-    return current_app.extensions["cep.store"]
+    return _runtime().store
 
 
 def _runner() -> EngineRunner:
-    return current_app.extensions["cep.runner"]
+    return _runtime().runner
 
 
 def _engine() -> Engine:
-    return current_app.extensions["cep.engine"]
+    return _runtime().engine
 
 
 def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
@@ -59,7 +65,7 @@ def _size_checked(raw: Any, prefix: str = "") -> None:
     Every stored rule is held (compiled) by every engine process and reloaded on each resubscribe;
     the count cap (``CEP_MAX_RULES``) times this one bounds that memory.
     """
-    limit = current_app.config["CEP_MAX_RULE_BYTES"]
+    limit = _runtime().settings.cep_max_rule_bytes
     size = len(encode(raw).encode())
     if size > limit:
         path, message = f"${prefix}", f"the rule is {size} bytes of JSON; at most {limit} are allowed"
@@ -198,7 +204,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
 def alerts() -> Response:
     limit = int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
     rule_id = int_arg("rule_id", None, 1, MAX_RULE_ID)
-    store: AlertStore = current_app.extensions["cep.alerts"]
+    store: AlertStore = _runtime().alerts
     found = store.recent(limit or DEFAULT_ALERT_LIMIT, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -96,12 +97,18 @@ class WebhookWorker:
         self.failed += 1
         return False
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued (up to ``timeout`` seconds in all), then end the workers."""
         for _ in self._threads:
             try:
                 self.queue.put_nowait(None)
             except queue.Full:
                 break
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.queue.qsize():
+            logger.warning("webhooks: %d deliveries still queued at shutdown", self.queue.qsize())
 
     def status(self) -> dict[str, Any]:
         return {

@@ -89,6 +89,10 @@ def latency_key(service: str, endpoint: str) -> str:
     return f"{KEY_PREFIX}latency:{service}:{endpoint}"
 
 
+#: The field of each price-history stream entry that holds the JSON record.
+PRICE_HISTORY_FIELD: Final = "data"
+
+
 def price_history_key(symbol: str) -> str:
     """Capped Redis Stream of one symbol's ``price_update`` records."""
     return f"{KEY_PREFIX}prices:history:{symbol}"

@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, get_origin, get_type_hints
 
 from ascep.common.errors import ConfigError
 from ascep.common.jsonparse import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
+
+if TYPE_CHECKING:
+    from ascep.common.redis_client import RedisOptions
+
+T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -88,120 +93,219 @@ class Setting:
             raise ConfigError(self.name, f"{value} is above the maximum {self.maximum}")
 
 
-#: Settings every service reads.
-COMMON_SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "ASCEP_ENV",
-        str,
+_SPEC = "ascep.setting"
+
+
+def setting(
+    default: T,
+    help: str,
+    *,
+    secret: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    required_in_production: bool = False,
+) -> T:
+    """Declare one field of a settings class (like :func:`dataclasses.field`, typed as its value).
+
+    The variable's name is the field's name upper-cased and its type the field's annotation, so a
+    setting is written once and read as a typed attribute (``settings.proxy_read_timeout``).
+    """
+    spec = {
+        "help": help,
+        "secret": secret,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+        "required_in_production": required_in_production,
+    }
+    return field(default=default, metadata={_SPEC: spec})  # typed as T for the dataclass field
+
+
+def port_setting(default: int) -> int:
+    """The ``PORT`` field, defaulting to the service's port on its registry line."""
+    return setting(default, "TCP port this service listens on.", minimum=1, maximum=65535)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule between two settings, checked at start-up; a violation names both variables."""
+
+    setting: str
+    other: str
+    holds: Callable[[Any], bool]
+    reason: str
+
+    def check(self, settings: Any) -> None:
+        if not self.holds(settings):
+            mine = getattr(settings, self.setting.lower())
+            other = getattr(settings, self.other.lower())
+            raise ConfigError(self.setting, f"{mine!r} {self.reason} {self.other} ({other!r})")
+
+
+S = TypeVar("S", bound="CommonSettings")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonSettings:
+    """Settings every service reads; each service's settings class extends it with its own.
+
+    Built once at start-up (:meth:`load`) and read as typed attributes. ``RULES`` on a class are
+    the rules between its settings (each class in the hierarchy may add some).
+    """
+
+    RULES: ClassVar[tuple[Rule, ...]] = ()
+
+    ascep_env: str = setting(
         "development",
         "`production` refuses to start without a real SECRET_KEY and an explicit ALLOWED_HOSTS.",
         choices=("development", "production", "test"),
-    ),
-    Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis used for events, state and statistics."),
-    Setting(
-        "REDIS_KEY_PREFIX",
-        str,
+    )
+    redis_url: str = setting("redis://127.0.0.1:6379/0", "Redis used for events, state and statistics.")
+    redis_key_prefix: str = setting(
         "ascep:",
         "Prefix of every Redis key ASCEP writes (Celery's included); read once at process start, "
         "the same for every process of a stack. The public event channels are not prefixed.",
-    ),
-    Setting(
-        "REDIS_DATA_LOSS_REPORT_S",
-        float,
+    )
+    redis_data_loss_report_s: float = setting(
         3600.0,
         "How long a service's `/health` stays `degraded` after it noticed that Redis lost its data "
         "(0: until the service restarts).",
         minimum=0,
-    ),
-    Setting("HOST", str, "127.0.0.1", "Interface to listen on (`0.0.0.0` in containers)."),
-    Setting(
-        "LOG_LEVEL",
-        str,
+    )
+    redis_socket_timeout: float = setting(
+        2.0,
+        "Seconds one Redis command may take before it fails (the service degrades and retries); "
+        "pub/sub connections have none.",
+        minimum=0.05,
+    )
+    redis_connect_timeout: float = setting(
+        1.0, "Seconds to open a connection to Redis before the attempt fails.", minimum=0.05
+    )
+    host: str = setting("127.0.0.1", "Interface to listen on (`0.0.0.0` in containers).")
+    log_level: str = setting(
         "INFO",
         "Python logging level.",
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
-    ),
-    Setting(
-        "SECRET_KEY",
-        str,
+    )
+    secret_key: str = setting(
         "",
         "Flask secret. Empty: a random per-process key (development only).",
         secret=True,
-    ),
-    Setting(
-        "ALLOWED_HOSTS",
-        tuple,
+    )
+    allowed_hosts: tuple[str, ...] = setting(
         ("localhost", "127.0.0.1", "[::1]"),
         "Host names this process answers to (any port; `.example.com` adds subdomains, `*` any "
         "host); other `Host` headers get 400 `HOST_NOT_ALLOWED`. Required when ASCEP_ENV=production.",
         required_in_production=True,
-    ),
-    Setting(
-        "ASYNC_MODE",
-        str,
+    )
+    async_mode: str = setting(
         "eventlet",
         "Concurrency model: eventlet, gevent or threading.",
         choices=("eventlet", "gevent", "threading"),
-    ),
-    Setting(
-        "MAX_JSON_DEPTH",
-        int,
+    )
+    max_json_depth: int = setting(
         DEFAULT_MAX_DEPTH,
         "Deepest nesting of arrays/objects accepted in a JSON request body; deeper gets 400.",
         minimum=1,
         maximum=256,
-    ),
-    Setting(
-        "MAX_JSON_BODY_BYTES",
-        int,
+    )
+    max_json_body_bytes: int = setting(
         DEFAULT_MAX_BYTES,
         "Largest JSON request body a service reads; larger gets 413.",
         minimum=1,
-    ),
-    Setting(
-        "HTTP_MAX_CONNECTIONS",
-        int,
+    )
+    http_max_connections: int = setting(
         10_000,
         "Client connections served at once, idle keep-alive ones included (capped by the open-file "
         "limit). At the limit the longest-idle connection is closed to make room.",
         minimum=16,
-    ),
-    Setting(
-        "HTTP_BACKLOG",
-        int,
+    )
+    http_backlog: int = setting(
         1024,
         "Listen backlog: connections the kernel queues before they are accepted (capped by "
         "`net.core.somaxconn`).",
         minimum=1,
-    ),
-    Setting(
-        "HTTP_IDLE_TIMEOUT",
-        float,
+    )
+    http_idle_timeout: float = setting(
         30.0,
         "Seconds a connection may wait for its next request (keep-alive) before it is closed.",
         minimum=0.1,
-    ),
-    Setting(
-        "HTTP_HEADER_TIMEOUT",
-        float,
+    )
+    http_header_timeout: float = setting(
         10.0,
         "Seconds from a request's first byte to the end of its headers; a slower client gets 408.",
         minimum=0.1,
-    ),
-    Setting(
-        "HTTP_BODY_TIMEOUT",
-        float,
+    )
+    http_body_timeout: float = setting(
         30.0,
         "Longest silence while a request body arrives (or a response waits for the client to read "
         "it); then the connection is closed.",
         minimum=0.1,
-    ),
-)
+    )
+
+    #: Every service declares it with its registry port as default (:func:`port_setting`).
+    port: int
+
+    @classmethod
+    def declared(cls) -> tuple[Setting, ...]:
+        """The class's fields as :class:`Setting` declarations (what README's tables list)."""
+        return _declared(cls)
+
+    @classmethod
+    def own(cls) -> tuple[Setting, ...]:
+        """What the class declares beyond the common settings, or instead of one (README's table)."""
+        common = set(_declared(CommonSettings))
+        return tuple(s for s in cls.declared() if s not in common)
+
+    @classmethod
+    def load(
+        cls: type[S], overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> S:
+        """Resolve every setting (default < environment < ``overrides``) and check the rules."""
+        return cls.from_values(load_settings(cls.declared(), overrides, environ))
+
+    @classmethod
+    def from_values(cls: type[S], values: Mapping[str, Any]) -> S:
+        """The typed settings of already resolved ``values``; raise :class:`ConfigError` on a broken rule."""
+        settings = cls(**{s.name.lower(): values[s.name] for s in cls.declared()})
+        for klass in reversed(cls.__mro__):
+            for rule in vars(klass).get("RULES", ()):
+                rule.check(settings)
+        return settings
+
+    def as_config(self) -> dict[str, Any]:
+        """``{"NAME": value}`` for Flask's ``app.config`` and ``/status``."""
+        return {s.name: getattr(self, s.name.lower()) for s in self.declared()}
+
+    @property
+    def redis(self) -> RedisOptions:
+        """Where Redis is and how long to wait for it: every client of the process uses these."""
+        from ascep.common.redis_client import RedisOptions  # redis-py stays unimported until used
+
+        return RedisOptions(self.redis_url, self.redis_socket_timeout, self.redis_connect_timeout)
 
 
-def port_setting(default: int) -> Setting:
-    """The ``PORT`` setting with a service's registry port as default."""
-    return Setting("PORT", int, default, "TCP port this service listens on.", minimum=1, maximum=65535)
+_DECLARED: dict[type, tuple[Setting, ...]] = {}
+
+
+def _declared(cls: type) -> tuple[Setting, ...]:
+    if cls in _DECLARED:
+        return _DECLARED[cls]
+    hints = get_type_hints(cls)
+    declared = []
+    for f in fields(cls):
+        spec = f.metadata.get(_SPEC)
+        if spec is None:
+            continue
+        kind = hints[f.name]
+        declared.append(Setting(f.name.upper(), get_origin(kind) or kind, f.default, **spec))
+    _DECLARED[cls] = tuple(declared)
+    return _DECLARED[cls]
+
+
+#: Settings every service reads (``PORT`` is each service's own: its default differs).
+COMMON_SETTINGS: tuple[Setting, ...] = CommonSettings.declared()
 
 
 def load_settings(

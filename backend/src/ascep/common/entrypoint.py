@@ -1,12 +1,16 @@
-"""The main loop of every plain-WSGI service entry point (everything but the gateway).
+"""The one main loop of every service entry point (``python -m ascep.<service>``).
 
-The process's start is recorded in Redis first (:mod:`ascep.common.starts`), so the health
-monitor counts a supervised restart even when it was quicker than a check.
+Every ``__main__.py`` is the same few lines: :func:`~ascep.common.asyncmode.prepare_async_mode`
+first, then ``run_service(create_app, ASYNC_MODE)``. That builds the app, configures logging,
+refuses a taken port (exit 2), records the process's start in Redis (:mod:`ascep.common.starts`,
+so the health monitor counts a supervised restart even when it was quicker than a check), starts
+the service's runtime (:mod:`ascep.common.lifecycle`) and serves the app on a thread (green under
+eventlet/gevent).
 
-Serve the app on a thread (green under eventlet/gevent), wait for SIGTERM/SIGINT, run the
-service's ``on_stop`` and exit 0 — or exit 1 if the server died by itself, so supervisord
-restarts it. The signal handler only sets a flag: it may interrupt any green thread, so it must
-neither raise (the exception could land in a worker) nor take a lock.
+On SIGTERM/SIGINT it stops the runtime — loops ended, buffers written — and exits 0; if the server
+died by itself it stops the runtime too and exits 1, so supervisord restarts it. The signal
+handler only sets a flag: it may interrupt any green thread, so it must neither raise (the
+exception could land in a worker) nor take a lock.
 """
 
 from __future__ import annotations
@@ -18,15 +22,23 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 
+from flask import Flask
+
+from ascep.common.config import CommonSettings
+from ascep.common.lifecycle import ServiceRuntime, runtime_of
+from ascep.common.logging_setup import configure_logging
 from ascep.common.ops import get_ops
-from ascep.common.serve import HttpLimits, serve_wsgi
+from ascep.common.serve import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi
+from ascep.common.service import settings_of
 from ascep.common.starts import announce_start
 
 logger = logging.getLogger(__name__)
 
 _POLL_S = 0.2
+#: Exit status when the port is taken: nothing was started, a restart would fail the same way.
+EXIT_PORT_IN_USE = 2
 
 
 class _StopRequest:
@@ -37,22 +49,33 @@ class _StopRequest:
         self.signal = signum
 
 
+def run_service(create_app: Callable[[], Flask], async_mode: str) -> NoReturn:
+    """Build, start, serve and — on SIGTERM/SIGINT — stop one service; never returns."""
+    app = create_app()
+    settings = settings_of(app, CommonSettings)
+    service = get_ops(app).service
+    configure_logging(service, settings.log_level)
+    try:
+        ensure_port_free(settings.host, settings.port)
+    except PortInUseError as exc:
+        logger.error("%s", exc)
+        sys.exit(EXIT_PORT_IN_USE)
+    if async_mode == "threading":
+        logger.warning("ASYNC_MODE=threading serves with Werkzeug's development server: not for production")
+    run_until_stopped(app, runtime_of(app), settings, async_mode)
+
+
 def run_until_stopped(
-    app: Any,
-    async_mode: str,
-    *,
-    on_start: Callable[[], None] | None = None,
-    on_stop: Callable[[], None] | None = None,
+    app: Flask, runtime: ServiceRuntime, settings: CommonSettings, async_mode: str
 ) -> NoReturn:
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    announce_start(app.config["REDIS_URL"], get_ops(app).service)  # restarts are counted
-    if on_start is not None:
-        on_start()
+    announce_start(settings.redis, get_ops(app).service)  # restarts are counted
+    runtime.start()
     server = threading.Thread(
         target=serve_wsgi,
-        args=(app, app.config["HOST"], app.config["PORT"], async_mode, HttpLimits.from_config(app.config)),
+        args=(app, settings.host, settings.port, async_mode, HttpLimits.from_settings(settings)),
         name="http-server",
         daemon=True,
     )
@@ -61,7 +84,12 @@ def run_until_stopped(
         time.sleep(_POLL_S)
     if stop.signal is None:
         logger.error("HTTP server stopped unexpectedly")
-    logger.info("shutting down")
-    if on_stop is not None:
-        on_stop()
+    else:
+        logger.info("received signal %d, shutting down", stop.signal)
+    try:
+        runtime.stop()
+    except Exception:
+        logger.exception("shutdown failed")
+        sys.exit(1)
+    logger.info("%s stopped", get_ops(app).service)
     sys.exit(0 if stop.signal is not None else 1)

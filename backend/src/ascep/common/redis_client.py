@@ -8,6 +8,7 @@ plus redis-py's periodic health check to notice a dead peer.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -45,6 +46,24 @@ def connect(
         health_check_interval=15,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
     )
+
+
+@dataclass(frozen=True)
+class RedisOptions:
+    """Where Redis is and how long a call may wait for it (``REDIS_URL``, ``REDIS_*_TIMEOUT``)."""
+
+    url: str
+    socket_timeout: float = 2.0
+    connect_timeout: float = 1.0
+
+    def client(self, *, retries: int = 1) -> redis.Redis:
+        """A command client with these timeouts (see :func:`connect` for ``retries``)."""
+        return connect(
+            self.url,
+            socket_timeout=self.socket_timeout,
+            connect_timeout=self.connect_timeout,
+            retries=retries,
+        )
 
 
 def is_reachable(client: redis.Redis) -> bool:

@@ -17,10 +17,11 @@ import errno
 import logging
 import resource
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ascep.common.config import CommonSettings
 from ascep.common.wsgi_guard import WsgiGuard
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,13 @@ class HttpLimits:
     body_timeout: float = 30.0
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> HttpLimits:
+    def from_settings(cls, settings: CommonSettings) -> HttpLimits:
         return cls(
-            max_connections=config["HTTP_MAX_CONNECTIONS"],
-            backlog=config["HTTP_BACKLOG"],
-            idle_timeout=config["HTTP_IDLE_TIMEOUT"],
-            header_timeout=config["HTTP_HEADER_TIMEOUT"],
-            body_timeout=config["HTTP_BODY_TIMEOUT"],
+            max_connections=settings.http_max_connections,
+            backlog=settings.http_backlog,
+            idle_timeout=settings.http_idle_timeout,
+            header_timeout=settings.http_header_timeout,
+            body_timeout=settings.http_body_timeout,
         )
 
 

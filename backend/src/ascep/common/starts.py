@@ -26,7 +26,7 @@ import redis
 from ascep.common import channels
 from ascep.common.backoff import Backoff
 from ascep.common.events import decode, encode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, RedisOptions
 from ascep.common.timeutil import iso_utc, now_ms
 
 logger = logging.getLogger(__name__)
@@ -54,13 +54,13 @@ def record_start(client: redis.Redis, service: str, pid: int | None = None, ts: 
     return True
 
 
-def announce_start(redis_url: str, service: str) -> threading.Thread:
+def announce_start(options: RedisOptions, service: str) -> threading.Thread:
     """Record this process's start in the background, retrying until Redis takes it."""
     pid = os.getpid()
     ts = now_ms()
 
     def run() -> None:
-        client = connect(redis_url, socket_timeout=2.0, connect_timeout=1.0, retries=0)
+        client = options.client(retries=0)
         backoff = Backoff(initial=0.5, cap=30.0)
         while True:
             try:

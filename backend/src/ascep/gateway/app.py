@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_socketio import SocketIO
 
+from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.redis_client import connect, is_reachable
+from ascep.common.redis_client import is_reachable
 from ascep.common.service import create_service_app
 from ascep.gateway.bundle import Gateway
 from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard
@@ -24,11 +25,11 @@ from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
-from ascep.gateway.realtime import Realtime
+from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
-from ascep.gateway.settings import SETTINGS
+from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -37,35 +38,35 @@ logger = logging.getLogger(__name__)
 def build_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     registry: ServiceRegistry = config.pop("SERVICE_REGISTRY", None) or _default_registry()
-    app = create_service_app("gateway", SETTINGS, config, import_name="ascep.gateway")
+    settings = GatewaySettings.load(config)
+    app = create_service_app("gateway", settings, config, import_name="ascep.gateway")
     ops = get_ops(app)
-    cfg = app.config
 
-    redis_client = connect(cfg["REDIS_URL"])
-    store = LatencyStore(redis_client, cfg["LATENCY_RETENTION_SECONDS"], cfg["LATENCY_MAX_SAMPLES"])
+    redis_client = settings.redis.client()
+    store = LatencyStore(redis_client, settings.latency_retention_seconds, settings.latency_max_samples)
     metrics = GatewayMetrics(ops.metrics)
     recorder = LatencyRecorder(
         store,
-        buffer_max=cfg["LATENCY_BUFFER_MAX"],
-        flush_interval=cfg["LATENCY_FLUSH_INTERVAL"],
+        buffer_max=settings.latency_buffer_max,
+        flush_interval=settings.latency_flush_interval,
         observe=metrics.observe,
     )
-    bulkhead = Bulkhead({d.name: d.max_concurrency or cfg["PROXY_MAX_CONCURRENCY"] for d in registry})
+    bulkhead = Bulkhead({d.name: d.max_concurrency or settings.proxy_max_concurrency for d in registry})
     forwarder = Forwarder(
         registry,
-        connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
-        read_timeout=cfg["PROXY_READ_TIMEOUT"],
+        connect_timeout=settings.proxy_connect_timeout,
+        read_timeout=settings.proxy_read_timeout,
         pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
-        trust_env=cfg["PROXY_TRUST_ENV"],
+        trust_env=settings.proxy_trust_env,
     )
-    cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
+    cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
             steps.render_errors,
             steps.reject_dot_segments,
             steps.resolve_route(registry),
-            steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.limit_body(settings.max_body_bytes),
             steps.limit_concurrency(bulkhead),
             steps.rewrite_locations(
                 registry,
@@ -76,7 +77,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         ],
         forwarder,
     )
-    proxy = ProxyApp(pipeline, cfg["MAX_BODY_BYTES"])
+    proxy = ProxyApp(pipeline, settings.max_body_bytes)
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
         CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
@@ -84,24 +85,25 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     )
     socketio = SocketIO(
         app,
-        async_mode=cfg["ASYNC_MODE"],
+        async_mode=settings.async_mode,
         cors_allowed_origins=cors.allows_socketio,
-        **engineio_options(cfg["SOCKETIO_MAX_MESSAGE_BYTES"]),
+        **engineio_options(settings.socketio_max_message_bytes),
     )
-    app.wsgi_app = PollingBodyLimit(app.wsgi_app, cfg["SOCKETIO_MAX_MESSAGE_BYTES"])  # type: ignore[method-assign]
+    app.wsgi_app = PollingBodyLimit(app.wsgi_app, settings.socketio_max_message_bytes)  # type: ignore[method-assign]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
-    realtime = Realtime(socketio, cfg["REDIS_URL"], cfg, ops.metrics)
+    realtime = Realtime(socketio, settings.redis_url, RealtimeOptions.from_settings(settings), ops.metrics)
     health = HealthAggregator(
         registry,
         {d.name: forwarder.base_url(d) for d in registry},
         redis_client,
-        timeout=cfg["HEALTH_CHECK_TIMEOUT"],
-        async_mode=cfg["ASYNC_MODE"],
+        timeout=settings.health_check_timeout,
+        async_mode=settings.async_mode,
         active_connections=lambda: realtime.active_connections,
         bridge_status=realtime.bridge.status,
     )
     gateway = Gateway(
         app=app,
+        settings=settings,
         ops=ops,
         registry=registry,
         redis=redis_client,
@@ -112,17 +114,17 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         health=health,
         realtime=realtime,
         proxy=proxy,
-        retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
+        retention_seconds=settings.latency_retention_seconds,
     )
-    app.extensions["ascep.gateway"] = gateway
-    install_dashboard(app, resolve_dist_dir(cfg["DASHBOARD_DIST"]))
+    install_runtime(app, gateway)
+    install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
     app.register_blueprint(bp)
     _register_ops(gateway, metrics)
     return app
 
 
 def _default_registry() -> ServiceRegistry:
-    from ascep.gateway.service_registry import service_registry
+    from ascep.service_registry import service_registry
 
     return service_registry
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -26,6 +26,7 @@ from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Gateway:
     """Everything one gateway process holds; kept in ``app.extensions["ascep.gateway"]``."""
 
     app: Flask
+    settings: GatewaySettings
     ops: Ops
     registry: ServiceRegistry
     redis: redis.Redis
@@ -46,17 +48,18 @@ class Gateway:
     realtime: Realtime
     proxy: ProxyApp
     retention_seconds: int
+    _stopping: bool = field(default=False, init=False, repr=False)
 
-    def start_background(self) -> None:
-        """Start the flush loop and the health poller (the entry point calls this once)."""
+    def start(self) -> None:
+        """Start the flush loop, the health poller and the bus bridge (the entry point calls this once)."""
         sleep = self.realtime.socketio.sleep
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
-        interval = self.app.config["HEALTH_POLL_INTERVAL"]
-        while True:
+        interval = self.settings.health_poll_interval
+        while not self._stopping:
             try:
                 self.mirror_registry()
                 self.health.poll()
@@ -76,8 +79,9 @@ class Gateway:
         except REDIS_UNAVAILABLE_ERRORS:
             logger.debug("Redis unreachable; registry not mirrored this round")
 
-    def shutdown(self, grace_seconds: float = 5.0) -> None:
+    def stop(self, grace_seconds: float = 5.0) -> None:
         """Let calls in flight finish (up to ``grace_seconds``), then write what is buffered."""
+        self._stopping = True
         sleep = self.realtime.socketio.sleep
         deadline = time.monotonic() + grace_seconds
         while self.proxy.in_flight > 0 and time.monotonic() < deadline:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ascep.common.config import Setting, port_setting
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ascep.common.config import CommonSettings, Rule, Setting, port_setting, setting
 
 DEV_CORS_ORIGINS = (
     "http://localhost:3000",
@@ -13,154 +16,133 @@ DEV_CORS_ORIGINS = (
     "http://127.0.0.1:5000",
 )
 
-SETTINGS: tuple[Setting, ...] = (
-    port_setting(5000),
-    Setting(
-        "CORS_ORIGINS",
-        tuple,
+#: The gateway is not on the registry (it *is* the registry's user): its port is declared here.
+GATEWAY_PORT = 5000
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewaySettings(CommonSettings):
+    """Every gateway setting, typed; built once by ``create_app``."""
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "SOCKETIO_QUEUE_LOW",
+            "SOCKETIO_QUEUE_HIGH",
+            lambda s: s.socketio_queue_low < s.socketio_queue_high,
+            "must be below",
+        ),
+    )
+
+    port: int = port_setting(GATEWAY_PORT)
+    cors_origins: tuple[str, ...] = setting(
         DEV_CORS_ORIGINS,
         "Origins allowed to call the API from a browser (comma-separated; `*` disables credentials).",
-    ),
-    Setting(
-        "MAX_BODY_BYTES",
-        int,
+    )
+    max_body_bytes: int = setting(
         10 * 1024 * 1024,
         "Largest request body forwarded to a service; larger gets 413.",
         minimum=0,
-    ),
-    Setting(
-        "PROXY_CONNECT_TIMEOUT",
-        float,
+    )
+    proxy_connect_timeout: float = setting(
         2.0,
         "Seconds to open a connection to a service before answering 504.",
         minimum=0.01,
-    ),
-    Setting(
-        "PROXY_READ_TIMEOUT",
-        float,
+    )
+    proxy_read_timeout: float = setting(
         10.0,
         "Seconds to wait for a service's response (or its next bytes) before answering 504.",
         minimum=0.01,
-    ),
-    Setting(
-        "PROXY_MAX_CONCURRENCY",
-        int,
+    )
+    proxy_max_concurrency: int = setting(
         64,
         "Calls one service may have in progress (its bulkhead; also its keep-alive pool size); "
         "more get 503 `SERVICE_OVERLOADED` at once. `register_service(max_concurrency=...)` "
         "overrides it per service.",
         minimum=1,
-    ),
-    Setting(
-        "PROXY_TRUST_ENV",
-        bool,
+    )
+    proxy_trust_env: bool = setting(
         False,
         "Honour HTTP(S)_PROXY/NO_PROXY for calls to services (off: faster, and services are local).",
-    ),
-    Setting(
-        "LATENCY_RETENTION_SECONDS",
-        int,
+    )
+    latency_retention_seconds: int = setting(
         3600,
         "How long latency samples are kept in Redis (also the largest `window`).",
         minimum=10,
-    ),
-    Setting(
-        "LATENCY_MAX_SAMPLES",
-        int,
+    )
+    latency_max_samples: int = setting(
         10000,
         "Samples kept per (service, endpoint) in Redis; the oldest are trimmed first.",
         minimum=100,
-    ),
-    Setting(
-        "LATENCY_FLUSH_INTERVAL",
-        float,
+    )
+    latency_flush_interval: float = setting(
         0.1,
         "Seconds between flushes of buffered latency samples to Redis.",
         minimum=0.01,
         maximum=10,
-    ),
-    Setting(
-        "LATENCY_BUFFER_MAX",
-        int,
+    )
+    latency_buffer_max: int = setting(
         100000,
         "Samples held in memory while Redis is unreachable; beyond it the oldest are dropped.",
         minimum=100,
-    ),
-    Setting(
-        "HEALTH_CHECK_TIMEOUT",
-        float,
+    )
+    health_check_timeout: float = setting(
         2.0,
         "Seconds each service's health endpoint may take in `/api/health`.",
         minimum=0.05,
-    ),
-    Setting(
-        "HEALTH_POLL_INTERVAL",
-        float,
+    )
+    health_poll_interval: float = setting(
         15.0,
         "Seconds between background health polls (last known health in `/api/services`).",
         minimum=1,
-    ),
-    Setting(
-        "SOCKETIO_BATCH_INTERVAL",
-        float,
+    )
+    socketio_batch_interval: float = setting(
         0.05,
         "Seconds between `price_batch` flushes and client lag checks.",
         minimum=0.005,
         maximum=1,
-    ),
-    Setting("SOCKETIO_BATCH_MAX", int, 500, "Updates that trigger an early `price_batch` flush.", minimum=1),
-    Setting(
-        "SOCKETIO_QUEUE_HIGH",
-        int,
+    )
+    socketio_batch_max: int = setting(500, "Updates that trigger an early `price_batch` flush.", minimum=1)
+    socketio_queue_high: int = setting(
         200,
         "Packets queued for one client above which it is lagging (its prices are conflated).",
         minimum=2,
-    ),
-    Setting(
-        "SOCKETIO_QUEUE_LOW", int, 20, "Packets queued below which a lagging client catches up.", minimum=0
-    ),
-    Setting(
-        "SOCKETIO_BACKLOG_MAX",
-        int,
+    )
+    socketio_queue_low: int = setting(
+        20,
+        "Packets queued below which a lagging client catches up.",
+        minimum=0,
+    )
+    socketio_backlog_max: int = setting(
         500,
         "Signals/alerts/status events kept for one lagging client; older ones are dropped.",
         minimum=1,
-    ),
-    Setting(
-        "SOCKETIO_MAX_MESSAGE_BYTES",
-        int,
+    )
+    socketio_max_message_bytes: int = setting(
         16 * 1024,
         "Largest message a Socket.IO client may send (websocket message or polling POST); larger "
         "closes its connection.",
         minimum=1024,
-    ),
-    Setting(
-        "SOCKETIO_CLIENT_RATE",
-        float,
+    )
+    socketio_client_rate: float = setting(
         20.0,
-        "Messages per second one Socket.IO client may send on average; beyond the burst it is "
-        "disconnected.",
+        "Messages per second one Socket.IO client may send on average; beyond the burst it is disconnected.",
         minimum=0.1,
-    ),
-    Setting(
-        "SOCKETIO_CLIENT_BURST",
-        int,
+    )
+    socketio_client_burst: int = setting(
         50,
         "Messages one Socket.IO client may send at once before `SOCKETIO_CLIENT_RATE` applies.",
         minimum=1,
-    ),
-    Setting(
-        "SOCKETIO_MAX_SYMBOLS",
-        int,
+    )
+    socketio_max_symbols: int = setting(
         200,
         "Symbols one `subscribe_prices` may name (a client holds one price subscription).",
         minimum=1,
-    ),
-    Setting(
-        "DASHBOARD_DIST",
-        str,
+    )
+    dashboard_dist: str = setting(
         "",
         "Directory of the built dashboard served at `/` to browsers; empty: `frontend/dist` of the "
         "checkout. No `index.html` there: `/` stays JSON only.",
-    ),
-)
+    )
+
+
+SETTINGS: tuple[Setting, ...] = GatewaySettings.own()

@@ -1,7 +1,7 @@
 """Assemble the health monitor: settings, prober, history, monitor, views, checks and metrics.
 
-The loop is *not* started here — the entry point does that — so tests can build the app and run
-rounds by hand.
+The loop is *not* started here — the runtime's ``start()`` does that (the entry point calls it) —
+so tests can build the app and run rounds by hand.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from typing import Any
 
 from flask import Flask
 
+from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 from ascep.health.history import HealthHistory
 from ascep.health.hysteresis import Thresholds
 from ascep.health.metrics import HealthCollector
-from ascep.health.monitor import HealthMonitor
+from ascep.health.monitor import HealthMonitor, MonitorOptions
 from ascep.health.probes import Prober
-from ascep.health.settings import SERVICE_NAME, SETTINGS
+from ascep.health.runtime import HealthRuntime
+from ascep.health.settings import SERVICE_NAME, HealthSettings
 from ascep.health.views import monitor_blueprint, system_section
 
 #: The loop is considered stuck after this many missed rounds.
@@ -27,31 +28,32 @@ _STUCK_ROUNDS = 5
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app(SERVICE_NAME, SETTINGS, config)
-    cfg = app.config
-    client = connect(cfg["REDIS_URL"], socket_timeout=2.0, connect_timeout=1.0, retries=0)
+    settings = HealthSettings.load(config)
+    app = create_service_app(SERVICE_NAME, settings, config)
+    client = settings.redis.client(retries=0)
     monitor = HealthMonitor(
         client,
-        Prober(client, cfg["HEALTH_CHECK_TIMEOUT_S"], cfg["WORKER_HEARTBEAT_MAX_AGE_S"]),
-        HealthHistory(client, cfg["HEALTH_HISTORY_MAX_CHECKS"]),
-        thresholds=Thresholds(cfg["HEALTH_UNHEALTHY_AFTER"], cfg["HEALTH_RECOVER_AFTER"]),
-        gateway_url=cfg["GATEWAY_URL"],
-        interval=cfg["HEALTH_CHECK_INTERVAL_S"],
-        async_mode=cfg["ASYNC_MODE"],
-        startup_grace_s=cfg["HEALTH_STARTUP_GRACE_S"],
-        recent_restart_s=cfg["HEALTH_RECENT_RESTART_S"],
+        Prober(client, settings.health_check_timeout_s, settings.worker_heartbeat_max_age_s),
+        HealthHistory(client, settings.health_history_max_checks),
+        MonitorOptions(
+            thresholds=Thresholds(settings.health_unhealthy_after, settings.health_recover_after),
+            gateway_url=settings.gateway_url,
+            interval=settings.health_check_interval_s,
+            async_mode=settings.async_mode,
+            startup_grace_s=settings.health_startup_grace_s,
+            recent_restart_s=settings.health_recent_restart_s,
+        ),
     )
-    app.extensions["health.monitor"] = monitor
-    app.extensions["health.redis"] = client
+    install_runtime(app, HealthRuntime(settings, client, monitor))
     app.register_blueprint(monitor_blueprint)
-    _install_ops(app, monitor, client)
+    _install_ops(app, settings, monitor, client)
     return app
 
 
-def _install_ops(app: Flask, monitor: HealthMonitor, client: Any) -> None:
+def _install_ops(app: Flask, settings: HealthSettings, monitor: HealthMonitor, client: Any) -> None:
     ops = get_ops(app)
-    interval = app.config["HEALTH_CHECK_INTERVAL_S"]
-    timeout = app.config["HEALTH_CHECK_TIMEOUT_S"]
+    interval = settings.health_check_interval_s
+    timeout = settings.health_check_timeout_s
 
     def loop_check() -> CheckResult:
         since = monitor.seconds_since_round()

@@ -57,30 +57,37 @@ class TargetState:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class MonitorOptions:
+    """How the monitor checks (the ``HEALTH_*`` settings it needs)."""
+
+    thresholds: Thresholds
+    gateway_url: str
+    interval: float
+    async_mode: str
+    startup_grace_s: float = 0.0
+    recent_restart_s: float = 900.0
+
+
 class HealthMonitor:
     def __init__(
         self,
         redis_client: redis.Redis,
         prober: Prober,
         history: HealthHistory,
+        options: MonitorOptions,
         *,
-        thresholds: Thresholds,
-        gateway_url: str,
-        interval: float,
-        async_mode: str,
-        startup_grace_s: float = 0.0,
-        recent_restart_s: float = 900.0,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.redis = redis_client
         self.prober = prober
         self.history = history
-        self.thresholds = thresholds
-        self.gateway_url = gateway_url
-        self.interval = interval
-        self.async_mode = async_mode
-        self.startup_grace_ms = startup_grace_s * 1000
-        self.recent_restart_ms = recent_restart_s * 1000
+        self.thresholds = options.thresholds
+        self.gateway_url = options.gateway_url
+        self.interval = options.interval
+        self.async_mode = options.async_mode
+        self.startup_grace_ms = options.startup_grace_s * 1000
+        self.recent_restart_ms = options.recent_restart_s * 1000
         self.clock = clock
         self.states: dict[str, TargetState] = {}
         self.rounds = 0
@@ -97,8 +104,12 @@ class HealthMonitor:
         self._thread = threading.Thread(target=self.run_forever, name="health-monitor", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the loop; wait (up to ``timeout``) for a round in progress to finish."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        logger.info("health monitor stopped after %d rounds", self.rounds)
 
     def run_forever(self) -> None:
         backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))

@@ -9,9 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from ascep.common.errors import NotFound
+from ascep.common.lifecycle import runtime_of
 from ascep.common.query import int_arg, text_arg
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.monitor import HealthMonitor
+from ascep.health.runtime import HealthRuntime
 from ascep.health.system import host_metrics, redis_metrics
 
 monitor_blueprint = Blueprint("monitor", __name__)
@@ -20,8 +22,12 @@ _DEFAULT_LIMIT = 200
 _MAX_LIMIT = 2000
 
 
+def _runtime() -> HealthRuntime:
+    return runtime_of(current_app, HealthRuntime)
+
+
 def _monitor() -> HealthMonitor:
-    return current_app.extensions["health.monitor"]
+    return _runtime().monitor
 
 
 @monitor_blueprint.get("/monitor")
@@ -73,4 +79,4 @@ def history() -> Response:
 
 
 def system_section() -> dict:
-    return {"host": host_metrics(), "redis": redis_metrics(current_app.extensions["health.redis"])}
+    return {"host": host_metrics(), "redis": redis_metrics(_runtime().redis)}

@@ -1,7 +1,7 @@
 """Assemble the price feed app: settings, feed, publisher, views, checks and metrics.
 
-The sources are *not* started here — the entry point does that after the app is built — so tests
-can build the app and drive the feed by hand.
+The sources are *not* started here — the runtime's ``start()`` does that (the entry point calls
+it) — so tests can build the app and drive the feed by hand.
 """
 
 from __future__ import annotations
@@ -12,31 +12,31 @@ from typing import Any
 from flask import Flask
 
 from ascep.common.backoff import Backoff
+from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.redis_client import connect
 from ascep.common.service import create_service_app
 from ascep.price_feed.feed import SILENCE_UNHEALTHY_S, PriceFeed
 from ascep.price_feed.metrics import PriceFeedCollector
 from ascep.price_feed.publisher import RedisPublisher
-from ascep.price_feed.settings import SERVICE_NAME, SETTINGS
+from ascep.price_feed.runtime import PriceFeedRuntime
+from ascep.price_feed.settings import SERVICE_NAME, PriceFeedSettings
 from ascep.price_feed.source_status import SourceStatus
 from ascep.price_feed.views import prices_blueprint
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app(SERVICE_NAME, SETTINGS, config)
-    url = app.config["REDIS_URL"]
+    settings = PriceFeedSettings.load(config)
+    app = create_service_app(SERVICE_NAME, settings, config)
     publisher = RedisPublisher(
-        lambda: connect(url, socket_timeout=2.0, connect_timeout=1.0),
-        history_maxlen=app.config["PRICE_HISTORY_MAXLEN"],
-        capacity=app.config["PUBLISH_BUFFER_SIZE"],
-        batch_size=app.config["PUBLISH_BATCH_SIZE"],
+        settings.redis.client,
+        history_maxlen=settings.price_history_maxlen,
+        capacity=settings.publish_buffer_size,
+        batch_size=settings.publish_batch_size,
         backoff=Backoff(initial=0.1, cap=2.0),
     )
-    feed = PriceFeed(app.config, publisher)
-    reader = connect(url, socket_timeout=2.0, connect_timeout=1.0)
-    app.extensions["price_feed"] = feed
-    app.extensions["price_feed.redis"] = reader
+    feed = PriceFeed(settings, publisher)
+    reader = settings.redis.client()
+    install_runtime(app, PriceFeedRuntime(settings, feed, reader))
     app.register_blueprint(prices_blueprint)
     _install_ops(app, feed, reader)
     return app

@@ -26,41 +26,7 @@ class PairTraits:
     daily_volume: float
 
 
-DEFAULT_CRYPTO_SYMBOLS: tuple[str, ...] = (
-    "BTCUSDT",
-    "ETHUSDT",
-    "BNBUSDT",
-    "ADAUSDT",
-    "SOLUSDT",
-    "XRPUSDT",
-    "DOGEUSDT",
-    "DOTUSDT",
-    "LTCUSDT",
-    "LINKUSDT",
-    # Cross pairs so that crypto triangles exist (BTC-ETH-USDT, BTC-BNB-USDT, ETH-BNB-USDT, ...).
-    "ETHBTC",
-    "BNBBTC",
-    "BNBETH",
-    "SOLBTC",
-    "LTCBTC",
-)
 
-DEFAULT_FOREX_SYMBOLS: tuple[str, ...] = (
-    "EUR/USD",
-    "GBP/USD",
-    "USD/JPY",
-    "USD/CHF",
-    "AUD/USD",
-    "USD/CAD",
-    "NZD/USD",
-    # Crosses, derived from the majors (see market_sim): EUR/USD x USD/JPY = EUR/JPY, etc.
-    "EUR/GBP",
-    "EUR/JPY",
-    "GBP/JPY",
-    "EUR/CHF",
-    "AUD/JPY",
-    "CHF/JPY",
-)
 
 FOREX_NUMERAIRE = "USD"
 

@@ -1,6 +1,6 @@
 """The price feed as a whole: which sources run, the failover between them, the latest prices.
 
-Built from the settings by :func:`build_feed`; the entry point calls :meth:`PriceFeed.start` and
+Built from the typed settings by ``create_app``; the service's runtime calls :meth:`PriceFeed.start` and
 :meth:`PriceFeed.stop`. Every source hands records to :meth:`PriceFeed.emit`, which keeps the
 in-memory latest record per symbol (what ``GET /prices`` serves, so reads work even while Redis
 is down) and queues the record for Redis.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from ascep.common.errors import ConfigError
@@ -29,7 +29,7 @@ from ascep.price_feed.binance_client import BinanceOptions, BinanceSource
 from ascep.price_feed.market_sim import SimulatedMarket
 from ascep.price_feed.mispricing import MispricingInjector
 from ascep.price_feed.publisher import RedisPublisher
-from ascep.price_feed.settings import SourcePlan, source_plan
+from ascep.price_feed.settings import PriceFeedSettings, SourcePlan, source_plan
 from ascep.price_feed.simulated_source import SimulatedSource
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,9 @@ logger = logging.getLogger(__name__)
 SILENCE_UNHEALTHY_S = 60.0
 
 
-def _pairs(config: Mapping[str, Any], setting: str, parse: Any) -> list[Pair]:
+def _pairs(symbols: tuple[str, ...], setting: str, parse: Callable[[str], Pair]) -> list[Pair]:
     try:
-        return [parse(symbol) for symbol in config[setting]]
+        return [parse(symbol) for symbol in symbols]
     except SymbolError as exc:
         raise ConfigError(setting, str(exc)) from exc
 
@@ -48,23 +48,23 @@ def _pairs(config: Mapping[str, Any], setting: str, parse: Any) -> list[Pair]:
 class PriceFeed:
     """Sources + failover gate + latest prices + publisher (see the module docstring)."""
 
-    def __init__(self, config: Mapping[str, Any], publisher: RedisPublisher) -> None:
-        self.plan: SourcePlan = source_plan(config)
+    def __init__(self, settings: PriceFeedSettings, publisher: RedisPublisher) -> None:
+        self.plan: SourcePlan = source_plan(settings)
         self.publisher = publisher
-        self.failover_delay = float(config["FAILOVER_DELAY_S"])
-        crypto = _pairs(config, "CRYPTO_SYMBOLS", crypto_pair) if self.plan.crypto else []
-        forex = _pairs(config, "FOREX_SYMBOLS", forex_pair) if self.plan.forex else []
+        self.failover_delay = settings.failover_delay_s
+        crypto = _pairs(settings.crypto_symbols, "CRYPTO_SYMBOLS", crypto_pair) if self.plan.crypto else []
+        forex = _pairs(settings.forex_symbols, "FOREX_SYMBOLS", forex_pair) if self.plan.forex else []
         self.index = SymbolIndex([*crypto, *forex])
         self.latest: dict[str, PriceUpdate] = {}
         self.last_emit_at: float | None = None
         self.started_at = time.monotonic()
-        seed = int(config["SIMULATION_SEED"]) or random.SystemRandom().randrange(1, 2**31)
+        seed = settings.simulation_seed or random.SystemRandom().randrange(1, 2**31)
         self.seed = seed
         self.binance: BinanceSource | None = None
         self.simulated: SimulatedSource | None = None
         self.forex: SimulatedSource | None = None
         if self.plan.crypto in ("binance", "failover"):
-            self.binance = BinanceSource(self._binance_options(config, crypto), self.emit)
+            self.binance = BinanceSource(self._binance_options(settings, crypto), self.emit)
         if self.plan.crypto in ("simulated", "failover"):
             market = SimulatedMarket(
                 crypto,
@@ -78,34 +78,32 @@ class PriceFeed:
             self.simulated = SimulatedSource(
                 "simulated",
                 market,
-                float(config["SIMULATED_TICK_RATE"]),
+                settings.simulated_tick_rate,
                 self.emit,
                 gate=self._crypto_gate if failover else None,
                 on_activate=self._anchor_on_real_prices if failover else None,
             )
         if forex:
-            self.forex = self._forex_source(config, forex, random.Random(seed + 1))
+            self.forex = self._forex_source(settings, forex, random.Random(seed + 1))
 
     @staticmethod
-    def _binance_options(config: Mapping[str, Any], pairs: list[Pair]) -> BinanceOptions:
-        rate = float(config["BINANCE_MAX_RATE"])
+    def _binance_options(settings: PriceFeedSettings, pairs: list[Pair]) -> BinanceOptions:
+        rate = settings.binance_max_rate
         return BinanceOptions(
-            url=config["BINANCE_WS_URL"],
+            url=settings.binance_ws_url,
             symbols=tuple(pair.symbol for pair in pairs),
-            streams=tuple(config["BINANCE_STREAMS"]),
-            idle_timeout=float(config["BINANCE_IDLE_TIMEOUT_S"]),
-            connect_timeout=float(config["BINANCE_CONNECT_TIMEOUT_S"]),
-            backoff_initial=float(config["BINANCE_BACKOFF_INITIAL_S"]),
-            backoff_cap=max(
-                float(config["BINANCE_BACKOFF_CAP_S"]), float(config["BINANCE_BACKOFF_INITIAL_S"])
-            ),
-            healthy_after=float(config["BINANCE_HEALTHY_AFTER_S"]),
-            max_connection_age=float(config["BINANCE_MAX_CONNECTION_AGE_S"]),
+            streams=settings.binance_streams,
+            idle_timeout=settings.binance_idle_timeout_s,
+            connect_timeout=settings.binance_connect_timeout_s,
+            backoff_initial=settings.binance_backoff_initial_s,
+            backoff_cap=max(settings.binance_backoff_cap_s, settings.binance_backoff_initial_s),
+            healthy_after=settings.binance_healthy_after_s,
+            max_connection_age=settings.binance_max_connection_age_s,
             min_interval=1.0 / rate if rate > 0 else 0.0,
         )
 
     def _forex_source(
-        self, config: Mapping[str, Any], pairs: list[Pair], rng: random.Random
+        self, settings: PriceFeedSettings, pairs: list[Pair], rng: random.Random
     ) -> SimulatedSource:
         market = SimulatedMarket(
             pairs, catalog.FOREX_ASSETS, catalog.FOREX_TRAITS, catalog.DEFAULT_FOREX_TRAITS, rng, "forex"
@@ -113,14 +111,14 @@ class PriceFeed:
         injector = MispricingInjector(
             market,
             catalog.FOREX_NUMERAIRE,
-            interval=float(config["FOREX_MISPRICING_INTERVAL_S"]),
-            duration=float(config["FOREX_MISPRICING_DURATION_S"]),
-            size_pct=float(config["FOREX_MISPRICING_SIZE_PCT"]),
+            interval=settings.forex_mispricing_interval_s,
+            duration=settings.forex_mispricing_duration_s,
+            size_pct=settings.forex_mispricing_size_pct,
             rng=rng,
             now=time.monotonic(),
         )
         return SimulatedSource(
-            "forex", market, float(config["FOREX_TICK_RATE"]), self.emit, injector=injector
+            "forex", market, settings.forex_tick_rate, self.emit, injector=injector
         )
 
     # --- the one sink of every source ---

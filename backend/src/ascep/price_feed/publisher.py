@@ -28,7 +28,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from ascep.common.backoff import Backoff
-from ascep.common.channels import PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
+from ascep.common.channels import PRICE_HISTORY_FIELD, PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
 from ascep.common.events import PriceUpdate, encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.stats import nearest_rank
@@ -36,7 +36,6 @@ from ascep.common.stats import nearest_rank
 logger = logging.getLogger(__name__)
 
 #: Field of each history stream entry holding the record's JSON.
-HISTORY_FIELD = "data"
 
 
 class RedisPublisher:
@@ -169,7 +168,7 @@ class RedisPublisher:
         for symbol, payload in payloads:
             pipe.xadd(
                 price_history_key(symbol),
-                {HISTORY_FIELD: payload},
+                {PRICE_HISTORY_FIELD: payload},
                 maxlen=self.history_maxlen,
                 approximate=True,
             )

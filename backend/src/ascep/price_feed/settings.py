@@ -2,116 +2,95 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from ascep.common.config import Setting, port_setting
+from ascep.common.config import CommonSettings, Setting, port_setting, setting
 from ascep.common.errors import ConfigError
+from ascep.common.instruments import InstrumentSettings
 from ascep.price_feed.binance_protocol import SUPPORTED_STREAMS
-from ascep.price_feed.catalog import DEFAULT_CRYPTO_SYMBOLS, DEFAULT_FOREX_SYMBOLS
+from ascep.service_registry import registered_port
 
 SERVICE_NAME = "price_feed"
-DEFAULT_PORT = 5002
+
 SOURCE_CHOICES = ("auto", "binance", "simulated", "forex")
 
-SETTINGS: tuple[Setting, ...] = (
-    port_setting(DEFAULT_PORT),
-    Setting(
-        "PRICE_SOURCES",
-        tuple,
+
+@dataclass(frozen=True, kw_only=True)
+class PriceFeedSettings(InstrumentSettings, CommonSettings):
+    """Every setting of the price feed, typed; built once by ``create_app``."""
+
+    port: int = port_setting(registered_port(SERVICE_NAME))
+    price_sources: tuple[str, ...] = setting(
         ("auto",),
         "Sources to run, comma-separated: `auto` (Binance for crypto with simulated failover, plus "
         "forex), `binance`, `simulated` (crypto), `forex`. `binance,simulated` = failover.",
-    ),
-    Setting("CRYPTO_SYMBOLS", tuple, DEFAULT_CRYPTO_SYMBOLS, "Crypto symbols (Binance spelling)."),
-    Setting("FOREX_SYMBOLS", tuple, DEFAULT_FOREX_SYMBOLS, "Simulated forex pairs (`EUR/USD` spelling)."),
-    Setting(
-        "BINANCE_WS_URL",
-        str,
+    )
+    binance_ws_url: str = setting(
         "wss://stream.binance.com:9443/stream",
         "Binance combined-stream endpoint; `?streams=...` is appended.",
-    ),
-    Setting(
-        "BINANCE_STREAMS",
-        tuple,
+    )
+    binance_streams: tuple[str, ...] = setting(
         ("bookTicker", "ticker"),
         "Streams per symbol: `bookTicker` (best bid/ask), `trade` (last price), `ticker` (24 h last "
         "price and volume).",
-    ),
-    Setting(
-        "BINANCE_IDLE_TIMEOUT_S",
-        float,
+    )
+    binance_idle_timeout_s: float = setting(
         20.0,
         "No valid message for this long: the connection is stalled and replaced.",
         minimum=0.05,
-    ),
-    Setting("BINANCE_CONNECT_TIMEOUT_S", float, 10.0, "TCP+TLS+handshake timeout.", minimum=0.05),
-    Setting("BINANCE_BACKOFF_INITIAL_S", float, 1.0, "First reconnect delay.", minimum=0.01),
-    Setting("BINANCE_BACKOFF_CAP_S", float, 60.0, "Longest reconnect delay.", minimum=0.01),
-    Setting(
-        "BINANCE_HEALTHY_AFTER_S",
-        float,
+    )
+    binance_connect_timeout_s: float = setting(10.0, "TCP+TLS+handshake timeout.", minimum=0.05)
+    binance_backoff_initial_s: float = setting(1.0, "First reconnect delay.", minimum=0.01)
+    binance_backoff_cap_s: float = setting(60.0, "Longest reconnect delay.", minimum=0.01)
+    binance_healthy_after_s: float = setting(
         30.0,
         "A connection healthy this long resets the reconnect backoff.",
         minimum=0.0,
-    ),
-    Setting(
-        "BINANCE_MAX_CONNECTION_AGE_S",
-        float,
+    )
+    binance_max_connection_age_s: float = setting(
         84_600.0,
         "Planned reconnect before Binance's forced disconnect at 24 h.",
         minimum=1.0,
-    ),
-    Setting(
-        "BINANCE_MAX_RATE",
-        float,
+    )
+    binance_max_rate: float = setting(
         5.0,
         "Most records per second per Binance symbol (newest kept); 0 publishes every message.",
         minimum=0.0,
-    ),
-    Setting(
-        "FAILOVER_DELAY_S",
-        float,
+    )
+    failover_delay_s: float = setting(
         5.0,
         "`auto`: simulated crypto takes over when Binance has sent nothing valid for this long.",
         minimum=0.05,
-    ),
-    Setting("SIMULATED_TICK_RATE", float, 1.0, "Simulated crypto ticks per second per symbol.", minimum=0.01),
-    Setting("FOREX_TICK_RATE", float, 2.0, "Forex ticks per second per pair.", minimum=0.01),
-    Setting(
-        "FOREX_MISPRICING_INTERVAL_S",
-        float,
+    )
+    simulated_tick_rate: float = setting(1.0, "Simulated crypto ticks per second per symbol.", minimum=0.01)
+    forex_tick_rate: float = setting(2.0, "Forex ticks per second per pair.", minimum=0.01)
+    forex_mispricing_interval_s: float = setting(
         0.0,
         "Seconds between injected triangular mispricings on a forex cross; 0 = never.",
         minimum=0.0,
-    ),
-    Setting("FOREX_MISPRICING_DURATION_S", float, 5.0, "How long an injected mispricing lasts.", minimum=0.1),
-    Setting(
-        "FOREX_MISPRICING_SIZE_PCT",
-        float,
+    )
+    forex_mispricing_duration_s: float = setting(5.0, "How long an injected mispricing lasts.", minimum=0.1)
+    forex_mispricing_size_pct: float = setting(
         0.6,
         "Size of an injected mispricing in % of the cross's mid (0.6 beats 3 x 0.1 % fees).",
         minimum=0.0,
         maximum=20.0,
-    ),
-    Setting("SIMULATION_SEED", int, 0, "Random seed of the simulators; 0 = a fresh seed per start."),
-    Setting(
-        "PRICE_HISTORY_MAXLEN",
-        int,
+    )
+    simulation_seed: int = setting(0, "Random seed of the simulators; 0 = a fresh seed per start.")
+    price_history_maxlen: int = setting(
         10_000,
         "Records kept per symbol history stream (`MAXLEN ~`).",
         minimum=10,
-    ),
-    Setting(
-        "PUBLISH_BUFFER_SIZE",
-        int,
+    )
+    publish_buffer_size: int = setting(
         20_000,
         "Records buffered while Redis is slow or down; the oldest are dropped (counted) beyond.",
         minimum=10,
-    ),
-    Setting("PUBLISH_BATCH_SIZE", int, 500, "Most records per pipelined Redis round trip.", minimum=1),
-)
+    )
+    publish_batch_size: int = setting(500, "Most records per pipelined Redis round trip.", minimum=1)
+
+
+SETTINGS: tuple[Setting, ...] = PriceFeedSettings.own()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +101,15 @@ class SourcePlan:
     forex: bool
 
 
-def source_plan(config: Mapping[str, Any]) -> SourcePlan:
+def source_plan(settings: PriceFeedSettings) -> SourcePlan:
     """Validate ``PRICE_SOURCES`` and ``BINANCE_STREAMS``; raise :class:`ConfigError` naming them."""
-    tokens = {token.lower() for token in config["PRICE_SOURCES"]}
+    tokens = {token.lower() for token in settings.price_sources}
     unknown = tokens - set(SOURCE_CHOICES)
     if unknown or not tokens:
         raise ConfigError(
             "PRICE_SOURCES", f"expected some of {', '.join(SOURCE_CHOICES)}, got {sorted(tokens)}"
         )
-    streams = set(config["BINANCE_STREAMS"])
+    streams = set(settings.binance_streams)
     if not streams or streams - set(SUPPORTED_STREAMS):
         raise ConfigError("BINANCE_STREAMS", f"expected some of {', '.join(SUPPORTED_STREAMS)}")
     if "auto" in tokens or {"binance", "simulated"} <= tokens:

@@ -2,17 +2,14 @@
 
 from ascep.common.asyncmode import prepare_async_mode
 
-ASYNC_MODE = prepare_async_mode()  # must run before anything imports socket/threading users
+ASYNC_MODE = prepare_async_mode()  # first: patch the stdlib before any socket user is imported
 
-from ascep.common.entrypoint import run_until_stopped  # noqa: E402
-from ascep.common.logging_setup import configure_logging  # noqa: E402
+from ascep.common.entrypoint import run_service  # noqa: E402
 from ascep.tasks import create_app  # noqa: E402
 
 
 def main() -> None:
-    app = create_app()
-    configure_logging("tasks", app.config["LOG_LEVEL"])
-    run_until_stopped(app, ASYNC_MODE)
+    run_service(create_app, ASYNC_MODE)
 
 
 if __name__ == "__main__":

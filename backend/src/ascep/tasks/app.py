@@ -10,29 +10,35 @@ from kombu.exceptions import OperationalError
 
 from ascep.common.errors import DependencyUnavailable
 from ascep.common.heartbeats import live_workers
+from ascep.common.lifecycle import install_runtime, runtime_of
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.service import create_service_app
 from ascep.common.web import error_response
 from ascep.tasks.catalog import build_catalog
 from ascep.tasks.celery_setup import make_celery
 from ascep.tasks.records import TaskRecords
-from ascep.tasks.settings import SERVICE_NAME, SETTINGS
+from ascep.tasks.runtime import TasksRuntime
+from ascep.tasks.settings import SERVICE_NAME, TasksSettings
 from ascep.tasks.symbols import symbol_resolver
 from ascep.tasks.views import tasks_blueprint
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app(SERVICE_NAME, SETTINGS, config)
-    cfg = app.config
-    client = connect(cfg["REDIS_URL"], socket_timeout=2.0, connect_timeout=1.0)
-    app.extensions["tasks.redis"] = client
-    app.extensions["tasks.records"] = TaskRecords(client, cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
-    app.extensions["tasks.catalog"] = build_catalog(cfg["TASK_EXTRA_MODULES"], symbol_resolver(cfg, client))
-    app.extensions["tasks.celery"] = make_celery(cfg)
+    settings = TasksSettings.load(config)
+    app = create_service_app(SERVICE_NAME, settings, config)
+    client = settings.redis.client()
+    runtime = TasksRuntime(
+        settings,
+        client,
+        TaskRecords(client, settings.task_history_size, settings.task_record_ttl_s),
+        build_catalog(settings.task_extra_modules, symbol_resolver(settings, client)),
+        make_celery(settings),
+    )
+    install_runtime(app, runtime)
     app.register_blueprint(tasks_blueprint)
     app.register_error_handler(OperationalError, _broker_down)
-    _install_ops(app, client)
+    _install_ops(app, runtime)
     return app
 
 
@@ -43,9 +49,10 @@ def _broker_down(error: OperationalError) -> Response:
     )
 
 
-def _install_ops(app: Flask, client: Any) -> None:
+def _install_ops(app: Flask, runtime: TasksRuntime) -> None:
     ops = get_ops(app)
-    max_age_ms = 3 * app.config["WORKER_HEARTBEAT_INTERVAL_S"] * 1000
+    client = runtime.redis
+    max_age_ms = 3 * runtime.settings.worker_heartbeat_interval_s * 1000
 
     broker_check = redis_check(client)
 
@@ -61,4 +68,4 @@ def _install_ops(app: Flask, client: Any) -> None:
     ops.health_checks["broker"] = broker_check
     ops.health_checks["workers"] = workers_check
     ops.readiness_checks["broker"] = broker_check
-    ops.status_sections["catalog"] = lambda: [job.name for job in app.extensions["tasks.catalog"]]
+    ops.status_sections["catalog"] = lambda: [job.name for job in runtime_of(app, TasksRuntime).catalog]

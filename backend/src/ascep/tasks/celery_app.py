@@ -9,9 +9,7 @@ which the app ``include``s.
 
 from __future__ import annotations
 
-from ascep.common.config import load_settings
-from ascep.common.service import service_settings
 from ascep.tasks.celery_setup import make_celery
-from ascep.tasks.settings import SETTINGS
+from ascep.tasks.settings import TasksSettings
 
-celery_app = make_celery(load_settings(service_settings(SETTINGS)))
+celery_app = make_celery(TasksSettings.load())

@@ -28,12 +28,12 @@ copy of every result for a day). Every broker key is under ``channels.CELERY_KEY
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery
 
 from ascep.common import channels
+from ascep.tasks.settings import TasksSettings
 
 RUN_TASK = "ascep.tasks.run"
 
@@ -41,9 +41,9 @@ RUN_TASK = "ascep.tasks.run"
 VISIBILITY_MARGIN_S = 60
 
 
-def visibility_timeout(config: Mapping[str, Any]) -> int:
+def visibility_timeout(settings: TasksSettings) -> int:
     """The configured visibility timeout, or the time limit plus a margin when it is 0."""
-    return config["TASK_VISIBILITY_TIMEOUT_S"] or config["TASK_TIME_LIMIT_S"] + VISIBILITY_MARGIN_S
+    return settings.task_visibility_timeout_s or settings.task_time_limit_s + VISIBILITY_MARGIN_S
 
 
 def broker_options(visibility: int) -> dict[str, Any]:
@@ -61,10 +61,9 @@ def broker_options(visibility: int) -> dict[str, Any]:
     }
 
 
-def make_celery(config: Mapping[str, Any]) -> Celery:
-    """A Celery app configured from the tasks service's settings (see the module docstring)."""
-    limit = config["TASK_TIME_LIMIT_S"]
-    app = Celery("ascep", broker=config["REDIS_URL"], include=["ascep.tasks.worker"])
+def make_celery(settings: TasksSettings) -> Celery:
+    limit = settings.task_time_limit_s
+    app = Celery("ascep", broker=settings.redis_url, include=["ascep.tasks.worker"])
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -76,11 +75,10 @@ def make_celery(config: Mapping[str, Any]) -> Celery:
         worker_disable_prefetch=True,
         task_time_limit=limit,
         task_soft_time_limit=limit - 10,
-        broker_transport_options=broker_options(visibility_timeout(config)),
+        broker_transport_options=broker_options(visibility_timeout(settings)),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
     )
-    app.conf.ascep = dict(config)
+    app.conf.ascep = settings  # the worker's typed settings
     return app
-

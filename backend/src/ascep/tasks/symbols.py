@@ -9,31 +9,32 @@ with (a feed run with other settings) is found in the latest-prices hash instead
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import redis
 
 from ascep.common import channels
 from ascep.common.errors import ConfigError
+from ascep.common.instruments import InstrumentSettings
 from ascep.common.redis_replies import texts
 from ascep.common.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
 from ascep.tasks.catalog import SymbolResolver
 
 
-def configured_index(config: Mapping[str, Any]) -> SymbolIndex:
+def configured_index(settings: InstrumentSettings) -> SymbolIndex:
     """The price feed's index of instruments, from the price feed's settings."""
     pairs = []
-    for setting, parse in (("CRYPTO_SYMBOLS", crypto_pair), ("FOREX_SYMBOLS", forex_pair)):
+    for setting, symbols, parse in (
+        ("CRYPTO_SYMBOLS", settings.crypto_symbols, crypto_pair),
+        ("FOREX_SYMBOLS", settings.forex_symbols, forex_pair),
+    ):
         try:
-            pairs += [parse(symbol) for symbol in config[setting]]
+            pairs += [parse(symbol) for symbol in symbols]
         except SymbolError as exc:
             raise ConfigError(setting, str(exc)) from exc
     return SymbolIndex(pairs)
 
 
-def symbol_resolver(config: Mapping[str, Any], client: redis.Redis) -> SymbolResolver:
-    index = configured_index(config)
+def symbol_resolver(settings: InstrumentSettings, client: redis.Redis) -> SymbolResolver:
+    index = configured_index(settings)
 
     def resolve(raw: str) -> str | None:
         pair = index.resolve(raw)

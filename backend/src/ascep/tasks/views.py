@@ -9,12 +9,14 @@ from flask import Blueprint, Response, current_app, jsonify
 from kombu.exceptions import OperationalError
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
+from ascep.common.lifecycle import runtime_of
 from ascep.common.query import choice_arg, int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
 from ascep.tasks.catalog import Catalog
 from ascep.tasks.celery_setup import RUN_TASK
 from ascep.tasks.records import FAILED, FINISHED, QUEUED, STATUSES, TaskRecords, public
+from ascep.tasks.runtime import TasksRuntime
 
 tasks_blueprint = Blueprint("tasks", __name__)
 
@@ -22,12 +24,16 @@ _DEFAULT_LIMIT = 50
 _MAX_LIMIT = 500
 
 
+def _runtime() -> TasksRuntime:
+    return runtime_of(current_app, TasksRuntime)
+
+
 def _records() -> TaskRecords:
-    return current_app.extensions["tasks.records"]
+    return _runtime().records
 
 
 def _catalog() -> Catalog:
-    return current_app.extensions["tasks.catalog"]
+    return _runtime().catalog
 
 
 def _record(task_id: str) -> dict[str, Any]:
@@ -54,7 +60,7 @@ def submit() -> tuple[Response, int]:
     job, args = _catalog().validate(body.get("name"), args)
     record = _records().create(job.name, args)
     try:
-        current_app.extensions["tasks.celery"].send_task(
+        _runtime().celery.send_task(
             RUN_TASK, args=[record["id"], job.name, args], task_id=record["id"]
         )
     except OperationalError:

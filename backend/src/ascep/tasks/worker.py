@@ -24,7 +24,7 @@ from celery.signals import worker_ready, worker_shutdown
 
 from ascep.common import heartbeats
 from ascep.common.backoff import Backoff
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, connect
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.catalog import Catalog, build_catalog
 from ascep.tasks.celery_app import celery_app
@@ -34,6 +34,7 @@ from ascep.tasks.leases import LeaseKeeper
 from ascep.tasks.reaper import Reaper, ReaperLoop
 from ascep.tasks.records import CANCELLED, FAILED, RUNNING, SUCCEEDED, TaskRecords
 from ascep.tasks.results import check_size
+from ascep.tasks.settings import TasksSettings
 
 logger = logging.getLogger(__name__)
 
@@ -41,28 +42,29 @@ _PROGRESS_EVERY_S = 0.1  # at most ten task_update events a second per task
 _state: dict[str, Any] = {}
 
 
-def _config() -> dict[str, Any]:
-    return celery_app.conf.ascep
+def _config() -> TasksSettings:
+    settings: TasksSettings = celery_app.conf.ascep
+    return settings
 
 
 def _redis() -> redis.Redis:
     """One client per process (pool children included: redis-py reconnects after a fork)."""
     client = _state.get("redis")
     if client is None or _state.get("pid") != os.getpid():
-        client = _state["redis"] = connect(_config()["REDIS_URL"])
+        client = _state["redis"] = _config().redis.client()
         _state["pid"] = os.getpid()
     return client
 
 
 def _catalog() -> Catalog:
     if "catalog" not in _state:
-        _state["catalog"] = build_catalog(_config()["TASK_EXTRA_MODULES"])
+        _state["catalog"] = build_catalog(_config().task_extra_modules)
     return _state["catalog"]
 
 
 def _records() -> TaskRecords:
     cfg = _config()
-    return TaskRecords(_redis(), cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
+    return TaskRecords(_redis(), cfg.task_history_size, cfg.task_record_ttl_s)
 
 
 def _leases() -> LeaseKeeper:
@@ -70,7 +72,7 @@ def _leases() -> LeaseKeeper:
     keeper = _state.get("leases")
     if keeper is None or _state.get("leases_pid") != os.getpid():
         cfg = _config()
-        keeper = _state["leases"] = LeaseKeeper(_records, cfg["TASK_LEASE_S"], cfg["TASK_TIME_LIMIT_S"])
+        keeper = _state["leases"] = LeaseKeeper(_records, cfg.task_lease_s, cfg.task_time_limit_s)
         _state["leases_pid"] = os.getpid()
     return keeper
 
@@ -97,7 +99,7 @@ def run(self: Task, task_id: str, name: str, args: dict[str, Any]) -> None:
 def _execute(records: TaskRecords, run_id: str, task_id: str, name: str, args: dict[str, Any]) -> None:
     started = now_ms()
     cfg = _config()
-    limit = cfg["TASK_RESULT_MAX_BYTES"]
+    limit = cfg.task_result_max_bytes
     job = _catalog().get(name)
     last_report = [0.0]
 
@@ -134,7 +136,7 @@ def _execute(records: TaskRecords, run_id: str, task_id: str, name: str, args: d
         logger.info("task %s (%s) cancelled", task_id, name)
         return
     except SoftTimeLimitExceeded:
-        finish(FAILED, error=f"time limit of {cfg['TASK_TIME_LIMIT_S'] - 10}s exceeded", message="failed")
+        finish(FAILED, error=f"time limit of {cfg.task_time_limit_s - 10}s exceeded", message="failed")
         raise
     except Exception as exc:
         logger.exception("task %s (%s) failed", task_id, name)
@@ -181,11 +183,11 @@ def _resend(record: dict[str, Any]) -> None:
 def _start_heartbeat_and_reaper(sender: Any = None, **_: Any) -> None:
     cfg = _config()
     hostname = getattr(sender, "hostname", None) or f"worker@{socket.gethostname()}:{os.getpid()}"
-    client = connect(cfg["REDIS_URL"])
-    heartbeat = Heartbeat(client, hostname, cfg["WORKER_HEARTBEAT_INTERVAL_S"])
-    records = TaskRecords(client, cfg["TASK_HISTORY_SIZE"], cfg["TASK_RECORD_TTL_S"])
-    reaper = Reaper(records, _resend, cfg["TASK_LEASE_S"], cfg["TASK_MAX_ATTEMPTS"])
-    loop = ReaperLoop(reaper, client, hostname, cfg["TASK_LEASE_S"] / 3)
+    client = cfg.redis.client()
+    heartbeat = Heartbeat(client, hostname, cfg.worker_heartbeat_interval_s)
+    records = TaskRecords(client, cfg.task_history_size, cfg.task_record_ttl_s)
+    reaper = Reaper(records, _resend, cfg.task_lease_s, cfg.task_max_attempts)
+    loop = ReaperLoop(reaper, client, hostname, cfg.task_lease_s / 3)
     _state["heartbeat"], _state["reaper"] = heartbeat, loop
     threading.Thread(target=heartbeat.run, name="ascep-heartbeat", daemon=True).start()
     threading.Thread(target=loop.run, name="ascep-reaper", daemon=True).start()

@@ -16,7 +16,7 @@ import redis
 from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.store import SignalStore
 from ascep.common import channels, heartbeats
-from ascep.price_feed.history import read_history
+from ascep.common.price_history import read_history
 from ascep.price_feed.publisher import HISTORY_FIELD
 
 pytestmark = pytest.mark.integration

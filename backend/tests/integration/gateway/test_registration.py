@@ -16,7 +16,7 @@ from .conftest import gateway_env
 LAUNCH = """
 from ascep.common.asyncmode import prepare_async_mode
 prepare_async_mode()
-from ascep.gateway.service_registry import service_registry
+from ascep.service_registry import service_registry
 {line}
 from ascep.gateway.__main__ import main
 main()

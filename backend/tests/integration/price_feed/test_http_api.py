@@ -10,8 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ascep.common.events import PriceUpdate
+from ascep.common.lifecycle import runtime_of
 from ascep.price_feed import create_app
 from ascep.price_feed.feed import PriceFeed
+from ascep.price_feed.runtime import PriceFeedRuntime
 from support.polling import wait_for
 from support.redis_server import RedisServer
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.integration
 def app(redis_url: str) -> Iterator[Flask]:
     """The price feed app on the test's Redis, sources not started, publisher running."""
     application = create_app({"REDIS_URL": redis_url, "PRICE_SOURCES": "simulated,forex", "TESTING": True})
-    feed: PriceFeed = application.extensions["price_feed"]
+    feed: PriceFeed = runtime_of(application, PriceFeedRuntime).feed
     feed.publisher.start()
     yield application
     feed.publisher.stop(flush_timeout=0.5)
@@ -36,7 +38,7 @@ def client(app: Flask) -> FlaskClient:
 
 def emit(app: Flask, symbol: str, price: float, ts: int, source: str = "forex") -> PriceUpdate:
     record = PriceUpdate(symbol, price, price * 0.9999, price * 1.0001, 5.0, source, ts)
-    feed: PriceFeed = app.extensions["price_feed"]
+    feed: PriceFeed = runtime_of(app, PriceFeedRuntime).feed
     feed.emit(record, time.monotonic_ns())
     return record
 
@@ -102,7 +104,7 @@ def test_forex_history_path_is_not_ambiguous(app: Flask, client: FlaskClient) ->
     for i in range(5):
         emit(app, "EUR/USD", 1.08 + i / 1000, 1000 + i)
     emit(app, "USD/JPY", 150.0, 1000)
-    feed: PriceFeed = app.extensions["price_feed"]
+    feed: PriceFeed = runtime_of(app, PriceFeedRuntime).feed
     wait_for(lambda: feed.publisher.published == 6)
     for path in ("/prices/EUR/USD/history", "/prices/EURUSD/history", "/prices/eur-usd/history"):
         body = client.get(path).get_json()
@@ -116,7 +118,7 @@ def test_history_limit_and_since(app: Flask, client: FlaskClient) -> None:
     now = int(time.time() * 1000)
     for i in range(10):
         emit(app, "EUR/GBP", 0.85, now - 10_000 + i * 1000)
-    feed: PriceFeed = app.extensions["price_feed"]
+    feed: PriceFeed = runtime_of(app, PriceFeedRuntime).feed
     wait_for(lambda: feed.publisher.published == 10)
     ts = [r["ts"] for r in client.get("/prices/EUR/GBP/history?limit=3").get_json()["history"]]
     assert ts == [now - 3000, now - 2000, now - 1000]  # the newest three, oldest first

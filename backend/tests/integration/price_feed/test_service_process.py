@@ -13,7 +13,7 @@ import redis
 import requests
 
 from ascep.common.channels import PRICE_UPDATES, PRICES_LATEST_KEY
-from ascep.price_feed.catalog import DEFAULT_FOREX_SYMBOLS
+from ascep.common.instruments import DEFAULT_FOREX_SYMBOLS
 from integration.price_feed.binance_server import FakeBinance
 from support.polling import wait_for
 from support.processes import HttpService

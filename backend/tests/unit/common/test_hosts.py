@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ascep.common.hosts import LOOPBACK_HOSTS, HostAllowList, host_name
-from ascep.common.service import create_service_app
+from support.probe_app import probe_app
 
 LOOPBACK = HostAllowList.from_patterns(LOOPBACK_HOSTS)
 
@@ -57,7 +57,7 @@ def test_domain_patterns_and_the_explicit_wildcard() -> None:
 
 
 def test_every_service_app_refuses_a_foreign_host_with_the_envelope() -> None:
-    app = create_service_app("probe", (), {"TESTING": True})
+    app = probe_app({"TESTING": True})
     client = app.test_client()
     assert client.get("/health", headers={"Host": "localhost:5001"}).status_code == 200
     refused = client.get("/health", headers={"Host": "evil.com", "X-Request-ID": "rid-1"})
@@ -74,7 +74,7 @@ def test_every_service_app_refuses_a_foreign_host_with_the_envelope() -> None:
 
 
 def test_metrics_content_type_names_its_charset_once() -> None:
-    app = create_service_app("probe", (), {"TESTING": True})
+    app = probe_app({"TESTING": True})
     content_type = app.test_client().get("/metrics").headers["Content-Type"]
     assert content_type.lower().count("charset") == 1, content_type
     assert content_type.startswith("text/plain")

@@ -8,12 +8,12 @@ import pytest
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
-from ascep.common.service import create_service_app
 from ascep.common.web import json_body
+from support.probe_app import probe_app
 
 
 def make_app(**config: Any) -> Flask:
-    app = create_service_app("probe", (), {"TESTING": True, **config})
+    app = probe_app({"TESTING": True, **config})
 
     @app.post("/echo")
     def echo() -> Any:

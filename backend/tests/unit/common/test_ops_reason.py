@@ -8,7 +8,7 @@ import pytest
 
 from ascep.common.healthcheck import REASON_MAX_CHARS, own_reason
 from ascep.common.ops import CheckResult, get_ops, health_reason
-from ascep.common.service import create_service_app
+from support.probe_app import probe_app
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_health_reason_is_made_of_the_failing_checks(
 
 
 def _client_with(check: CheckResult) -> Any:
-    app = create_service_app("probe", ())
+    app = probe_app()
     get_ops(app).health_checks["feed"] = lambda: check
     return app.test_client()
 

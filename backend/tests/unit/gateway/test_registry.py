@@ -118,7 +118,7 @@ def test_methods_restrict_routing() -> None:
 
 
 def test_default_registrations_load() -> None:
-    from ascep.gateway.service_registry import service_registry
+    from ascep.service_registry import service_registry
 
     names = {d.name: d for d in service_registry}
     assert set(names) >= {"health", "price_feed", "arbitrage", "cep_engine", "tasks"}

@@ -6,12 +6,11 @@ import time
 
 import pytest
 
-from ascep.common.config import load_settings
 from ascep.common.errors import ConfigError
 from ascep.common.events import PriceUpdate
 from ascep.price_feed.feed import PriceFeed
 from ascep.price_feed.publisher import RedisPublisher
-from ascep.price_feed.settings import SETTINGS
+from ascep.price_feed.settings import PriceFeedSettings
 
 
 def unreachable() -> None:
@@ -19,9 +18,9 @@ def unreachable() -> None:
 
 
 def feed(**env: str) -> PriceFeed:
-    config = load_settings(SETTINGS, environ={"SIMULATION_SEED": "5", **env})
+    settings = PriceFeedSettings.load(environ={"SIMULATION_SEED": "5", **env})
     publisher = RedisPublisher(unreachable, history_maxlen=10, capacity=1000, batch_size=10)  # type: ignore[arg-type]
-    return PriceFeed(config, publisher)
+    return PriceFeed(settings, publisher)
 
 
 def test_auto_builds_binance_standby_simulator_and_forex() -> None:

@@ -8,6 +8,7 @@ import statistics
 
 import pytest
 
+from ascep.common import instruments
 from ascep.common.symbols import crypto_pair, forex_pair
 from ascep.price_feed import catalog
 from ascep.price_feed.market_sim import SECONDS_PER_YEAR, SimulatedMarket, price_decimals
@@ -15,7 +16,7 @@ from unit.price_feed.triangles import triangle_edges
 
 
 def forex_market(seed: int = 7) -> SimulatedMarket:
-    pairs = [forex_pair(s) for s in catalog.DEFAULT_FOREX_SYMBOLS]
+    pairs = [forex_pair(s) for s in instruments.DEFAULT_FOREX_SYMBOLS]
     return SimulatedMarket(
         pairs,
         catalog.FOREX_ASSETS,
@@ -27,7 +28,7 @@ def forex_market(seed: int = 7) -> SimulatedMarket:
 
 
 def crypto_market(seed: int = 7) -> SimulatedMarket:
-    pairs = [crypto_pair(s) for s in catalog.DEFAULT_CRYPTO_SYMBOLS]
+    pairs = [crypto_pair(s) for s in instruments.DEFAULT_CRYPTO_SYMBOLS]
     return SimulatedMarket(
         pairs,
         catalog.CRYPTO_ASSETS,
@@ -43,9 +44,9 @@ def forex_quotes(market: SimulatedMarket) -> dict[str, tuple[float, float]]:
 
 
 def test_default_catalog_has_ten_plus_pairs_each_with_crosses() -> None:
-    assert len(catalog.DEFAULT_CRYPTO_SYMBOLS) >= 13
-    assert len(catalog.DEFAULT_FOREX_SYMBOLS) >= 10
-    assert {"ETHBTC", "BNBBTC", "BNBETH"} <= set(catalog.DEFAULT_CRYPTO_SYMBOLS)
+    assert len(instruments.DEFAULT_CRYPTO_SYMBOLS) >= 13
+    assert len(instruments.DEFAULT_FOREX_SYMBOLS) >= 10
+    assert {"ETHBTC", "BNBBTC", "BNBETH"} <= set(instruments.DEFAULT_CRYPTO_SYMBOLS)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ascep.common.config import load_settings
 from ascep.common.errors import ConfigError
-from ascep.price_feed.settings import SETTINGS, SourcePlan, source_plan
+from ascep.price_feed.settings import PriceFeedSettings, SourcePlan, source_plan
 
 
 def plan(sources: str, streams: str = "bookTicker,ticker") -> SourcePlan:
-    config = load_settings(SETTINGS, environ={"PRICE_SOURCES": sources, "BINANCE_STREAMS": streams})
-    return source_plan(config)
+    settings = PriceFeedSettings.load(environ={"PRICE_SOURCES": sources, "BINANCE_STREAMS": streams})
+    return source_plan(settings)
 
 
 @pytest.mark.parametrize(
@@ -45,8 +44,8 @@ def test_bad_values_name_the_setting(sources: str, streams: str, setting: str) -
 
 
 def test_defaults_are_documented_values() -> None:
-    config = load_settings(SETTINGS, environ={})
-    assert config["PORT"] == 5002
-    assert config["PRICE_SOURCES"] == ("auto",)
-    assert config["BINANCE_WS_URL"] == "wss://stream.binance.com:9443/stream"
-    assert config["FOREX_MISPRICING_INTERVAL_S"] == 0.0
+    settings = PriceFeedSettings.load(environ={})
+    assert settings.port == 5002
+    assert settings.price_sources == ("auto",)
+    assert settings.binance_ws_url == "wss://stream.binance.com:9443/stream"
+    assert settings.forex_mispricing_interval_s == 0.0

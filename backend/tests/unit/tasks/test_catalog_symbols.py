@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ascep.common.errors import ConfigError, ValidationFailed
+from ascep.common.instruments import InstrumentSettings
 from ascep.tasks.catalog import build_catalog
 from ascep.tasks.symbols import configured_index
 
-CONFIG = {"CRYPTO_SYMBOLS": ("BTCUSDT", "ETHBTC"), "FOREX_SYMBOLS": ("EUR/USD",)}
+CONFIG = InstrumentSettings(crypto_symbols=("BTCUSDT", "ETHBTC"), forex_symbols=("EUR/USD",))
 
 
 def resolver(raw: str) -> str | None:
@@ -38,4 +39,4 @@ def test_without_a_resolver_arguments_pass_unchanged() -> None:
 
 def test_a_malformed_configured_symbol_fails_at_start_up() -> None:
     with pytest.raises(ConfigError, match="FOREX_SYMBOLS"):
-        configured_index({"CRYPTO_SYMBOLS": (), "FOREX_SYMBOLS": ("EURO",)})
+        configured_index(InstrumentSettings(crypto_symbols=(), forex_symbols=("EURO",)))

@@ -60,7 +60,7 @@ def test_the_api_factory_builds_exactly_one_celery_app() -> None:
         "ascep.tasks",
         # No Redis is contacted while building the app: port 9 (discard) is never dialled here.
         "app = ascep.tasks.create_app({'REDIS_URL': 'redis://127.0.0.1:9/0'})\n"
-        "assert app.extensions['tasks.celery'] is not None",
+        "assert app.extensions['ascep.tasks'].celery is not None",
     )
     assert found["on_import"] == []
     assert found["total"] == 1

@@ -16,7 +16,7 @@ from ascep.cep.replay import replay
 from ascep.cep.rules import validate_rule
 from ascep.common.channels import price_history_key
 from ascep.common.errors import ValidationFailed
-from ascep.price_feed.history import iter_history
+from ascep.common.price_history import iter_history
 from ascep.tasks.jobs.base import Job, JobContext
 from ascep.tasks.results import encoded_size, fit_tail
 

@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from ascep.common.channels import price_history_key
-from ascep.price_feed.history import iter_history
+from ascep.common.price_history import iter_history
 from ascep.tasks.jobs.base import Job, JobContext
 from ascep.tasks.results import encoded_size, json_string_size
 

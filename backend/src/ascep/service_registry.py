@@ -18,3 +18,11 @@ service_registry.register_service(name="price_feed", port=5002, endpoints=["/pri
 service_registry.register_service(name="arbitrage", port=5003, endpoints=["/signals", "/arbitrage"], description="Arbitrage detector: direct, triangular and multi-leg cycles")
 service_registry.register_service(name="cep_engine", port=5004, endpoints=["/rules", "/alerts"], description="Complex event processing: JSON rules over live events")
 service_registry.register_service(name="tasks", port=5005, endpoints=["/tasks"], description="Celery task API: backtests, reports and exports")
+
+
+def registered_port(name: str) -> int:
+    """The port on ``name``'s line above: the service's default ``PORT`` (declared only there)."""
+    definition = service_registry.get(name)
+    if definition is None:
+        raise LookupError(f"no service {name!r} in the registry")
+    return definition.port

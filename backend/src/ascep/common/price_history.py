@@ -18,9 +18,8 @@ from typing import Any
 
 import redis
 
-from ascep.common.channels import price_history_key
+from ascep.common.channels import PRICE_HISTORY_FIELD, price_history_key
 from ascep.common.redis_replies import text, text_map
-from ascep.price_feed.publisher import HISTORY_FIELD
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -33,7 +32,7 @@ _Entry = tuple[bytes | str | None, Mapping[bytes | str, bytes | str] | None]
 def _records(entries: Iterable[_Entry]) -> list[dict[str, Any]]:
     out = []
     for _, fields in entries:
-        raw = text_map(fields).get(HISTORY_FIELD) if fields else None
+        raw = text_map(fields).get(PRICE_HISTORY_FIELD) if fields else None
         if raw is not None:
             out.append(json.loads(raw))
     return out
