@@ -9,7 +9,7 @@ Keep this module free of heavy imports: ``python -m ascep.gateway`` must be able
 monkey-patching matters.
 """
 
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 service_registry = ServiceRegistry()
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ascep.common.app_factory import ServiceApp, create_service_app
 from ascep.common.config import CommonSettings, port_setting
-from ascep.common.service import ServiceApp, create_service_app
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ from ascep.common.asyncmode import prepare_async_mode
 ASYNC_MODE = prepare_async_mode()  # first: patch the stdlib before any socket user is imported
 
 from ascep.arbitrage import create_app  # noqa: E402
-from ascep.common.entrypoint import run_service  # noqa: E402
+from ascep.common.service_main import run_service  # noqa: E402
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from ascep.arbitrage.runtime import ArbitrageRuntime
 from ascep.arbitrage.settings import SERVICE_NAME, ArbitrageSettings
 from ascep.arbitrage.store import SignalStore
 from ascep.arbitrage.views import arbitrage_blueprint, register_views
+from ascep.common.app_factory import create_service_app, data_epoch
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.service import create_service_app, data_epoch
 
 logger = logging.getLogger(__name__)
 

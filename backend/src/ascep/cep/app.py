@@ -21,9 +21,9 @@ from ascep.cep.settings import SERVICE_NAME, CepSettings, limits_from
 from ascep.cep.store import AlertStore, RuleStore
 from ascep.cep.views import cep_blueprint
 from ascep.cep.webhook import WebhookWorker
+from ascep.common.app_factory import create_service_app, data_epoch
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.service import create_service_app, data_epoch
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:

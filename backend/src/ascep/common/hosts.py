@@ -9,7 +9,7 @@ matches anything (an explicit opt-out). A request without ``Host`` (HTTP/1.0) ca
 browser and is let through.
 
 The check runs in front of everything an app serves (Flask routes, the gateway's proxy
-dispatcher, Socket.IO: see :class:`ascep.common.service.ServiceApp`), so no route can forget it.
+dispatcher, Socket.IO: see :class:`ascep.common.app_factory.ServiceApp`), so no route can forget it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``create_app`` only *builds* (tests, WSGI servers and the entry point all get an idle app); what
 runs in the background — loops, flushers, workers — is started by the service's runtime, kept in
 ``app.extensions["ascep.<service>"]`` next to everything else the service holds (Flask's
-one-bundle-per-extension pattern). The entry point (:func:`ascep.common.entrypoint.run_service`)
+one-bundle-per-extension pattern). The entry point (:func:`ascep.common.service_main.run_service`)
 starts it before serving and stops it on SIGTERM/SIGINT, so every service ends its loops and
 writes what it buffered the same way. A WSGI server hosting ``create_app()`` does the same in its
 post-fork hook: ``runtime_of(app).start()``.

@@ -9,14 +9,14 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_socketio import SocketIO
 
+from ascep.common.app_factory import create_service_app
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import is_reachable
-from ascep.common.service import create_service_app
 from ascep.gateway.bundle import Gateway
 from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
-from ascep.gateway.health import HealthAggregator
+from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
@@ -28,7 +28,7 @@ from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
-from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
+from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.views import bp
 

@@ -18,14 +18,14 @@ from ascep.common import channels
 from ascep.common.events import encode
 from ascep.common.ops import Ops
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
-from ascep.gateway.health import HealthAggregator
+from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
 from ascep.gateway.realtime import Realtime
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Flask
 
+from ascep.common.app_factory import create_service_app
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.service import create_service_app
 from ascep.health.history import HealthHistory
 from ascep.health.hysteresis import Thresholds
 from ascep.health.metrics import HealthCollector

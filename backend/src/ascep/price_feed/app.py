@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Flask
 
+from ascep.common.app_factory import create_service_app
 from ascep.common.backoff import Backoff
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
-from ascep.common.service import create_service_app
 from ascep.price_feed.feed import SILENCE_UNHEALTHY_S, PriceFeed
 from ascep.price_feed.metrics import PriceFeedCollector
 from ascep.price_feed.publisher import RedisPublisher

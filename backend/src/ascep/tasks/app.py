@@ -8,12 +8,12 @@ from typing import Any
 from flask import Flask, Response
 from kombu.exceptions import OperationalError
 
+from ascep.common.app_factory import create_service_app
 from ascep.common.errors import DependencyUnavailable
 from ascep.common.heartbeats import live_workers
 from ascep.common.lifecycle import install_runtime, runtime_of
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
-from ascep.common.service import create_service_app
 from ascep.common.web import error_response
 from ascep.tasks.catalog import build_catalog
 from ascep.tasks.celery_setup import make_celery

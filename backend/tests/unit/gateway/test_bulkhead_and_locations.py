@@ -17,7 +17,7 @@ from ascep.gateway.proxy.exchange import Exchange, ProxyResponse, ResponseBody
 from ascep.gateway.proxy.locations import rewrite_location
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.wsgi import ProxyApp
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 from .test_steps import make_exchange, ok
 

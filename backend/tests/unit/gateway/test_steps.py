@@ -14,7 +14,7 @@ from ascep.gateway.latency.recorder import LatencyRecorder, Sample
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse, ResponseBody
 from ascep.gateway.proxy.pipeline import build_pipeline
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 
 def make_exchange(path: str = "/prices/x", method: str = "GET", **overrides: object) -> Exchange:

@@ -11,7 +11,7 @@ from ascep.common.stats import PERCENTILE_METHOD
 from ascep.common.timeutil import iso_utc
 from ascep.gateway.latency.stats import summarize
 from ascep.gateway.latency.store import LatencyStore
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 #: Most buckets a ``?buckets=`` series may ask for.
 MAX_BUCKETS = 360

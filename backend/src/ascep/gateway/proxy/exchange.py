@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from ascep.gateway.registry import Route
+from ascep.gateway.routing import Route
 from ascep.gateway.upstreams.model import Upstream
 
 logger = logging.getLogger(__name__)

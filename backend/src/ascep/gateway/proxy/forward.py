@@ -21,7 +21,7 @@ from urllib3.exceptions import NewConnectionError
 from ascep.common.errors import BadGateway, ServiceUnavailable, UpstreamTimeout
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.headers import end_to_end, upstream_request_headers
-from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
+from ascep.gateway.routing import ServiceDefinition, ServiceRegistry
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
+from ascep.gateway.routing import ServiceDefinition, ServiceRegistry
 
 REWRITTEN_HEADERS: frozenset[str] = frozenset({"location", "content-location"})
 

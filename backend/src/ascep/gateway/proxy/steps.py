@@ -26,7 +26,7 @@ from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 logger = logging.getLogger(__name__)
 

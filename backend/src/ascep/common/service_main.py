@@ -26,12 +26,12 @@ from typing import NoReturn
 
 from flask import Flask
 
+from ascep.common.app_factory import settings_of
 from ascep.common.config import CommonSettings
+from ascep.common.http_server import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi
 from ascep.common.lifecycle import ServiceRuntime, runtime_of
 from ascep.common.logging_setup import configure_logging
 from ascep.common.ops import get_ops
-from ascep.common.serve import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi
-from ascep.common.service import settings_of
 from ascep.common.starts import announce_start
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from ascep.common.health_status import overall_status
 from ascep.common.healthcheck import check_http, health_session
 from ascep.common.redis_client import is_reachable
 from ascep.common.timeutil import iso_utc
-from ascep.gateway.registry import ServiceDefinition, ServiceRegistry
+from ascep.gateway.routing import ServiceDefinition, ServiceRegistry
 
 logger = logging.getLogger(__name__)
 

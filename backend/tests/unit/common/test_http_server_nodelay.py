@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from ascep.common.serve import disable_nagle
+from ascep.common.http_server import disable_nagle
 
 
 def test_connections_accepted_on_the_listener_inherit_no_delay() -> None:

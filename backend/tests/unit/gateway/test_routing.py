@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ascep.common.errors import RegistrationError
-from ascep.gateway.registry import ServiceRegistry
+from ascep.gateway.routing import ServiceRegistry
 
 
 @pytest.fixture
