@@ -195,6 +195,37 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "Longest silence while a request body arrives (or a response waits for the client to read "
         "it); then the connection is closed.",
         minimum=0.1,
+    ),    Setting(
+        "DISCOVERY_HEARTBEAT_S",
+        float,
+        1.0,
+        "Seconds between a service instance's heartbeats in Redis (service discovery).",
+        minimum=0.05,
+        maximum=60,
+    ),
+    Setting(
+        "DISCOVERY_TTL",
+        float,
+        3.0,
+        "Seconds after its last heartbeat that an instance leaves routing (a clean shutdown leaves "
+        "at once); more than `DISCOVERY_HEARTBEAT_S`.",
+        minimum=0.1,
+        maximum=600,
+    ),
+    Setting(
+        "DISCOVERY_ADVERTISE_HOST",
+        str,
+        "",
+        "Host name gateways should call this instance at; empty: `HOST`, or the machine's host "
+        "name when `HOST` is a wildcard (`0.0.0.0`).",
+    ),
+    Setting(
+        "DISCOVERY_WEIGHT",
+        int,
+        1,
+        "Relative weight this instance announces (used by `weighted` and `least_request`).",
+        minimum=1,
+        maximum=1000,
     ),
 )
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn
 
+from ascep.common.discovery import announce_instance
 from ascep.common.ops import get_ops
 from ascep.common.serve import HttpLimits, serve_wsgi
 from ascep.common.starts import announce_start
@@ -48,6 +49,7 @@ def run_until_stopped(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     announce_start(app.config["REDIS_URL"], get_ops(app).service)  # restarts are counted
+    announcer = announce_instance(app)  # gateways discover this instance while it beats
     if on_start is not None:
         on_start()
     server = threading.Thread(
@@ -62,6 +64,7 @@ def run_until_stopped(
     if stop.signal is None:
         logger.error("HTTP server stopped unexpectedly")
     logger.info("shutting down")
+    announcer.stop()  # first: gateways stop sending new calls while on_stop drains
     if on_stop is not None:
         on_stop()
     sys.exit(0 if stop.signal is not None else 1)
