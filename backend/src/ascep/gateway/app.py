@@ -34,6 +34,9 @@ from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import SETTINGS
+from ascep.gateway.upstreams.discovery import DiscoveryListener
+from ascep.gateway.upstreams.instances import Upstreams, build_upstreams
+from ascep.gateway.upstreams.selection import select_upstream
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -55,12 +58,15 @@ class Gateway:
     realtime: Realtime
     proxy: ProxyApp
     retention_seconds: int
+    upstreams: Upstreams
+    discovery: DiscoveryListener
 
     def start_background(self) -> None:
         """Start the flush loop and the health poller (the entry point calls this once)."""
         sleep = self.realtime.socketio.sleep
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
+        self.realtime.socketio.start_background_task(self.discovery.run)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -94,6 +100,7 @@ class Gateway:
         if self.proxy.in_flight:
             logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
         self.recorder.stop()
+        self.discovery.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()
@@ -119,13 +126,18 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         observe=metrics.observe,
     )
     bulkhead = Bulkhead({d.name: d.max_concurrency or cfg["PROXY_MAX_CONCURRENCY"] for d in registry})
+    upstreams = build_upstreams(registry, max_discovered=cfg["DISCOVERY_MAX_INSTANCES"])
     forwarder = Forwarder(
-        registry,
+        upstreams,
         connect_timeout=cfg["PROXY_CONNECT_TIMEOUT"],
         read_timeout=cfg["PROXY_READ_TIMEOUT"],
         pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
         trust_env=cfg["PROXY_TRUST_ENV"],
     )
+    upstreams.on_address_gone = forwarder.discard
+    # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
+    # every call to a service's first static address. Only benchmarks use it, as a baseline.
+    upstream_steps = [select_upstream(upstreams)] if cfg.get("PROXY_UPSTREAM_STEPS", True) else []
     cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
     pipeline = build_pipeline(
         [
@@ -135,6 +147,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.resolve_route(registry),
             steps.limit_body(cfg["MAX_BODY_BYTES"]),
             steps.limit_concurrency(bulkhead),
+            *upstream_steps,
             steps.rewrite_locations(
                 registry,
                 {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
@@ -188,6 +201,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         realtime=realtime,
         proxy=proxy,
         retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
+        upstreams=upstreams,
+        discovery=DiscoveryListener(
+            cfg["REDIS_URL"],
+            upstreams,
+            sleep=socketio.sleep,
+            resync_s=cfg["DISCOVERY_RESYNC_S"],
+            retain_pools=forwarder.retain,
+        ),
     )
     app.extensions["ascep.gateway"] = gateway
     install_dashboard(app, resolve_dist_dir(cfg["DASHBOARD_DIST"]))
@@ -217,6 +238,10 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     }
     ops.status_sections["realtime"] = gateway.realtime.status
     ops.status_sections["bulkheads"] = gateway.bulkhead.status
+    ops.status_sections["upstreams"] = lambda: {
+        "discovery": gateway.discovery.status(),
+        "connection_pools": gateway.forwarder.pool_addresses(),
+    }
     ops.metrics.register(BulkheadCollector(gateway.bulkhead))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",

@@ -58,6 +58,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Honour HTTP(S)_PROXY/NO_PROXY for calls to services (off: faster, and services are local).",
     ),
     Setting(
+        "DISCOVERY_RESYNC_S",
+        float,
+        5.0,
+        "Seconds between full re-reads of discovered instances from Redis (pub/sub may drop "
+        "messages; changes normally arrive at once).",
+        minimum=0.1,
+        maximum=300,
+    ),
+    Setting(
+        "DISCOVERY_MAX_INSTANCES",
+        int,
+        64,
+        "Discovered instances one service may have in this gateway; further announcements are "
+        "ignored (logged): bounds memory and keep-alive pools.",
+        minimum=1,
+    ),
+    Setting(
         "LATENCY_RETENTION_SECONDS",
         int,
         3600,
