@@ -1,7 +1,7 @@
 """``python -m ascep.bench upstreams``: what service instances cost and what they buy.
 
-Targets, interleaved in one run (round robin, ``--rounds`` times) so machine noise hits them all
-alike; the table shows medians over rounds:
+Targets, interleaved in one run (``--rounds`` times, the order reversed every other round) so
+machine noise hits them all alike; the table shows medians over rounds:
 
 * ``steps-off``  — the gateway as before issue 15 (``PROXY_UPSTREAM_STEPS=False``: no
   ``select_upstream``, every call to the service's one address) in front of a fast upstream;
@@ -142,7 +142,7 @@ EXTRA_TARGETS: list[Callable[[BenchContext], list[Target]]] = []
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m ascep.bench upstreams")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--service-ms", type=float, default=20.0, help="time per call of a bound upstream")
     args = parser.parse_args(argv)
@@ -160,7 +160,8 @@ def main(argv: list[str]) -> int:
 
         results: dict[str, list[LoadResult]] = defaultdict(list)
         for round_no in range(args.rounds):
-            for target in targets:
+            # ABBA order: every target runs as often early as late in a round (no order bias).
+            for target in targets if round_no % 2 == 0 else reversed(targets):
                 results[target.name].append(
                     run_load(target.url, target.connections, args.duration, cpu=load_cpu)
                 )
