@@ -55,8 +55,9 @@ class LeastRequest:
         count = len(candidates)
         if count == 1:
             return candidates[0]
-        first = self._rng.randrange(count)
-        second = self._rng.randrange(count - 1)
+        draw = self._rng.random  # random() * n is uniform enough here and ~3x cheaper than randrange
+        first = int(draw() * count)
+        second = int(draw() * (count - 1))
         if second >= first:
             second += 1  # two distinct candidates, each pair equally likely
         a, b = candidates[first], candidates[second]
