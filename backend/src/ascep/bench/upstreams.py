@@ -176,7 +176,7 @@ def core_targets(ctx: BenchContext) -> list[Target]:
     fast = f"http://127.0.0.1:{ctx.procs.fast_upstream(cpu=ctx.load_cpu)}"
     bound = [f"http://127.0.0.1:{ctx.serial_upstream(ctx.args.service_ms)}" for _ in range(3)]
     off = ctx.start_gateway(fast, config=("PROXY_UPSTREAM_STEPS", False))
-    on = ctx.start_gateway(fast)
+    on = ctx.start_gateway(fast, config=("PROXY_UPSTREAM_STEPS", True))  # launched the same way
     one = ctx.start_gateway(bound[0])
     three = ctx.start_gateway(",".join(bound))
     conns = ctx.args.connections
