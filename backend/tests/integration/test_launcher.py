@@ -114,6 +114,7 @@ def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: 
         assert {name for name, s in report["services"].items() if s["status"] == "healthy"} == {
             d.name for d in service_registry
         } | {"celery_worker"}
+        check_every_service_announced_itself(gateway)
         children = descendants(stack.pid)
         names = " ".join(" ".join(p.cmdline()) for p in children)
         assert "redis-server" in names
@@ -128,6 +129,19 @@ def test_whole_stack_with_embedded_redis_is_healthy_and_stops_cleanly(tmp_path: 
         abandon_stack(stack)
         raise
     stop_stack(stack, children)
+
+
+def check_every_service_announced_itself(gateway: str) -> None:
+    """Each service announces itself (discovery) and is one instance: its static address, beating."""
+
+    def announced() -> list:
+        listing = requests.get(f"{gateway}/api/services", timeout=5).json()["services"]
+        one_each = all(len(s["instances"]) == 1 and s["instances"][0]["last_heartbeat"] for s in listing)
+        return listing if one_each else []
+
+    listing = wait_for(announced, timeout=30, message="every service announced itself")
+    assert {s["name"] for s in listing} == {d.name for d in service_registry}
+    assert {s["instances"][0]["source"] for s in listing} == {"static"}
 
 
 def check_embedded_redis_keeps_its_data(stack: ManagedProcess, gateway: str, cep: str) -> None:

@@ -4,6 +4,10 @@ Every path echoes what arrived (method, path, query, headers, body) as JSON. Que
 steer the answer so one server covers every case: ``delay_ms`` (answer late), ``status`` (answer
 with that status), ``set_cookie`` (two Set-Cookie headers), ``bytes`` (a large streamed body),
 ``health`` via ``POST /control/health?status=unhealthy`` (what ``GET /health`` reports).
+
+With ``ANNOUNCE_AS=<service>`` (and ``REDIS_URL``) it also announces itself for service discovery
+through ASCEP's own :class:`~ascep.common.discovery.ServiceAnnouncer`, like a real service, and
+deregisters on SIGTERM before exiting.
 """
 
 import eventlet
@@ -66,8 +70,45 @@ def _json(start_response, status, payload, extra=()):
     return [body]
 
 
+def announce(service, port):
+    """Keep this process registered as an instance of ``service``; deregister on SIGTERM."""
+    import signal
+
+    from ascep.common.discovery import InstanceRecord, ServiceAnnouncer
+    from ascep.common.redis_client import connect
+
+    record = InstanceRecord(
+        service=service,
+        instance_id=f"echo:{port}:{os.getpid()}",
+        base_url=f"http://127.0.0.1:{port}",
+        version="test-1",
+        weight=int(os.environ.get("DISCOVERY_WEIGHT", "1")),
+        metadata={"pid": os.getpid()},
+    )
+    announcer = ServiceAnnouncer(
+        connect(os.environ["REDIS_URL"], socket_timeout=1.0, retries=0),
+        record,
+        heartbeat_s=float(os.environ.get("DISCOVERY_HEARTBEAT_S", "1")),
+        ttl_s=float(os.environ.get("DISCOVERY_TTL", "3")),
+    )
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+
+    def watch():
+        while not stopping:
+            eventlet.sleep(0.02)
+        announcer.stop()
+        os._exit(0)
+
+    eventlet.spawn(watch)
+    return announcer
+
+
 if __name__ == "__main__":
     import eventlet.wsgi
 
-    sock = eventlet.listen(("127.0.0.1", int(os.environ["PORT"])), reuse_port=False, backlog=1024)
+    port = int(os.environ["PORT"])
+    sock = eventlet.listen(("127.0.0.1", port), reuse_port=False, backlog=1024)
+    if os.environ.get("ANNOUNCE_AS"):
+        announce(os.environ["ANNOUNCE_AS"], port).start()
     eventlet.wsgi.server(sock, app, log_output=False)

@@ -98,6 +98,22 @@ def price_history_key(symbol: str) -> str:
     return f"{KEY_PREFIX}prices:history:{symbol}"
 
 
+# --- service discovery (ascep.common.discovery announces, ascep.gateway.upstreams.discovery reads) ---
+#: Pub/sub: an instance's heartbeat (``{"op": "up", "ttl_ms", "instance"}``) or its clean
+#: shutdown (``{"op": "down", "service", "instance_id"}``); gateways apply both at once.
+DISCOVERY_CHANNEL: Final = f"{KEY_PREFIX}discovery:changes"
+
+
+def discovery_instances_key(service: str) -> str:
+    """Hash: instance id -> JSON record of one announced instance of ``service``."""
+    return f"{KEY_PREFIX}discovery:{service}:instances"
+
+
+def discovery_expiry_key(service: str) -> str:
+    """Sorted set: instance id, scored by when it expires (epoch ms on Redis's own clock)."""
+    return f"{KEY_PREFIX}discovery:{service}:expiry"
+
+
 # --- health monitor and Celery workers ---
 
 #: Sorted set: Celery worker hostname, scored by the epoch ms of its latest heartbeat.

@@ -154,7 +154,14 @@ class CommonSettings:
     the rules between its settings (each class in the hierarchy may add some).
     """
 
-    RULES: ClassVar[tuple[Rule, ...]] = ()
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            "DISCOVERY_TTL",
+            "DISCOVERY_HEARTBEAT_S",
+            lambda s: s.discovery_ttl > s.discovery_heartbeat_s,
+            "must be more than",
+        ),
+    )
 
     ascep_env: str = setting(
         "development",
@@ -242,6 +249,30 @@ class CommonSettings:
         "Longest silence while a request body arrives (or a response waits for the client to read "
         "it); then the connection is closed.",
         minimum=0.1,
+    )
+    discovery_heartbeat_s: float = setting(
+        1.0,
+        "Seconds between a service instance's heartbeats in Redis (service discovery).",
+        minimum=0.05,
+        maximum=60,
+    )
+    discovery_ttl: float = setting(
+        3.0,
+        "Seconds after its last heartbeat that an instance leaves routing (a clean shutdown leaves "
+        "at once); more than `DISCOVERY_HEARTBEAT_S`.",
+        minimum=0.1,
+        maximum=600,
+    )
+    discovery_advertise_host: str = setting(
+        "",
+        "Host name gateways should call this instance at; empty: `HOST`, or the machine's host "
+        "name when `HOST` is a wildcard (`0.0.0.0`).",
+    )
+    discovery_weight: int = setting(
+        1,
+        "Relative weight this instance announces (used by `weighted` and `least_request`).",
+        minimum=1,
+        maximum=1000,
     )
 
     #: Every service declares it with its registry port as default (:func:`port_setting`).

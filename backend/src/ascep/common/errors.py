@@ -30,7 +30,8 @@ client: they never contain internal URLs or tracebacks.
         ├── BadGateway              502 BAD_GATEWAY
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
         │   ├── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
-        │   └── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
+        │   ├── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
+        │   └── NoHealthyUpstream   503 NO_HEALTHY_UPSTREAM (no instance of the service may be called)
         └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
 """
 
@@ -178,6 +179,10 @@ class DependencyUnavailable(ServiceUnavailable):
 
 class ServiceOverloaded(ServiceUnavailable):
     code = "SERVICE_OVERLOADED"
+
+
+class NoHealthyUpstream(ServiceUnavailable):
+    code = "NO_HEALTHY_UPSTREAM"
 
 
 class UpstreamTimeout(ServerError):

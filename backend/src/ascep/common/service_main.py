@@ -28,6 +28,7 @@ from flask import Flask
 
 from ascep.common.app_factory import settings_of
 from ascep.common.config import CommonSettings
+from ascep.common.discovery import announce_instance
 from ascep.common.http_server import HttpLimits, PortInUseError, ensure_port_free, serve_wsgi
 from ascep.common.lifecycle import ServiceRuntime, runtime_of
 from ascep.common.logging_setup import configure_logging
@@ -49,8 +50,12 @@ class _StopRequest:
         self.signal = signum
 
 
-def run_service(create_app: Callable[[], Flask], async_mode: str) -> NoReturn:
-    """Build, start, serve and — on SIGTERM/SIGINT — stop one service; never returns."""
+def run_service(create_app: Callable[[], Flask], async_mode: str, *, discoverable: bool = True) -> NoReturn:
+    """Build, start, serve and — on SIGTERM/SIGINT — stop one service; never returns.
+
+    A ``discoverable`` service announces itself in Redis (:mod:`ascep.common.discovery`) while it
+    runs, so gateways route to it; the gateway itself is no upstream and passes False.
+    """
     app = create_app()
     settings = settings_of(app, CommonSettings)
     service = get_ops(app).service
@@ -62,17 +67,23 @@ def run_service(create_app: Callable[[], Flask], async_mode: str) -> NoReturn:
         sys.exit(EXIT_PORT_IN_USE)
     if async_mode == "threading":
         logger.warning("ASYNC_MODE=threading serves with Werkzeug's development server: not for production")
-    run_until_stopped(app, runtime_of(app), settings, async_mode)
+    run_until_stopped(app, runtime_of(app), settings, async_mode, discoverable=discoverable)
 
 
 def run_until_stopped(
-    app: Flask, runtime: ServiceRuntime, settings: CommonSettings, async_mode: str
+    app: Flask,
+    runtime: ServiceRuntime,
+    settings: CommonSettings,
+    async_mode: str,
+    *,
+    discoverable: bool = True,
 ) -> NoReturn:
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     announce_start(settings.redis, get_ops(app).service)  # restarts are counted
     runtime.start()
+    announcer = announce_instance(get_ops(app).service, settings) if discoverable else None
     server = threading.Thread(
         target=serve_wsgi,
         args=(app, settings.host, settings.port, async_mode, HttpLimits.from_settings(settings)),
@@ -86,6 +97,8 @@ def run_until_stopped(
         logger.error("HTTP server stopped unexpectedly")
     else:
         logger.info("received signal %d, shutting down", stop.signal)
+    if announcer is not None:
+        announcer.stop()  # first: gateways stop sending new calls while the runtime drains
     try:
         runtime.stop()
     except Exception:

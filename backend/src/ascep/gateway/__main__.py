@@ -9,7 +9,7 @@ from ascep.gateway import create_app  # noqa: E402
 
 
 def main() -> None:
-    run_service(create_app, ASYNC_MODE)
+    run_service(create_app, ASYNC_MODE, discoverable=False)  # the gateway is no upstream
 
 
 if __name__ == "__main__":

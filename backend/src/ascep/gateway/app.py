@@ -30,6 +30,9 @@ from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.discovery import DiscoveryListener
+from ascep.gateway.upstreams.instances import build_upstreams
+from ascep.gateway.upstreams.selection import select_upstream
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 def build_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     registry: ServiceRegistry = config.pop("SERVICE_REGISTRY", None) or _default_registry()
+    with_upstream_steps = bool(config.pop("PROXY_UPSTREAM_STEPS", True))
     settings = GatewaySettings.load(config)
     app = create_service_app("gateway", settings, config, import_name="ascep.gateway")
     ops = get_ops(app)
@@ -52,13 +56,18 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         observe=metrics.observe,
     )
     bulkhead = Bulkhead({d.name: d.max_concurrency or settings.proxy_max_concurrency for d in registry})
+    upstreams = build_upstreams(registry, max_discovered=settings.discovery_max_instances)
     forwarder = Forwarder(
-        registry,
+        upstreams,
         connect_timeout=settings.proxy_connect_timeout,
         read_timeout=settings.proxy_read_timeout,
         pool_sizes={d.name: bulkhead.limit(d.name) for d in registry},
         trust_env=settings.proxy_trust_env,
     )
+    upstreams.on_address_gone = forwarder.discard
+    # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
+    # every call to a service's first static address. Only benchmarks use it, as a baseline.
+    upstream_steps = [select_upstream(upstreams)] if with_upstream_steps else []
     cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
     pipeline = build_pipeline(
         [
@@ -68,6 +77,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.resolve_route(registry),
             steps.limit_body(settings.max_body_bytes),
             steps.limit_concurrency(bulkhead),
+            *upstream_steps,
             steps.rewrite_locations(
                 registry,
                 {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
@@ -115,6 +125,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         realtime=realtime,
         proxy=proxy,
         retention_seconds=settings.latency_retention_seconds,
+        upstreams=upstreams,
+        discovery=DiscoveryListener(
+            settings.redis_url,
+            upstreams,
+            sleep=socketio.sleep,
+            resync_s=settings.discovery_resync_s,
+            retain_pools=forwarder.retain,
+        ),
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
@@ -144,6 +162,10 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     }
     ops.status_sections["realtime"] = gateway.realtime.status
     ops.status_sections["bulkheads"] = gateway.bulkhead.status
+    ops.status_sections["upstreams"] = lambda: {
+        "discovery": gateway.discovery.status(),
+        "connection_pools": gateway.forwarder.pool_addresses(),
+    }
     ops.metrics.register(BulkheadCollector(gateway.bulkhead))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",

@@ -27,6 +27,8 @@ from ascep.gateway.proxy.wsgi import ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.discovery import DiscoveryListener
+from ascep.gateway.upstreams.instances import Upstreams
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class Gateway:
     realtime: Realtime
     proxy: ProxyApp
     retention_seconds: int
+    upstreams: Upstreams
+    discovery: DiscoveryListener
     _stopping: bool = field(default=False, init=False, repr=False)
 
     def start(self) -> None:
@@ -55,6 +59,7 @@ class Gateway:
         sleep = self.realtime.socketio.sleep
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
+        self.realtime.socketio.start_background_task(self.discovery.run)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -89,6 +94,7 @@ class Gateway:
         if self.proxy.in_flight:
             logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
         self.recorder.stop()
+        self.discovery.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

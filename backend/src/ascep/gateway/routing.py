@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from ascep.common.errors import RegistrationError
+from ascep.gateway.upstreams.policy import DEFAULT_POLICY, UpstreamPolicy
 
 #: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
 RESERVED_ENDPOINTS: frozenset[str] = frozenset({"/health", "/latency", "/services"})
@@ -27,6 +28,37 @@ HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH",
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENDPOINT = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
 _HOST = re.compile(r"^[A-Za-z0-9_.\-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
+#: Largest weight an instance may have (weights are relative; this keeps sums small).
+MAX_WEIGHT = 1000
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One static address of a service: ``Instance("10.0.0.5:5002", weight=3)``.
+
+    ``register_service(instances=[...])`` also takes ``"host:port"``, ``"http(s)://host:port"``
+    or ``("host:port", weight)``; they all become one of these.
+    """
+
+    address: str  # host:port (IPv6 as [addr]:port)
+    weight: int = 1
+    scheme: str = "http"
+
+    def __post_init__(self) -> None:
+        parsed = _parse_address(self.address, "instances")
+        if parsed != self.address:
+            object.__setattr__(self, "address", parsed)
+        if self.scheme not in ("http", "https"):
+            raise RegistrationError("instances", f"scheme {self.scheme!r} must be http or https")
+        weight = self.weight
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
+            raise RegistrationError(
+                "instances", f"weight {weight!r} of {self.address} must be an integer from 1 to {MAX_WEIGHT}"
+            )
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.address}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +73,8 @@ class ServiceDefinition:
     health_endpoint: str = "/health"
     methods: frozenset[str] | None = None  # None: every method
     max_concurrency: int | None = None  # None: the gateway's PROXY_MAX_CONCURRENCY
+    instances: tuple[Instance, ...] | None = None  # None: the one at host:port; (): discovery only
+    policy: UpstreamPolicy = DEFAULT_POLICY
 
     @property
     def url_variable(self) -> str:
@@ -52,25 +86,32 @@ class ServiceDefinition:
         """Environment variable that moves this service to another host, same port (``PRICE_FEED_HOST``)."""
         return f"{self.name.upper()}_HOST"
 
-    def base_url(self, environ: Mapping[str, str] | None = None) -> str:
-        """``<NAME>_URL`` (validated) when set, else ``http://<NAME>_HOST or host:port``.
+    def static_instances(self, environ: Mapping[str, str] | None = None) -> tuple[Instance, ...]:
+        """The instances the gateway routes to without discovery, most specific source first.
 
+        ``<NAME>_URL`` (one or more comma-separated ``scheme://host:port``, validated) when set,
+        else ``instances=[...]`` of the registration, else ``http://<NAME>_HOST or host:port``.
         ``<NAME>_HOST`` is what docker-compose sets (the service's container name); ``<NAME>_URL``
         also changes scheme and port (tests, the launcher).
         """
         environ = os.environ if environ is None else environ
         override = environ.get(self.url_variable, "").strip()
-        if not override:
-            host = environ.get(self.host_variable, "").strip() or self.host
-            if not _HOST.match(host):
-                raise RegistrationError(self.host_variable, f"{host!r} is not a valid host name")
-            return f"http://{host}:{self.port}"
-        parts = urlsplit(override)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RegistrationError(self.url_variable, f"{override!r} is not an http(s) URL")
-        if parts.path not in ("", "/") or parts.query:
-            raise RegistrationError(self.url_variable, "must be scheme://host[:port] with no path")
-        return f"{parts.scheme}://{parts.netloc}"
+        if override:
+            urls = [part.strip() for part in override.split(",") if part.strip()]
+            found = tuple(_instance_from_url(url, self.url_variable) for url in urls)
+            _check_unique(found, self.url_variable)
+            return found
+        if self.instances is not None:
+            return self.instances
+        host = environ.get(self.host_variable, "").strip() or self.host
+        if not _HOST.match(host):
+            raise RegistrationError(self.host_variable, f"{host!r} is not a valid host name")
+        return (Instance(f"{host}:{self.port}"),)
+
+    def base_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """Address of the first static instance (``http://host:port`` for discovery-only services)."""
+        found = self.static_instances(environ)
+        return found[0].base_url if found else f"http://{self.host}:{self.port}"
 
     def allows(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -85,6 +126,7 @@ class ServiceDefinition:
             "health_endpoint": self.health_endpoint,
             "methods": sorted(self.methods) if self.methods is not None else None,
             "max_concurrency": self.max_concurrency,
+            "load_balancing": self.policy.load_balancing,
         }
 
 
@@ -113,8 +155,15 @@ class ServiceRegistry:
         health_endpoint: str = "/health",
         methods: Iterable[str] | None = None,
         max_concurrency: int | None = None,
+        instances: Iterable[str | tuple[str, int] | Instance] | None = None,
+        load_balancing: str | None = None,
+        policy: UpstreamPolicy | None = None,
     ) -> ServiceDefinition:
-        """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it."""
+        """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it.
+
+        ``instances`` replaces the one instance at ``host:port`` (an empty list: instances come
+        from discovery only); ``load_balancing`` is a shortcut for that field of ``policy``.
+        """
         definition = ServiceDefinition(
             name=self._check_name(name),
             port=_check_port(port),
@@ -124,6 +173,8 @@ class ServiceRegistry:
             health_endpoint=_check_health_endpoint(health_endpoint),
             methods=_check_methods(methods),
             max_concurrency=_check_max_concurrency(max_concurrency),
+            instances=_check_instances(instances),
+            policy=_check_policy(policy, load_balancing),
         )
         self._services[definition.name] = definition
         for endpoint in definition.endpoints:
@@ -228,6 +279,87 @@ def _check_max_concurrency(limit: object) -> int | None:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise RegistrationError("max_concurrency", f"{limit!r} must be a positive integer (or None)")
     return limit
+
+
+def _parse_address(value: str, argument: str) -> str:
+    """``host:port`` from ``host:port`` (IPv6 in brackets), validated; raises naming ``argument``."""
+    if not isinstance(value, str):
+        raise RegistrationError(argument, f"{value!r} must be 'host:port'")
+    try:
+        parts = urlsplit(f"http://{value}")
+        port = parts.port
+    except ValueError as exc:
+        raise RegistrationError(argument, f"{value!r} must be 'host:port' ({exc})") from exc
+    host = parts.hostname or ""
+    if parts.netloc != value or port is None or not 1 <= port <= 65535 or "@" in value:
+        raise RegistrationError(argument, f"{value!r} must be 'host:port' with a port from 1 to 65535")
+    shown = f"[{host}]" if ":" in host else host
+    if not _HOST.match(shown):
+        raise RegistrationError(argument, f"{value!r} has an invalid host name")
+    return f"{shown}:{port}"
+
+
+def _instance_from_url(url: str, argument: str) -> Instance:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistrationError(argument, f"{url!r} is not an http(s) URL")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise RegistrationError(argument, "must be scheme://host[:port] with no path")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise RegistrationError(argument, f"{url!r} has an invalid port") from exc
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return Instance(_parse_address(f"{host}:{port}", argument), scheme=parts.scheme)
+
+
+def _check_unique(instances: tuple[Instance, ...], argument: str) -> None:
+    seen: set[str] = set()
+    for instance in instances:
+        if instance.base_url in seen:
+            raise RegistrationError(argument, f"{instance.base_url} is listed twice")
+        seen.add(instance.base_url)
+
+
+def _check_instances(
+    instances: Iterable[str | tuple[str, int] | Instance] | None,
+) -> tuple[Instance, ...] | None:
+    if instances is None:
+        return None
+    if isinstance(instances, str | bytes) or not isinstance(instances, Iterable):
+        raise RegistrationError("instances", "must be a list such as ['10.0.0.5:5002', ('10.0.0.6:5002', 3)]")
+    checked: list[Instance] = []
+    for item in instances:
+        if isinstance(item, Instance):
+            checked.append(item)
+        elif isinstance(item, str):
+            checked.append(_instance_from_url(item, "instances") if "://" in item else Instance(item))
+        elif isinstance(item, tuple) and len(item) == 2:
+            address, weight = item
+            base = _instance_from_url(address, "instances") if "://" in str(address) else Instance(address)
+            checked.append(replace(base, weight=weight))
+        else:
+            raise RegistrationError(
+                "instances", f"{item!r} must be 'host:port', ('host:port', weight) or Instance"
+            )
+    found = tuple(checked)
+    _check_unique(found, "instances")
+    return found
+
+
+def _check_policy(policy: object, load_balancing: object) -> UpstreamPolicy:
+    if policy is None:
+        policy = DEFAULT_POLICY
+    if not isinstance(policy, UpstreamPolicy):
+        raise RegistrationError("policy", f"{policy!r} must be an UpstreamPolicy")
+    if load_balancing is None:
+        return policy
+    if policy.load_balancing != DEFAULT_POLICY.load_balancing and policy.load_balancing != load_balancing:
+        raise RegistrationError("load_balancing", "differs from policy.load_balancing: set it once")
+    try:
+        return replace(policy, load_balancing=load_balancing)  # type: ignore[arg-type]  # validated
+    except RegistrationError as exc:
+        raise RegistrationError("load_balancing", str(exc).split(": ", 1)[-1]) from exc
 
 
 def _check_methods(methods: Iterable[str] | None) -> frozenset[str] | None:

@@ -64,6 +64,19 @@ class GatewaySettings(CommonSettings):
         False,
         "Honour HTTP(S)_PROXY/NO_PROXY for calls to services (off: faster, and services are local).",
     )
+    discovery_resync_s: float = setting(
+        5.0,
+        "Seconds between full re-reads of discovered instances from Redis (pub/sub may drop "
+        "messages; changes normally arrive at once).",
+        minimum=0.1,
+        maximum=300,
+    )
+    discovery_max_instances: int = setting(
+        64,
+        "Discovered instances one service may have in this gateway; further announcements are "
+        "ignored (logged): bounds memory and keep-alive pools.",
+        minimum=1,
+    )
     latency_retention_seconds: int = setting(
         3600,
         "How long latency samples are kept in Redis (also the largest `window`).",

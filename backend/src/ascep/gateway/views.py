@@ -97,5 +97,9 @@ def services() -> Response:
         last = gw.health.last_known.get(definition.name)
         entry["health"] = last.as_dict() if last else {"status": "unknown"}
         entry["latency"] = latency.get(definition.name) if latency is not None else None
+        instances = gw.upstreams[definition.name]
+        entry["policy"] = definition.policy.describe()
+        entry["routable_instances"] = len(instances.routable())
+        entry["instances"] = instances.describe()
         listing.append(entry)
     return jsonify({"services": listing, "count": len(listing), "latency_available": latency is not None})

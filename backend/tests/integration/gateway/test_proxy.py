@@ -164,7 +164,10 @@ def test_unknown_endpoint_is_404(gw: HttpService) -> None:
 
 def test_refused_connection_is_503(gw: HttpService) -> None:
     body = assert_envelope(requests.get(f"{gw.url}/api/rules", timeout=5), 503, "SERVICE_UNAVAILABLE")
-    assert body["error"]["details"] == {"service": "cep_engine"}
+    details = body["error"]["details"]
+    assert details["service"] == "cep_engine"
+    assert details["instance"] == gw.env["CEP_ENGINE_URL"].split("://", 1)[1]  # the instance called
+    assert set(details) == {"service", "instance"}
 
 
 def test_upstream_timeout_is_504(gw: HttpService) -> None:

@@ -1,7 +1,9 @@
-"""The pipeline's terminal step: send the exchange to its service over a pooled connection.
+"""The pipeline's terminal step: send the exchange to its instance over a pooled connection.
 
-One ``requests.Session`` per service keeps connections alive (the single biggest win measured for
-this stack); cookies are never stored in it (clients must not see each other's cookies), and
+One ``requests.Session`` per instance *address* keeps connections alive (the single biggest win
+measured for this stack): created up front for static instances, on first use for discovered ones,
+each bounded by its service's concurrency limit, and closed when the last instance at that address
+leaves. Cookies are never stored in it (clients must not see each other's cookies), and
 proxy environment variables are ignored unless configured. The request body is streamed to the
 service and the response body streamed back without decoding or re-parsing.
 """
@@ -18,10 +20,12 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from ascep.common.errors import BadGateway, ServiceUnavailable, UpstreamTimeout
+from ascep.common.errors import BadGateway, NoHealthyUpstream, ServiceUnavailable, UpstreamTimeout
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.headers import end_to_end, upstream_request_headers
-from ascep.gateway.routing import ServiceDefinition, ServiceRegistry
+from ascep.gateway.routing import ServiceDefinition
+from ascep.gateway.upstreams.instances import Upstreams
+from ascep.gateway.upstreams.model import Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -90,37 +94,71 @@ class UpstreamBody:
 
 
 class Forwarder:
-    """Terminal handler: pooled HTTP call to the service that owns the route."""
+    """Terminal handler: pooled HTTP call to the instance ``select_upstream`` chose."""
 
     def __init__(
         self,
-        registry: ServiceRegistry,
+        upstreams: Upstreams,
         *,
         connect_timeout: float,
         read_timeout: float,
         pool_sizes: Mapping[str, int],
         trust_env: bool,
     ) -> None:
-        """``pool_sizes``: keep-alive connections per service name — its concurrency limit, since
-        the bulkhead never lets more calls run at once and fewer would reopen connections."""
+        """``pool_sizes``: keep-alive connections per address of each service — its concurrency
+        limit, since the bulkhead never lets more calls run at once and fewer would reopen
+        connections. Timeouts are the gateway's defaults; a service's policy may override them."""
         self.timeout = (connect_timeout, read_timeout)
-        self._base_urls: dict[str, str] = {d.name: d.base_url() for d in registry}
-        self._sessions: dict[str, requests.Session] = {
-            d.name: make_session(pool_sizes[d.name], trust_env) for d in registry
+        self._timeouts = {s.service: s.policy.timeouts(connect_timeout, read_timeout) for s in upstreams}
+        self._pool_sizes = dict(pool_sizes)
+        self._trust_env = trust_env
+        # Without select_upstream in the pipeline (a benchmark's baseline), the first static one.
+        self._fallback: dict[str, Upstream | None] = {
+            s.service: (s.static[0] if s.static else None) for s in upstreams
         }
-        self._proxies: dict[str, dict[str, str]] = {
-            d.name: (requests.utils.get_environ_proxies(self._base_urls[d.name]) if trust_env else {})
-            for d in registry
-        }
+        self._pools: dict[str, tuple[requests.Session, dict[str, str]]] = {}
+        for instances in upstreams:
+            for upstream in instances.static:
+                self._pool(upstream)
 
     def base_url(self, service: ServiceDefinition) -> str:
-        return self._base_urls[service.name]
+        """The service's first static address (what ``/api/health`` and the mirror show)."""
+        fallback = self._fallback.get(service.name)
+        return fallback.base_url if fallback is not None else service.base_url()
+
+    def _pool(self, upstream: Upstream) -> tuple[requests.Session, dict[str, str]]:
+        pool = self._pools.get(upstream.base_url)
+        if pool is None:
+            session = make_session(self._pool_sizes.get(upstream.service, 10), self._trust_env)
+            proxies = requests.utils.get_environ_proxies(upstream.base_url) if self._trust_env else {}
+            pool = self._pools[upstream.base_url] = (session, proxies)
+        return pool
+
+    def discard(self, base_url: str) -> None:
+        """Close the keep-alive pool of an address no instance uses any more."""
+        pool = self._pools.pop(base_url, None)
+        if pool is not None:
+            pool[0].close()
+            logger.info("closed the connection pool of %s", base_url)
+
+    def retain(self, in_use: set[str]) -> None:
+        """Close the pools of every address not in ``in_use`` (one a late call re-opened)."""
+        for base_url in [url for url in self._pools if url not in in_use]:
+            self.discard(base_url)
+
+    def pool_addresses(self) -> list[str]:
+        return sorted(self._pools)
 
     def __call__(self, exchange: Exchange) -> ProxyResponse:
         route = exchange.route
         assert route is not None, "forwarding needs a resolved route"
         name = route.service.name
-        url = self._base_urls[name] + exchange.raw_path
+        upstream = exchange.upstream or self._fallback[name]
+        if upstream is None:
+            raise NoHealthyUpstream(f"service {name!r} has no instance", {"service": name})
+        where = {"service": name, "instance": upstream.instance_id}
+        session, proxies = self._pools.get(upstream.base_url) or self._pool(upstream)
+        url = upstream.base_url + exchange.raw_path
         if exchange.query:
             url = f"{url}?{exchange.query}"
         body, length = self._request_body(exchange)
@@ -134,27 +172,27 @@ class Forwarder:
         )
         request = requests.Request(exchange.method, url, headers=headers, data=body).prepare()
         try:
-            response = self._sessions[name].send(
+            response = session.send(
                 request,
                 stream=True,
-                timeout=self.timeout,
+                timeout=self._timeouts.get(name, self.timeout),
                 allow_redirects=False,
-                proxies=self._proxies[name],
+                proxies=proxies,
             )
         except requests.ConnectTimeout as exc:
             raise UpstreamTimeout(
-                f"service {name!r} did not accept a connection in time", {"service": name, "phase": "connect"}
+                f"service {name!r} did not accept a connection in time", {**where, "phase": "connect"}
             ) from exc
         except requests.ReadTimeout as exc:
             raise UpstreamTimeout(
-                f"service {name!r} did not answer in time", {"service": name, "phase": "read"}
+                f"service {name!r} did not answer in time", {**where, "phase": "read"}
             ) from exc
         except requests.ConnectionError as exc:
             if _is_refused(exc):
-                raise ServiceUnavailable(f"service {name!r} is unavailable", {"service": name}) from exc
-            raise BadGateway(f"service {name!r} sent an invalid response", {"service": name}) from exc
+                raise ServiceUnavailable(f"service {name!r} is unavailable", where) from exc
+            raise BadGateway(f"service {name!r} sent an invalid response", where) from exc
         except requests.RequestException as exc:
-            raise BadGateway(f"service {name!r} sent an invalid response", {"service": name}) from exc
+            raise BadGateway(f"service {name!r} sent an invalid response", where) from exc
         return ProxyResponse(
             status=response.status_code,
             reason=response.reason or "",
@@ -170,7 +208,7 @@ class Forwarder:
         return StreamedBody(exchange.body, exchange.content_length), exchange.content_length
 
     def close(self) -> None:
-        for session in self._sessions.values():
+        for session, _proxies in self._pools.values():
             session.close()
 
 

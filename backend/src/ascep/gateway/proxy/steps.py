@@ -135,7 +135,9 @@ def rewrite_locations(registry: ServiceRegistry, service_netlocs: Mapping[str, s
                 rewrite_location(
                     value,
                     service=service,
-                    service_netloc=service_netlocs[service.name],
+                    service_netloc=exchange.upstream.address
+                    if exchange.upstream is not None
+                    else service_netlocs[service.name],
                     registry=registry,
                     prefix=prefix,
                 )
