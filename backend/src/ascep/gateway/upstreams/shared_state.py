@@ -240,6 +240,16 @@ class RoutingStateSync(BusSubscriber):
             if self._pending[write.upstream.key] <= 0:
                 del self._pending[write.upstream.key]
 
+    def write_health(self, upstream: Upstream, healthy: bool, at: float) -> None:
+        """Write one health transition now (what the writer does for a queued one)."""
+        self.write(_Write(upstream, "health", at, healthy=healthy))
+
+    def write_ejection(
+        self, upstream: Upstream, previous: EjectionState, options: OutlierOptions, peers: int
+    ) -> None:
+        """Write one local ejection now: applies the shared result, or undoes it when refused."""
+        self.write(_Write(upstream, "eject", time.time(), previous=previous, options=options, peers=peers))
+
     def write(self, write: _Write) -> None:
         upstream = write.upstream
         args: list[Any] = [upstream.instance_id, write.kind, repr(write.at), self.me]
