@@ -286,7 +286,7 @@ class RoutingStateSync(BusSubscriber):
         for upstream in self.instances():
             by_service.setdefault(upstream.service, []).append(upstream)
         for service, upstreams in by_service.items():
-            stored = client.hgetall(channels.upstream_routing_key(service))
+            stored: dict[str, str] = client.hgetall(channels.upstream_routing_key(service))  # type: ignore[assignment]
             for upstream in upstreams:
                 raw = stored.get(upstream.instance_id)
                 if raw:
@@ -320,7 +320,7 @@ class RoutingStateSync(BusSubscriber):
             self.on_change(upstream, "ejected", "remote")
 
 
-def _decode_state(raw: str) -> dict[str, Any]:
+def _decode_state(raw: str | bytes) -> dict[str, Any]:
     return decode(raw)
 
 
