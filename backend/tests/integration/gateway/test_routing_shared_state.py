@@ -12,9 +12,10 @@ import redis
 from ascep.common import channels
 from ascep.common.redis_client import connect
 from ascep.gateway.upstreams.active_health import HealthTracker
+from ascep.gateway.upstreams.health_lease import HealthLease
 from ascep.gateway.upstreams.model import Upstream
 from ascep.gateway.upstreams.outliers import EjectionState, OutlierOptions
-from ascep.gateway.upstreams.shared_state import HealthLease, RoutingStateSync
+from ascep.gateway.upstreams.shared_state import RoutingStateSync
 from support.polling import wait_for
 from support.ports import free_port
 

@@ -28,9 +28,10 @@ from typing import Any
 import redis
 
 from ascep.gateway.upstreams.active_health import ActiveHealthChecker, HealthCheckOptions, HealthTracker
+from ascep.gateway.upstreams.health_lease import HealthLease, process_id
 from ascep.gateway.upstreams.model import Upstream, UpstreamKey
 from ascep.gateway.upstreams.outliers import EjectionState, OutlierOptions, Outliers
-from ascep.gateway.upstreams.shared_state import Change, HealthLease, RoutingStateSync, process_id
+from ascep.gateway.upstreams.shared_state import Change, RoutingStateSync
 
 logger = logging.getLogger(__name__)
 

@@ -22,22 +22,19 @@ local ejection (it ends by itself), and a health state is not applied over a loc
 is still being written. Hash fields of instances that went away stay (a few bytes each) and are
 harmless: an ejection in them has expired within ``max_ejection_s``.
 
-Active checks run in one process at a time: the holder of a lease (``UPSTREAM_HEALTH_LEADER_KEY``,
-renewed every third of its life) checks every instance and publishes its transitions; the others
-adopt them. So N gateways do not multiply the check load on every instance, and two processes
-that see an instance differently (a partial network fault) cannot flap it. If the leader dies,
-the lease expires and another process takes over. While Redis is unreachable every process
-checks on its own and applies its own decisions (nothing can be shared then anyway).
+Active checks run in one process at a time (:mod:`.health_lease`): the holder of a lease
+(``UPSTREAM_HEALTH_LEADER_KEY``, renewed every third of its life) checks every instance and
+publishes its transitions; the others adopt them. So N gateways do not multiply the check load
+on every instance, and two processes that see an instance differently (a partial network fault)
+cannot flap it. If the leader dies, the lease expires and another process takes over. While Redis
+is unreachable every process checks on its own and applies its own decisions.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -99,62 +96,6 @@ redis.call('HSET', KEYS[1], ARGV[1], encoded)
 redis.call('PUBLISH', ARGV[5], cjson.encode({service = ARGV[6], instance = ARGV[1], state = rec}))
 return {'applied', encoded}
 """
-
-_ACQUIRE_OR_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
-
-
-def process_id() -> str:
-    """Names this gateway process in leases and shared records (``host:pid:random``)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-class HealthLease:
-    """Whether this process runs the active checks now (see the module docstring).
-
-    Asked every checker tick, it talks to Redis only every third of the lease. Same script as
-    :mod:`ascep.arbitrage.leadership`, on the gateway's own key.
-    """
-
-    def __init__(self, client: redis.Redis, me: str, lease_s: float = 6.0) -> None:
-        self.client = client
-        self.me = me
-        self.lease_ms = int(lease_s * 1000)
-        self._script = client.register_script(_ACQUIRE_OR_RENEW)
-        self._held = False
-        self._ask_at = 0.0
-        self._redis_down = False
-
-    @property
-    def checking(self) -> bool:
-        """What :meth:`should_check` last answered (no Redis call)."""
-        return self._held or self._redis_down
-
-    def should_check(self) -> bool:
-        now = time.monotonic()
-        if now < self._ask_at:
-            return self._held or self._redis_down
-        try:
-            held = bool(
-                self._script(keys=[channels.UPSTREAM_HEALTH_LEADER_KEY], args=[self.me, self.lease_ms])
-            )
-        except REDIS_UNAVAILABLE_ERRORS as exc:
-            if not self._redis_down:
-                logger.warning("health lease: Redis unreachable (%s); checking instances locally", exc)
-            self._redis_down = True
-            self._ask_at = now + 1.0
-            return True
-        if held != self._held or self._redis_down:
-            logger.info("health lease %s: %s", "held" if held else "not held", self.me)
-        self._held, self._redis_down = held, False
-        self._ask_at = now + self.lease_ms / 3000
-        return held
 
 
 @dataclass(frozen=True, slots=True)
