@@ -234,3 +234,17 @@ CEP_ALERTS_KEY: Final = f"{KEY_PREFIX}cep:alerts"
 def cep_alert_claim_key(rule_id: int, version: int, partition: str, ts: int) -> str:
     """``SET NX`` marker: the first engine process to claim an alert emits it, replicas skip it."""
     return f"{KEY_PREFIX}cep:claim:{rule_id}:{version}:{partition}:{ts}"
+
+
+# --- gateway upstream routing (health and outlier ejection shared by every gateway process) ---
+#: Pub/sub: an instance's routing state changed (health transition or ejection); every gateway
+#: process applies it to its local copy at once.
+UPSTREAM_ROUTING_CHANGES: Final = f"{KEY_PREFIX}upstreams:routing_changes"
+
+#: Lease (``SET NX PX``) naming the gateway process that runs the active health checks.
+UPSTREAM_HEALTH_LEADER_KEY: Final = f"{KEY_PREFIX}upstreams:health_leader"
+
+
+def upstream_routing_key(service: str) -> str:
+    """Hash: instance id -> JSON of its shared routing state (health, ejection) for one service."""
+    return f"{KEY_PREFIX}upstreams:routing:{service}"

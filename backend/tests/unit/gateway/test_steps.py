@@ -8,7 +8,15 @@ import time
 
 import pytest
 
-from ascep.common.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge
+from ascep.common.errors import (
+    BadGateway,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServiceOverloaded,
+    ServiceUnavailable,
+    UpstreamTimeout,
+)
 from ascep.gateway.cors import CorsPolicy
 from ascep.gateway.latency.recorder import LatencyRecorder, Sample
 from ascep.gateway.proxy import steps
@@ -182,3 +190,57 @@ def test_latency_recorded_when_body_closes_and_on_errors(registry: ServiceRegist
         ("price_feed", "/prices", "GET", 503),
     ]
     assert all(s.duration >= 0 for s in writer.samples)
+
+
+# --- observe_outcome: what outlier detection hears about each call --------------------------
+
+
+def _observed(answer: object) -> list[bool]:
+    """Run one call through ``observe_outcome``; what it reported for the chosen instance."""
+    from ascep.common.errors import AscepError
+    from ascep.gateway.upstreams.model import Upstream
+
+    seen: list[tuple[Upstream, bool]] = []
+    upstream = Upstream("svc", "a:1", "http://a:1")
+    step = steps.observe_outcome(lambda u, failed: seen.append((u, failed)))
+
+    def call_next(_exchange: Exchange) -> ProxyResponse:
+        if isinstance(answer, BaseException):
+            raise answer
+        assert isinstance(answer, ProxyResponse)
+        return answer
+
+    try:
+        response = step(make_exchange(upstream=upstream), call_next)
+        body = ResponseBody(response)
+        list(body)
+        body.close()
+    except AscepError:
+        pass
+    assert all(u is upstream for u, _ in seen)
+    return [failed for _, failed in seen]
+
+
+@pytest.mark.parametrize(
+    ("answer", "observed"),
+    [
+        (ProxyResponse(200, "OK", [], [b"x"]), [False]),
+        (ProxyResponse(404, "Not Found", [], [b"x"]), [False]),  # the client's fault
+        (ProxyResponse(500, "Internal Server Error", [], [b"x"]), [True]),
+        (ProxyResponse(503, "Service Unavailable", [], [b"x"]), [True]),
+        (BadGateway("broken"), [True]),
+        (UpstreamTimeout("slow"), [True]),
+        (ServiceUnavailable("refused"), [True]),
+        (ServiceOverloaded("bulkhead full"), []),  # decided by the gateway: says nothing of the instance
+        (NotFound("no route"), []),
+    ],
+)
+def test_observe_outcome_reports_failures_of_the_instance_only(answer: object, observed: list[bool]) -> None:
+    assert _observed(answer) == observed
+
+
+def test_observe_outcome_without_a_chosen_instance_does_nothing() -> None:
+    seen: list[object] = []
+    step = steps.observe_outcome(lambda u, failed: seen.append(u))
+    step(make_exchange(), ok)
+    assert seen == []

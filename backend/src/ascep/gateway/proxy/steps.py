@@ -12,12 +12,15 @@ from http import HTTPStatus
 
 from ascep.common.errors import (
     AscepError,
+    BadGateway,
     BadRequest,
     InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ServiceOverloaded,
+    ServiceUnavailable,
+    UpstreamTimeout,
     envelope_bytes,
 )
 from ascep.gateway.cors import CorsPolicy, is_preflight, with_cors
@@ -27,6 +30,7 @@ from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
 from ascep.gateway.routing import ServiceRegistry
+from ascep.gateway.upstreams.model import Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +174,38 @@ def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.
             recorder.record(Sample(service, endpoint, method, recorded, clock() - exchange.started))
 
         response.on_close(finished)
+        return response
+
+    return step
+
+
+def is_upstream_failure(error: AscepError) -> bool:
+    """Did the instance fail the call (timeout, refused or broken connection, invalid answer)?
+
+    A refusal the gateway decides itself (a full bulkhead, an open breaker: subclasses of
+    ``ServiceUnavailable``) says nothing about the instance and is not a failure.
+    """
+    return isinstance(error, UpstreamTimeout | BadGateway) or type(error) is ServiceUnavailable
+
+
+def observe_outcome(observe: Callable[[Upstream, bool], None]) -> Step:
+    """Tell outlier detection how each call to the chosen instance ended (local memory only).
+
+    A 5xx answer, a body that broke off, a timeout or a connection error is a failure; a 4xx is
+    the client's fault, not the instance's. Runs after ``select_upstream``, next to the forwarder.
+    """
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        upstream = exchange.upstream
+        if upstream is None:
+            return call_next(exchange)
+        try:
+            response = call_next(exchange)
+        except AscepError as error:
+            if is_upstream_failure(error):
+                observe(upstream, True)
+            raise
+        response.on_close(lambda status, failed: observe(upstream, failed or status >= 500))
         return response
 
     return step
