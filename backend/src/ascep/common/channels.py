@@ -52,6 +52,8 @@ ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
 CEP_ALERTS: Final = "cep_alerts"
 SERVICE_STATUS: Final = "service_status"
 TASK_UPDATES: Final = "task_updates"
+#: A gateway changed an instance's circuit breaker (published by the Redis script that changed it).
+CIRCUIT_STATE: Final = "circuit_state"
 CONFIG_CHANGES: Final = f"{KEY_PREFIX}config_changes"  # internal: services reload shared config
 
 # --- Socket.IO events, server -> client ---
@@ -62,6 +64,7 @@ EVENT_ARBITRAGE_SIGNAL: Final = "arbitrage_signal"
 EVENT_CEP_ALERT: Final = "cep_alert"
 EVENT_SERVICE_STATUS: Final = "service_status"
 EVENT_TASK_UPDATE: Final = "task_update"
+EVENT_CIRCUIT_STATE: Final = "circuit_state"
 EVENT_SUBSCRIPTION_CONFIRMED: Final = "subscription_confirmed"
 EVENT_ERROR: Final = "error"
 
@@ -80,6 +83,7 @@ CHANNEL_EVENTS: Final[dict[str, str]] = {
     CEP_ALERTS: EVENT_CEP_ALERT,
     SERVICE_STATUS: EVENT_SERVICE_STATUS,
     TASK_UPDATES: EVENT_TASK_UPDATE,
+    CIRCUIT_STATE: EVENT_CIRCUIT_STATE,
 }
 
 # --- Redis keys (all under KEY_PREFIX) ---
@@ -96,6 +100,10 @@ LATENCY_INDEX_KEY: Final = f"{KEY_PREFIX}latency:index"
 
 #: Hash: symbol -> JSON of its latest ``price_update`` (also the index of known symbols).
 PRICES_LATEST_KEY: Final = f"{KEY_PREFIX}prices:latest"
+
+#: Hash: ``<service>/<instance>`` -> JSON of that instance's circuit breaker (state, generation,
+#: open end, half-open probe budget); changed only by the Lua scripts of the breaker store.
+BREAKERS_KEY: Final = f"{KEY_PREFIX}gateway:breakers"
 
 
 def latency_key(service: str, endpoint: str) -> str:

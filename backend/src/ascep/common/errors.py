@@ -30,7 +30,8 @@ client: they never contain internal URLs or tracebacks.
         ├── BadGateway              502 BAD_GATEWAY
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
         │   ├── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
-        │   └── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
+        │   ├── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
+        │   └── CircuitOpen         503 CIRCUIT_OPEN (an instance's circuit breaker is open)
         └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
 """
 
@@ -178,6 +179,16 @@ class DependencyUnavailable(ServiceUnavailable):
 
 class ServiceOverloaded(ServiceUnavailable):
     code = "SERVICE_OVERLOADED"
+
+
+class CircuitOpen(ServiceUnavailable):
+    """The instance's breaker is open (or half-open with every probe taken): answered at once."""
+
+    code = "CIRCUIT_OPEN"
+
+    def __init__(self, message: str, details: dict[str, Any], retry_after: int) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class UpstreamTimeout(ServerError):
