@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.registry import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import SETTINGS
+from ascep.gateway.upstreams.breaker_wiring import Breakers
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Gateway:
     realtime: Realtime
     proxy: ProxyApp
     retention_seconds: int
+    breakers: Breakers
 
     def start_background(self) -> None:
         """Start the flush loop and the health poller (the entry point calls this once)."""
@@ -62,6 +65,7 @@ class Gateway:
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
         self.realtime.start()
+        self.breakers.start(self.realtime.socketio.start_background_task, sleep)
 
     def _poll_health_forever(self, sleep: Any) -> None:
         interval = self.app.config["HEALTH_POLL_INTERVAL"]
@@ -95,6 +99,7 @@ class Gateway:
             logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
         self.recorder.stop()
         self.realtime.bridge.stop()
+        self.breakers.stop()
         try:
             written = self.recorder.flush()
             logger.info("shutdown: flushed %d latency samples", written)
@@ -127,6 +132,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         trust_env=cfg["PROXY_TRUST_ENV"],
     )
     cors = CorsPolicy.from_origins(cfg["CORS_ORIGINS"], app.allowed_hosts)
+    breakers = Breakers(cfg)
+    # until select_upstream lands, each service's one static instance is its host:port
+    static_instances = {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry}
+    instance_of = partial(steps.upstream_key, static_instances=static_instances)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -134,6 +143,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             steps.limit_body(cfg["MAX_BODY_BYTES"]),
+            steps.circuit_breaker(breakers.board, instance_of),
             steps.limit_concurrency(bulkhead),
             steps.rewrite_locations(
                 registry,
@@ -188,6 +198,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         realtime=realtime,
         proxy=proxy,
         retention_seconds=cfg["LATENCY_RETENTION_SECONDS"],
+        breakers=breakers,
     )
     app.extensions["ascep.gateway"] = gateway
     install_dashboard(app, resolve_dist_dir(cfg["DASHBOARD_DIST"]))
@@ -218,6 +229,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops.status_sections["realtime"] = gateway.realtime.status
     ops.status_sections["bulkheads"] = gateway.bulkhead.status
     ops.metrics.register(BulkheadCollector(gateway.bulkhead))
+    ops.status_sections["circuit_breakers"] = gateway.breakers.status
+    ops.metrics.register(gateway.breakers.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

@@ -58,6 +58,61 @@ SETTINGS: tuple[Setting, ...] = (
         "Honour HTTP(S)_PROXY/NO_PROXY for calls to services (off: faster, and services are local).",
     ),
     Setting(
+        "BREAKER_WINDOW_SECONDS",
+        float,
+        10.0,
+        "Sliding window (per gateway process) over which an instance's failure rate is computed.",
+        minimum=1,
+    ),
+    Setting(
+        "BREAKER_FAILURE_RATE",
+        float,
+        50.0,
+        "Percentage of failed calls (5xx, timeouts, refused connections) in the window that "
+        "opens an instance's circuit breaker.",
+        minimum=1,
+        maximum=100,
+    ),
+    Setting(
+        "BREAKER_MIN_VOLUME",
+        int,
+        20,
+        "Calls the window must hold before the failure rate can open the breaker.",
+        minimum=1,
+    ),
+    Setting(
+        "BREAKER_OPEN_SECONDS",
+        float,
+        5.0,
+        "How long an open breaker answers 503 `CIRCUIT_OPEN` before letting probes through.",
+        minimum=0.1,
+    ),
+    Setting(
+        "BREAKER_HALF_OPEN_PROBES",
+        int,
+        3,
+        "Calls let through to a half-open instance, across all gateway processes; all must "
+        "succeed to close the breaker, one failure re-opens it.",
+        minimum=1,
+    ),
+    Setting(
+        "BREAKER_PROBE_TIMEOUT",
+        float,
+        15.0,
+        "Seconds after which a half-open round whose probes never reported (their gateway died) "
+        "hands out new probes; keep above `PROXY_CONNECT_TIMEOUT` + `PROXY_READ_TIMEOUT`.",
+        minimum=0.1,
+    ),
+    Setting(
+        "BREAKER_RESYNC_INTERVAL",
+        float,
+        1.0,
+        "Seconds between full re-reads of the shared breaker states (catches missed pub/sub "
+        "messages).",
+        minimum=0.1,
+        maximum=60,
+    ),
+    Setting(
         "LATENCY_RETENTION_SECONDS",
         int,
         3600,
