@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "pricefeed": "pricefeed",
     "arbitrage": "arbitrage",
     "cep": "cep",
+    "breaker": "breaker",
 }
 
 

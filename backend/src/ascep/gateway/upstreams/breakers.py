@@ -130,7 +130,9 @@ class BreakerBoard:
                 verdict = breaker.admit(shared=self._shared())
                 changes = breaker.drain_changes()
             self._report(key, changes, reply=None)
-            return verdict if verdict is not None else self._admit_shared(key, breaker)
+            if verdict is None:
+                return self._admit_shared(key, breaker)
+            return verdict
 
     def _admit_shared(self, key: UpstreamKey, breaker: CircuitBreaker) -> Ticket | Refusal:
         """Ask Redis for a probe slot (the breaker is open-and-expired or half-open)."""
@@ -140,17 +142,18 @@ class BreakerBoard:
         except REDIS_UNAVAILABLE_ERRORS as exc:
             self._redis_failed(exc)
             with self._lock:
-                verdict = breaker.admit(shared=False)
+                local = breaker.admit(shared=False)
                 changes = breaker.drain_changes()
             self._report(key, changes, reply=None)
-            assert verdict is not None
-            return verdict
+            assert local is not None
+            return local
         record = reply.record
+        verdict: Ticket | Refusal
         with self._lock:
             breaker.apply(record, authoritative=True)
             changes = breaker.drain_changes()
             if reply.admitted:
-                verdict: Ticket | Refusal = Ticket(breaker.epoch, probe=True, generation=record.generation)
+                verdict = Ticket(breaker.epoch, probe=True, generation=record.generation)
             elif record.state == "closed":
                 verdict = Ticket(breaker.epoch)
             elif record.state == "half_open":
@@ -180,18 +183,18 @@ class BreakerBoard:
         with self._lock:
             transition = breaker.record(ticket, outcome)
             changes = breaker.drain_changes()
-        reply = None
+        opened: StoreReply | None = None
         if transition is not None and transition.previous == "closed" and self._shared():
             assert self.store is not None
             try:
-                reply = self.store.open(key, transition, breaker.options, self.clock())
+                opened = self.store.open(key, transition, breaker.options, self.clock())
             except REDIS_UNAVAILABLE_ERRORS as exc:
                 self._redis_failed(exc)
             else:
                 with self._lock:
-                    breaker.apply(reply.record, authoritative=True)
+                    breaker.apply(opened.record, authoritative=True)
                     changes += breaker.drain_changes()
-        self._report(key, changes, reply=reply)
+        self._report(key, changes, reply=opened)
 
     def observe_refusal(self, seconds: float) -> None:
         """How long a refused call took, from its arrival to the refusal (``/metrics``)."""
