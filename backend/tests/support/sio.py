@@ -18,6 +18,7 @@ RECORDED_EVENTS = (
     "cep_alert",
     "service_status",
     "task_update",
+    "circuit_state",
     "subscription_confirmed",
     "error",
 )

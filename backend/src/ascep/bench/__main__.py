@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "arbitrage": "arbitrage",
     "cep": "cep",
     "upstreams": "upstreams",
+    "breaker": "breaker",
 }
 
 

@@ -47,6 +47,8 @@ ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
 CEP_ALERTS: Final = "cep_alerts"
 SERVICE_STATUS: Final = "service_status"
 TASK_UPDATES: Final = "task_updates"
+#: A gateway changed an instance's circuit breaker (published by the Redis script that changed it).
+CIRCUIT_STATE: Final = "circuit_state"
 CONFIG_CHANGES: Final = f"{KEY_PREFIX}config_changes"  # internal: services reload shared config
 
 # --- Socket.IO events, server -> client ---
@@ -57,6 +59,7 @@ EVENT_ARBITRAGE_SIGNAL: Final = "arbitrage_signal"
 EVENT_CEP_ALERT: Final = "cep_alert"
 EVENT_SERVICE_STATUS: Final = "service_status"
 EVENT_TASK_UPDATE: Final = "task_update"
+EVENT_CIRCUIT_STATE: Final = "circuit_state"
 EVENT_SUBSCRIPTION_CONFIRMED: Final = "subscription_confirmed"
 EVENT_ERROR: Final = "error"
 
@@ -82,6 +85,10 @@ LATENCY_INDEX_KEY: Final = f"{KEY_PREFIX}latency:index"
 
 #: Hash: symbol -> JSON of its latest ``price_update`` (also the index of known symbols).
 PRICES_LATEST_KEY: Final = f"{KEY_PREFIX}prices:latest"
+
+#: Hash: ``<service>/<instance>`` -> JSON of that instance's circuit breaker (state, generation,
+#: open end, half-open probe budget); changed only by the Lua scripts of the breaker store.
+BREAKERS_KEY: Final = f"{KEY_PREFIX}gateway:breakers"
 
 
 def latency_key(service: str, endpoint: str) -> str:

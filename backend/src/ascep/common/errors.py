@@ -31,7 +31,8 @@ client: they never contain internal URLs or tracebacks.
         ├── ServiceUnavailable      503 SERVICE_UNAVAILABLE
         │   ├── DependencyUnavailable  503 DEPENDENCY_UNAVAILABLE (e.g. Redis is down)
         │   ├── ServiceOverloaded   503 SERVICE_OVERLOADED (a service's concurrency limit is full)
-        │   └── NoHealthyUpstream   503 NO_HEALTHY_UPSTREAM (no instance of the service may be called)
+        │   ├── NoHealthyUpstream   503 NO_HEALTHY_UPSTREAM (no instance of the service may be called)
+        │   └── CircuitOpen         503 CIRCUIT_OPEN (an instance's circuit breaker is open)
         └── UpstreamTimeout         504 UPSTREAM_TIMEOUT
 """
 
@@ -183,6 +184,16 @@ class ServiceOverloaded(ServiceUnavailable):
 
 class NoHealthyUpstream(ServiceUnavailable):
     code = "NO_HEALTHY_UPSTREAM"
+
+
+class CircuitOpen(ServiceUnavailable):
+    """The instance's breaker is open (or half-open with every probe taken): answered at once."""
+
+    code = "CIRCUIT_OPEN"
+
+    def __init__(self, message: str, details: dict[str, Any], retry_after: int) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class UpstreamTimeout(ServerError):

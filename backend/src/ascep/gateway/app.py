@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,8 +31,10 @@ from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.assembly import build_breakers, build_health_routing
 from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.instances import build_upstreams
+from ascep.gateway.upstreams.routing_metrics import RoutingCollector
 from ascep.gateway.upstreams.selection import select_upstream
 from ascep.gateway.views import bp
 
@@ -69,6 +72,12 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
     upstream_steps = [select_upstream(upstreams)] if with_upstream_steps else []
     cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
+    breakers = build_breakers(registry, upstreams, settings)
+    # socketio exists below; the loops only sleep once started
+    routing = build_health_routing(registry, upstreams, redis_client, settings, lambda s: socketio.sleep(s))
+    static_instances = {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry}
+    outcome_steps = [steps.observe_outcome(routing.observe)] if with_upstream_steps else []
+    instance_key = partial(steps.upstream_key, static_instances=static_instances)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -76,8 +85,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             steps.limit_body(settings.max_body_bytes),
-            steps.limit_concurrency(bulkhead),
             *upstream_steps,
+            steps.circuit_breaker(breakers.board, instance_key),
+            steps.limit_concurrency(bulkhead),
+            *outcome_steps,
             steps.rewrite_locations(
                 registry,
                 {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
@@ -133,6 +144,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             resync_s=settings.discovery_resync_s,
             retain_pools=forwarder.retain,
         ),
+        breakers=breakers,
+        routing=routing,
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
@@ -167,6 +180,10 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         "connection_pools": gateway.forwarder.pool_addresses(),
     }
     ops.metrics.register(BulkheadCollector(gateway.bulkhead))
+    ops.status_sections["circuit_breakers"] = gateway.breakers.status
+    ops.metrics.register(gateway.breakers.collector)
+    ops.status_sections["health_routing"] = gateway.routing.status
+    ops.metrics.register(RoutingCollector(gateway.routing))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

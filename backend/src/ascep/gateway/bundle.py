@@ -27,7 +27,9 @@ from ascep.gateway.proxy.wsgi import ProxyApp
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.breaker_wiring import Breakers
 from ascep.gateway.upstreams.discovery import DiscoveryListener
+from ascep.gateway.upstreams.health_routing import HealthRouting
 from ascep.gateway.upstreams.instances import Upstreams
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class Gateway:
     retention_seconds: int
     upstreams: Upstreams
     discovery: DiscoveryListener
+    breakers: Breakers
+    routing: HealthRouting
     _stopping: bool = field(default=False, init=False, repr=False)
 
     def start(self) -> None:
@@ -60,6 +64,8 @@ class Gateway:
         self.realtime.socketio.start_background_task(self.recorder.run, sleep)
         self.realtime.socketio.start_background_task(self._poll_health_forever, sleep)
         self.realtime.socketio.start_background_task(self.discovery.run)
+        self.breakers.start(self.realtime.socketio.start_background_task, sleep)
+        self.routing.start(self.realtime.socketio.start_background_task)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -95,6 +101,8 @@ class Gateway:
             logger.warning("shutdown: %d proxied calls still in flight", self.proxy.in_flight)
         self.recorder.stop()
         self.discovery.stop()
+        self.breakers.stop()
+        self.routing.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

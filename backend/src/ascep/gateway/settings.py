@@ -26,6 +26,12 @@ class GatewaySettings(CommonSettings):
 
     RULES: ClassVar[tuple[Rule, ...]] = (
         Rule(
+            "BREAKER_PROBE_TIMEOUT",
+            "PROXY_READ_TIMEOUT",
+            lambda s: s.breaker_probe_timeout > s.proxy_connect_timeout + s.proxy_read_timeout,
+            "must exceed PROXY_CONNECT_TIMEOUT +",
+        ),
+        Rule(
             "SOCKETIO_QUEUE_LOW",
             "SOCKETIO_QUEUE_HIGH",
             lambda s: s.socketio_queue_low < s.socketio_queue_high,
@@ -76,6 +82,50 @@ class GatewaySettings(CommonSettings):
         "Discovered instances one service may have in this gateway; further announcements are "
         "ignored (logged): bounds memory and keep-alive pools.",
         minimum=1,
+    )
+    upstream_active_health_checks: bool = setting(
+        True,
+        "Check every instance's health endpoint (rise/fall per its policy); off: only passive "
+        "outlier ejection and circuit breakers take instances out (e.g. a front balancer checks).",
+    )
+    breaker_window_seconds: float = setting(
+        10.0,
+        "Sliding window (per gateway process) over which an instance's failure rate is computed.",
+        minimum=1,
+    )
+    breaker_failure_rate: float = setting(
+        50.0,
+        "Percentage of failed calls (5xx, timeouts, refused connections) in the window that "
+        "opens an instance's circuit breaker.",
+        minimum=1,
+        maximum=100,
+    )
+    breaker_min_volume: int = setting(
+        20, "Calls the window must hold before the failure rate can open the breaker.", minimum=1
+    )
+    breaker_open_seconds: float = setting(
+        5.0,
+        "How long an open breaker answers 503 `CIRCUIT_OPEN` before letting probes through.",
+        minimum=0.1,
+    )
+    breaker_half_open_probes: int = setting(
+        3,
+        "Calls let through to a half-open instance, across all gateway processes; all must "
+        "succeed to close the breaker, one failure re-opens it.",
+        minimum=1,
+    )
+    breaker_probe_timeout: float = setting(
+        15.0,
+        "Seconds after which a half-open round whose probes never reported (their gateway died) "
+        "hands out new probes; keep above `PROXY_CONNECT_TIMEOUT` + `PROXY_READ_TIMEOUT`.",
+        minimum=0.1,
+    )
+    breaker_resync_interval: float = setting(
+        1.0,
+        "Seconds between full re-reads of the shared breaker states (catches missed pub/sub "
+        "messages).",
+        minimum=0.1,
+        maximum=60,
     )
     latency_retention_seconds: int = setting(
         3600,

@@ -63,7 +63,12 @@ def probe(url: str) -> float:
 def test_a_hung_service_cannot_starve_the_others(
     start_gateway: Callable[..., HttpService], hung_service: HttpService, tmp_path: Path
 ) -> None:
-    gw = start_gateway(ARBITRAGE_URL=hung_service.url)
+    # The bulkhead alone: the first wave of read timeouts would otherwise open the service's
+    # circuit breaker (and failed health checks mark it unhealthy), which then refuse the rest of
+    # the pile with CIRCUIT_OPEN / NO_HEALTHY_UPSTREAM instead.
+    gw = start_gateway(
+        ARBITRAGE_URL=hung_service.url, BREAKER_MIN_VOLUME="1000000", UPSTREAM_ACTIVE_HEALTH_CHECKS="false"
+    )
     assert requests.get(f"{gw.url}/api/signals", timeout=5).status_code == 200
     assert requests.get(f"{gw.url}/api/prices", timeout=5).status_code == 200
 

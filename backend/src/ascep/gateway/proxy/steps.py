@@ -14,6 +14,7 @@ from ascep.common.errors import (
     AscepError,
     BadGateway,
     BadRequest,
+    CircuitOpen,
     InternalError,
     MethodNotAllowed,
     NotFound,
@@ -30,7 +31,9 @@ from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.locations import REWRITTEN_HEADERS, rewrite_location
 from ascep.gateway.proxy.pipeline import Handler, Step
 from ascep.gateway.routing import ServiceRegistry
-from ascep.gateway.upstreams.model import Upstream
+from ascep.gateway.upstreams.breaker import outcome_of_error, outcome_of_status
+from ascep.gateway.upstreams.breakers import BreakerBoard
+from ascep.gateway.upstreams.model import Upstream, UpstreamKey
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +158,50 @@ def rewrite_locations(registry: ServiceRegistry, service_netlocs: Mapping[str, s
     return step
 
 
+def upstream_key(exchange: Exchange, static_instances: Mapping[str, str]) -> UpstreamKey:
+    """The instance a call goes to: the selected upstream, else the service's one static address.
+
+    ``static_instances``: service name -> ``host:port`` of its base URL (a static instance's id).
+    """
+    route = exchange.route
+    assert route is not None, "upstream_key needs a resolved route"
+    upstream = exchange.upstream
+    if upstream is not None:
+        return UpstreamKey(route.service.name, upstream.instance_id)
+    return UpstreamKey(route.service.name, static_instances[route.service.name])
+
+
+def circuit_breaker(
+    board: BreakerBoard,
+    key_of: Callable[[Exchange], UpstreamKey],
+    clock: Callable[[], float] = time.perf_counter,
+) -> Step:
+    """Refuse at once (503 ``CIRCUIT_OPEN``) while the instance's breaker is open; count outcomes.
+
+    Nothing is held during the call (unlike pybreaker's lock around it): the breaker is asked
+    before and told after. The outcome is judged when the answer's status is known (a 5xx or an
+    upstream error counts, a 4xx does not), not when its body has been streamed, so a client
+    hanging up mid-download never counts against the instance.
+    """
+
+    def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
+        key = key_of(exchange)
+        try:
+            ticket = board.admit(key)
+        except CircuitOpen:
+            board.observe_refusal(clock() - exchange.started)
+            raise
+        try:
+            response = call_next(exchange)
+        except BaseException as exc:
+            board.record(key, ticket, outcome_of_error(exc))
+            raise
+        board.record(key, ticket, outcome_of_status(response.status))
+        return response
+
+    return step
+
+
 def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.perf_counter) -> Step:
     """Time the call from arrival to the last byte sent back, errors and timeouts included."""
 
@@ -216,7 +263,8 @@ def render_errors(exchange: Exchange, call_next: Handler) -> ProxyResponse:
     try:
         return call_next(exchange)
     except AscepError as error:
-        if error.status_code >= 500 and not isinstance(error, ServiceOverloaded):  # bulkhead logs those
+        if error.status_code >= 500 and not isinstance(error, ServiceOverloaded | CircuitOpen):
+            # the bulkhead logs its refusals (rate-limited); a breaker logs its transitions
             logger.warning(
                 "%s /api%s -> %d %s", exchange.method, exchange.path, error.status_code, error.code
             )
@@ -233,4 +281,6 @@ def error_response(error: AscepError, request_id: str) -> ProxyResponse:
         headers.append(("Allow", ", ".join(error.details["allowed"])))
     if isinstance(error, ServiceOverloaded):
         headers.append(("Retry-After", str(OVERLOADED_RETRY_AFTER_S)))
+    if isinstance(error, CircuitOpen):
+        headers.append(("Retry-After", str(error.retry_after)))
     return ProxyResponse(error.status_code, HTTPStatus(error.status_code).phrase, headers, [body])

@@ -27,6 +27,7 @@ BUS_CHANNELS = (
     channels.CEP_ALERTS,
     channels.SERVICE_STATUS,
     channels.TASK_UPDATES,
+    channels.CIRCUIT_STATE,
 )
 
 
@@ -49,6 +50,7 @@ class RedisBridge(BusSubscriber):
             channels.CEP_ALERTS: fanout.on_alert,
             channels.SERVICE_STATUS: lambda p: fanout.on_broadcast(channels.EVENT_SERVICE_STATUS, p),
             channels.TASK_UPDATES: lambda p: fanout.on_broadcast(channels.EVENT_TASK_UPDATE, p),
+            channels.CIRCUIT_STATE: lambda p: fanout.on_broadcast(channels.EVENT_CIRCUIT_STATE, p),
         }
 
     @property

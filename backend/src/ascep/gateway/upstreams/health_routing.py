@@ -59,9 +59,11 @@ class HealthRouting:
         lease_s: float = 6.0,
         resync_interval: float = 5.0,
         tick: float = 0.25,
+        active_checks: bool = True,
     ) -> None:
         """``instances()``: every current instance of every service (it follows discovery)."""
         self.instances = instances
+        self.active_checks = active_checks  # off: outlier ejection (and breakers) decide alone
         self.sleep = sleep
         self.tick_interval = tick
         self.me = process_id()
@@ -128,7 +130,8 @@ class HealthRouting:
         while not self._stopping:
             started = time.monotonic()
             try:
-                self.checker.tick()
+                if self.active_checks:
+                    self.checker.tick()
                 self.sweep()
             except Exception:
                 logger.exception("health routing loop failed; retrying in %.2fs", self.tick_interval)

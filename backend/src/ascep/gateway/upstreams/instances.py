@@ -80,13 +80,13 @@ class UpstreamSet:
     def routable(self, now: float | None = None) -> list[Upstream]:
         """Healthy, not ejected, breaker not open (``half_open`` included)."""
         now = self.clock() if now is None else now
-        return [u for u in self.members if u.healthy and u.ejected_until <= now and u.breaker_state != "open"]
+        return [u for u in self.members if callable_now(u, now)]
 
     def candidates(self, now: float | None = None) -> list[Upstream]:
         """What a request may go to (see the module docstring); empty: refuse it."""
         now = self.clock() if now is None else now
         members = self.members
-        routable = [u for u in members if u.healthy and u.ejected_until <= now and u.breaker_state != "open"]
+        routable = [u for u in members if callable_now(u, now)]
         if routable:
             return routable
         behind_open_breakers = [u for u in members if u.healthy and u.ejected_until <= now]
@@ -223,6 +223,19 @@ def describe_upstream(upstream: Upstream, now: float) -> dict[str, Any]:
     }
 
 
+def callable_now(upstream: Upstream, now: float) -> bool:
+    """Healthy, not ejected, and its breaker closed, half-open, or open but due for probes.
+
+    An open breaker's instance comes back into selection when its open time is over: otherwise,
+    with other instances routable, no call would ever reach it to probe it.
+    """
+    return (
+        upstream.healthy
+        and upstream.ejected_until <= now
+        and (upstream.breaker_state != "open" or upstream.breaker_retry_at <= now)
+    )
+
+
 class Upstreams:
     """The :class:`UpstreamSet` of every registered service, by name.
 
@@ -247,6 +260,11 @@ class Upstreams:
 
     def services(self) -> list[str]:
         return list(self._sets)
+
+    def find(self, service: str, instance_id: str) -> Upstream | None:
+        """The instance ``instance_id`` of ``service``, if it is (still) a member."""
+        members = self._sets[service].members if service in self._sets else ()
+        return next((u for u in members if u.instance_id == instance_id), None)
 
     def released(self, removed: Iterable[Upstream]) -> None:
         """Tell ``on_address_gone`` about addresses the ``removed`` instances leave unused."""

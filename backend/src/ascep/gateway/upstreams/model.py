@@ -42,6 +42,7 @@ class Upstream:
     ejected_until: float = 0.0  # monotonic seconds; 0 = not ejected
     times_ejected: int = 0
     breaker_state: Literal["closed", "open", "half_open"] = "closed"
+    breaker_retry_at: float = 0.0  # monotonic seconds: an open breaker lets probes through from then
     in_flight: int = 0
 
     @property

@@ -41,11 +41,14 @@ def test_routable_skips_unhealthy_ejected_and_open_but_keeps_half_open() -> None
     members[0].healthy = False
     members[1].ejected_until = clock.now + 5
     members[2].breaker_state = "open"
+    members[2].breaker_retry_at = clock.now + 60
     members[3].breaker_state = "half_open"
     instances = UpstreamSet("svc", members, clock=clock)
     assert instances.routable() == [members[3]]
     clock.now += 6
     assert instances.routable() == [members[1], members[3]]
+    clock.now += 60  # the open time is over: selection sends it calls again, the breaker probes
+    assert instances.routable() == [members[1], members[2], members[3]]
 
 
 def test_only_open_breakers_left_goes_to_the_breaker_step_not_a_generic_503() -> None:
