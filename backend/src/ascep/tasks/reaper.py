@@ -27,7 +27,7 @@ import redis
 from kombu.exceptions import OperationalError
 
 from ascep.common import channels
-from ascep.common.backoff import Backoff
+from ascep.common.loops import run_every
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.broker_state import pending_task_ids
@@ -125,20 +125,20 @@ class ReaperLoop:
         self._stop = threading.Event()
 
     def run(self) -> None:
-        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
-        delay = 0.0
-        while not self._stop.wait(delay):
-            try:
-                lock_ms = max(1, int(self.interval * 1000 * 0.9))
-                if self.redis.set(channels.TASKS_REAPER_LOCK_KEY, self.owner, nx=True, px=lock_ms):
-                    started = time.monotonic()
-                    self.reaper.sweep()
-                    logger.debug("reaper sweep took %.3fs", time.monotonic() - started)
-                backoff.reset()
-                delay = self.interval
-            except (*REDIS_UNAVAILABLE_ERRORS, OperationalError):
-                delay = backoff.next_delay()
-                logger.warning("reaper: Redis unreachable; retrying in %.1fs", delay)
+        run_every(
+            self.interval,
+            self._sweep_if_leader,
+            self._stop,
+            (*REDIS_UNAVAILABLE_ERRORS, OperationalError),
+            lambda delay: logger.warning("reaper: Redis unreachable; retrying in %.1fs", delay),
+        )
+
+    def _sweep_if_leader(self) -> None:
+        lock_ms = max(1, int(self.interval * 1000 * 0.9))
+        if self.redis.set(channels.TASKS_REAPER_LOCK_KEY, self.owner, nx=True, px=lock_ms):
+            started = time.monotonic()
+            self.reaper.sweep()
+            logger.debug("reaper sweep took %.3fs", time.monotonic() - started)
 
     def stop(self) -> None:
         self._stop.set()

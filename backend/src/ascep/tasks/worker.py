@@ -23,7 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 
 from ascep.common import heartbeats
-from ascep.common.backoff import Backoff
+from ascep.common.loops import run_every
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.catalog import Catalog, build_catalog
@@ -158,16 +158,13 @@ class Heartbeat:
         self._stop = threading.Event()
 
     def run(self) -> None:
-        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
-        delay = 0.0
-        while not self._stop.wait(delay):
-            try:
-                heartbeats.beat(self.redis, self.hostname)
-                backoff.reset()
-                delay = self.interval
-            except REDIS_UNAVAILABLE_ERRORS:
-                delay = backoff.next_delay()
-                logger.warning("worker heartbeat: Redis unreachable; retrying in %.1fs", delay)
+        run_every(
+            self.interval,
+            lambda: heartbeats.beat(self.redis, self.hostname),
+            self._stop,
+            REDIS_UNAVAILABLE_ERRORS,
+            lambda delay: logger.warning("worker heartbeat: Redis unreachable; retrying in %.1fs", delay),
+        )
 
     def stop(self) -> None:
         self._stop.set()
