@@ -23,7 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 
 from ascep.common import heartbeats
-from ascep.common.loops import run_every
+from ascep.common.loops import PeriodicLoop
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.catalog import Catalog, build_catalog
@@ -148,26 +148,21 @@ def _execute(records: TaskRecords, run_id: str, task_id: str, name: str, args: d
     finish(SUCCEEDED, progress=1.0, message=message, result=result)
 
 
-class Heartbeat:
+class Heartbeat(PeriodicLoop):
     """Tells the health monitor this worker is alive: a ZADD of its hostname every few seconds."""
 
+    label = "worker heartbeat"
+
     def __init__(self, client: redis.Redis, hostname: str, interval: float) -> None:
+        super().__init__(interval)
         self.redis = client
         self.hostname = hostname
-        self.interval = interval
-        self._stop = threading.Event()
 
-    def run(self) -> None:
-        run_every(
-            self.interval,
-            lambda: heartbeats.beat(self.redis, self.hostname),
-            self._stop,
-            REDIS_UNAVAILABLE_ERRORS,
-            lambda delay: logger.warning("worker heartbeat: Redis unreachable; retrying in %.1fs", delay),
-        )
+    def step(self) -> None:
+        heartbeats.beat(self.redis, self.hostname)
 
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         with contextlib.suppress(*REDIS_UNAVAILABLE_ERRORS):
             heartbeats.forget(self.redis, self.hostname)
 
