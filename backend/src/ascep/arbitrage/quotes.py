@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ascep.common.rejected import RecordRejected
 from ascep.common.symbols import SymbolError, crypto_pair
 
 
-class QuoteRejected(ValueError):
+class QuoteRejected(RecordRejected):
     """A record cannot be used as a quote; ``reason`` is a short counter-friendly label."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

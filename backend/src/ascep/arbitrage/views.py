@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 
 from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
 from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.runtime import ArbitrageRuntime
 from ascep.arbitrage.store import SignalStore
 from ascep.common.errors import BadRequest, NotFound, ValidationFailed
-from ascep.common.lifecycle import runtime_of
+from ascep.common.lifecycle import current_runtime
 from ascep.common.query import choice_arg, float_arg, int_arg, time_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
@@ -35,11 +35,11 @@ def register_views(app: Flask, blueprint: Blueprint) -> None:
 
 
 def _engine() -> ArbitrageEngine:
-    return runtime_of(current_app, ArbitrageRuntime).engine
+    return current_runtime(ArbitrageRuntime).engine
 
 
 def _store() -> SignalStore:
-    return runtime_of(current_app, ArbitrageRuntime).store
+    return current_runtime(ArbitrageRuntime).store
 
 
 @arbitrage_blueprint.get("/signals")

@@ -22,7 +22,7 @@ from ascep.cep.store import AlertStore
 from ascep.cep.webhook import WebhookWorker
 from ascep.common import channels
 from ascep.common.events import CepAlert, encode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, LazyClient
 from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -44,10 +44,9 @@ class ActionRunner:
         alerts: AlertStore,
         webhooks: WebhookWorker,
     ) -> None:
-        self.client_factory = client_factory
+        self._redis = LazyClient(client_factory)
         self.alerts = alerts
         self.webhooks = webhooks
-        self._client: redis.Redis | None = None
         self.emitted = 0
         self.published = 0
         self.lost = 0
@@ -87,9 +86,7 @@ class ActionRunner:
         if not firings:
             return firings
         try:
-            if self._client is None:
-                self._client = self.client_factory()
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._redis.get().pipeline(transaction=False)
             for firing in firings:
                 alert = firing.alert
                 partition = json.dumps(alert["partition"], sort_keys=True, separators=(",", ":"))
@@ -105,9 +102,7 @@ class ActionRunner:
 
     def _send(self, stored: list[str], publishes: list[tuple[str, str]]) -> None:
         try:
-            if self._client is None:
-                self._client = self.client_factory()
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._redis.get().pipeline(transaction=False)
             self.alerts.push(pipe, stored)
             for channel, payload in publishes:
                 pipe.publish(channel, payload)

@@ -23,6 +23,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.events import RuleChange, encode
+from ascep.common.redis_client import LazyClient
 from ascep.common.timeutil import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -188,15 +189,12 @@ class AlertStore:
     """The latest alerts (newest first), capped; what ``GET /alerts`` reads."""
 
     def __init__(self, client_factory: Callable[[], redis.Redis], capacity: int) -> None:
-        self.client_factory = client_factory
+        self._redis = LazyClient(client_factory)
         self.capacity = capacity
-        self._client: redis.Redis | None = None
 
     @property
     def client(self) -> redis.Redis:
-        if self._client is None:
-            self._client = self.client_factory()
-        return self._client
+        return self._redis.get()
 
     def push(self, pipe: redis.client.Pipeline, encoded: Iterable[str]) -> None:
         """Queue the storage of ``encoded`` alerts on ``pipe`` (the caller executes it)."""

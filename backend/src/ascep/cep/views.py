@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from ascep.cep.engine import Engine
 from ascep.cep.errors import RuleValidationError
@@ -23,7 +23,7 @@ from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
 from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
-from ascep.common.lifecycle import runtime_of
+from ascep.common.lifecycle import current_runtime
 from ascep.common.query import int_arg
 from ascep.common.web import json_body
 
@@ -34,20 +34,16 @@ DEFAULT_ALERT_LIMIT = 50
 MAX_RULE_ID = 2**63 - 1
 
 
-def _runtime() -> CepRuntime:
-    return runtime_of(current_app, CepRuntime)
-
-
 def _store() -> RuleStore:
-    return _runtime().store
+    return current_runtime(CepRuntime).store
 
 
 def _runner() -> EngineRunner:
-    return _runtime().runner
+    return current_runtime(CepRuntime).runner
 
 
 def _engine() -> Engine:
-    return _runtime().engine
+    return current_runtime(CepRuntime).engine
 
 
 def _invalid(exc: RuleValidationError, prefix: str = "") -> ValidationFailed:
@@ -65,7 +61,7 @@ def _size_checked(raw: Any, prefix: str = "") -> None:
     Every stored rule is held (compiled) by every engine process and reloaded on each resubscribe;
     the count cap (``CEP_MAX_RULES``) times this one bounds that memory.
     """
-    limit = _runtime().settings.cep_max_rule_bytes
+    limit = current_runtime(CepRuntime).settings.cep_max_rule_bytes
     size = len(encode(raw).encode())
     if size > limit:
         path, message = f"${prefix}", f"the rule is {size} bytes of JSON; at most {limit} are allowed"
@@ -204,7 +200,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
 def alerts() -> Response:
     limit = int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
     rule_id = int_arg("rule_id", None, 1, MAX_RULE_ID)
-    store: AlertStore = _runtime().alerts
+    store: AlertStore = current_runtime(CepRuntime).alerts
     found = store.recent(limit or DEFAULT_ALERT_LIMIT, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
 

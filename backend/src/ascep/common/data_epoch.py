@@ -28,7 +28,7 @@ import redis
 
 from ascep.common import channels
 from ascep.common.ops import CheckResult
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, LazyClient
 from ascep.common.timeutil import iso_utc, now_ms
 
 logger = logging.getLogger(__name__)
@@ -71,8 +71,7 @@ class DataEpochWatch:
         report_s: float,
         min_interval_s: float = 1.0,
     ) -> None:
-        self._client_factory = client_factory
-        self._client: redis.Redis | None = None
+        self._redis = LazyClient(client_factory)
         self.owner = owner
         self.report_s = report_s
         self.min_interval_s = min_interval_s
@@ -90,9 +89,7 @@ class DataEpochWatch:
 
     @property
     def client(self) -> redis.Redis:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+        return self._redis.get()
 
     def _marker(self) -> dict[str, Any]:
         """The current marker, written first if there is none (both in one transaction)."""

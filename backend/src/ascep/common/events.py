@@ -109,6 +109,15 @@ def _sequence(data: Mapping[str, Any], name: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _objects(data: Mapping[str, Any], name: str) -> tuple[dict[str, Any], ...]:
+    """A list of JSON objects (signal legs, an alert's matched events), each copied."""
+    items = _sequence(data, name)
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise EventFormatError(f"{name}[{index}]", "must be an object")
+    return tuple(dict(item) for item in items)
+
+
 def _mapping(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name)
     if not isinstance(value, Mapping):
@@ -246,10 +255,7 @@ class ArbitrageSignal:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArbitrageSignal:
-        legs = _sequence(data, "legs")
-        for index, leg in enumerate(legs):
-            if not isinstance(leg, Mapping):
-                raise EventFormatError(f"legs[{index}]", "must be an object")
+        legs = _objects(data, "legs")
         return cls(
             id=_optional_integer(data, "id"),
             event=_text(data, "event"),
@@ -258,7 +264,7 @@ class ArbitrageSignal:
             key=_text(data, "key"),
             symbols=_sequence(data, "symbols"),
             path=_sequence(data, "path"),
-            legs=tuple(dict(leg) for leg in legs),
+            legs=legs,
             prices=_sequence(data, "prices"),
             spread=_required_number(data, "spread"),
             spread_percentage=_required_number(data, "spread_percentage"),
@@ -340,10 +346,7 @@ class CepAlert:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CepAlert:
-        matched = _sequence(data, "matched_events")
-        for index, event in enumerate(matched):
-            if not isinstance(event, Mapping):
-                raise EventFormatError(f"matched_events[{index}]", "must be an object")
+        matched = _objects(data, "matched_events")
         return cls(
             rule_id=_integer(data, "rule_id"),
             rule=_string(data, "rule"),
@@ -352,7 +355,7 @@ class CepAlert:
             partition=_mapping(data, "partition"),
             severity=_text(data, "severity"),
             message=_string(data, "message"),
-            matched_events=tuple(dict(event) for event in matched),
+            matched_events=matched,
             values=_mapping(data, "values"),
             ts=_integer(data, "ts"),
             timestamp=_text(data, "timestamp"),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, TypeVar, overload
 
+from flask import current_app
+
 from ascep.common.ops import get_ops
 
 if TYPE_CHECKING:
@@ -52,3 +54,8 @@ def runtime_of(app: Flask, kind: type[R] | None = None) -> ServiceRuntime | R:
     if kind is not None and not isinstance(runtime, kind):
         raise TypeError(f"{app.name} runs {type(runtime).__name__}, not {kind.__name__}")
     return runtime
+
+
+def current_runtime(kind: type[R]) -> R:
+    """The runtime of the app handling the current request (what a view reaches its service by)."""
+    return runtime_of(current_app, kind)

@@ -8,6 +8,7 @@ plus redis-py's periodic health check to notice a dead peer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -100,3 +101,23 @@ def delete_keys_with_prefix(client: redis.Redis, prefix: str, *, batch: int = 50
     if pending:
         deleted += int(client.unlink(*pending))
     return deleted
+
+
+class LazyClient:
+    """A Redis client made by ``factory`` on first use rather than at construction (building a
+    component does no I/O, and a process forked after construction gets its own connection).
+
+    :meth:`reset` drops it so the next use reconnects from scratch.
+    """
+
+    def __init__(self, factory: Callable[[], redis.Redis]) -> None:
+        self._factory = factory
+        self._client: redis.Redis | None = None
+
+    def get(self) -> redis.Redis:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    def reset(self) -> None:
+        self._client = None

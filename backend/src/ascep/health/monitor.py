@@ -13,7 +13,6 @@ a crash quicker than a check still shows.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ from typing import Any
 import redis
 
 from ascep.common import channels
-from ascep.common.backoff import Backoff
 from ascep.common.bus import publish
 from ascep.common.concurrency import parallel_map
 from ascep.common.events import ServiceStatus
 from ascep.common.health_status import overall_status
+from ascep.common.loops import LoopThread, run_every
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.redis_replies import text_map
 from ascep.common.starts import Restarts, restarts_of
@@ -95,33 +94,26 @@ class HealthMonitor:
         self.events_published = 0
         self.redis_errors = 0
         self._last_prune = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread(self.run_forever, "health-monitor")
 
     # --- the loop ---
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="health-monitor", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """End the loop; wait (up to ``timeout``) for a round in progress to finish."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
         logger.info("health monitor stopped after %d rounds", self.rounds)
 
     def run_forever(self) -> None:
-        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
-        while not self._stop.is_set():
-            try:
-                self.run_round()
-                backoff.reset()
-                delay = self.interval
-            except Exception:
-                delay = backoff.next_delay()
-                logger.exception("health round failed; next round in %.1fs", delay)
-            self._stop.wait(delay)
+        run_every(
+            self.interval,
+            self.run_round,
+            self._loop.stopping,
+            (Exception,),
+            lambda delay: logger.exception("health round failed; next round in %.1fs", delay),
+        )
 
     def run_round(self) -> None:
         """Check every target once (concurrently) and act on what changed."""

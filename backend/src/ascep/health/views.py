@@ -6,10 +6,10 @@ every service has. Thin: parsing and the error envelope; the monitor does the wo
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound
-from ascep.common.lifecycle import runtime_of
+from ascep.common.lifecycle import current_runtime
 from ascep.common.query import int_arg, text_arg
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.health.monitor import HealthMonitor
@@ -22,12 +22,8 @@ _DEFAULT_LIMIT = 200
 _MAX_LIMIT = 2000
 
 
-def _runtime() -> HealthRuntime:
-    return runtime_of(current_app, HealthRuntime)
-
-
 def _monitor() -> HealthMonitor:
-    return _runtime().monitor
+    return current_runtime(HealthRuntime).monitor
 
 
 @monitor_blueprint.get("/monitor")
@@ -79,4 +75,4 @@ def history() -> Response:
 
 
 def system_section() -> dict:
-    return {"host": host_metrics(), "redis": redis_metrics(_runtime().redis)}
+    return {"host": host_metrics(), "redis": redis_metrics(current_runtime(HealthRuntime).redis)}

@@ -20,7 +20,6 @@ always the newest, so a busy market does not flood the bus; 0 emits every messag
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ import websocket
 
 from ascep.common.backoff import Backoff
 from ascep.common.events import PriceUpdate
+from ascep.common.loops import LoopThread
 from ascep.common.timeutil import now_ms
 from ascep.price_feed.binance_protocol import (
     SOURCE_NAME,
@@ -85,21 +85,18 @@ class BinanceSource:
         self.merger = QuoteMerger(self.name)
         #: Monotonic time of the last valid data message (failover and stall detection use it).
         self.last_valid_at: float | None = None
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread(self._run, "binance-client")
+        self._stopping = self._loop.stopping
         self._attempts = 0
         self._last_emit: dict[str, float] = {}
         self._pending: dict[str, tuple[PriceUpdate, int]] = {}
         self._poll = max(0.01, min(0.25, options.idle_timeout / 4))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="binance-client", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
         self.status.disconnected("stopped")
 
     def is_live(self, within: float) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ascep.common.events import PriceUpdate
+from ascep.common.rejected import RecordRejected
 
 #: Stream kinds this client can subscribe to (suffix after ``@``).
 SUPPORTED_STREAMS: tuple[str, ...] = ("bookTicker", "trade", "ticker")
@@ -30,13 +31,8 @@ SUPPORTED_STREAMS: tuple[str, ...] = ("bookTicker", "trade", "ticker")
 SOURCE_NAME = "binance"
 
 
-class BinanceMessageError(ValueError):
+class BinanceMessageError(RecordRejected):
     """A message is malformed or not one we expect; ``reason`` is a short counter label."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from redis.typing import EncodableT, FieldT
 from ascep.common.backoff import Backoff
 from ascep.common.channels import PRICE_HISTORY_FIELD, PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
 from ascep.common.events import PriceUpdate, encode
-from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, LazyClient
 from ascep.common.stats import nearest_rank
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ class RedisPublisher:
         batch_size: int,
         backoff: Backoff | None = None,
     ) -> None:
-        self._client_factory = client_factory
-        self._client: redis.Redis | None = None
+        self._redis = LazyClient(client_factory)
         self.history_maxlen = history_maxlen
         self.capacity = capacity
         self.batch_size = batch_size
@@ -151,13 +150,11 @@ class RedisPublisher:
         else:
             self.dropped += len(batch)
             logger.error("Redis rejected a batch of %d records: %s", len(batch), exc)
-        self._client = None  # reconnect from scratch next time
+        self._redis.reset()  # reconnect from scratch next time
         self._stopping.wait(self.backoff.next_delay())
 
     def _write(self, batch: list[tuple[PriceUpdate, int]]) -> None:
-        if self._client is None:
-            self._client = self._client_factory()
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._redis.get().pipeline(transaction=False)
         latest: dict[FieldT, EncodableT] = {}
         payloads = []
         for record, _ in batch:

@@ -9,11 +9,11 @@ prices so the hand-over does not jump.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ascep.common.loops import LoopThread
 from ascep.common.timeutil import now_ms
 from ascep.price_feed.market_sim import SimulatedMarket
 from ascep.price_feed.mispricing import MispricingInjector
@@ -51,17 +51,14 @@ class SimulatedSource:
         self.status = SourceStatus(name)
         self.active = False
         self.activations = 0
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread(self._run, f"{self.name}-source")
+        self._stopping = self._loop.stopping
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-source", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
         self.status.disconnected("stopped")
 
     def report(self) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound
-from ascep.common.lifecycle import runtime_of
+from ascep.common.lifecycle import current_runtime
 from ascep.common.price_history import DEFAULT_LIMIT, MAX_LIMIT, read_history
 from ascep.common.query import int_arg, time_arg
 from ascep.common.symbols import Pair
@@ -28,7 +28,7 @@ HISTORY_SUFFIX = "/history"
 
 
 def _feed() -> PriceFeed:
-    return runtime_of(current_app, PriceFeedRuntime).feed
+    return current_runtime(PriceFeedRuntime).feed
 
 
 def _resolve(raw: str) -> Pair:
@@ -60,7 +60,7 @@ def one_symbol(rest: str) -> Response:
 def _history(raw_symbol: str) -> Response:
     pair = _resolve(raw_symbol)
     limit, since = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), time_arg("since")
-    records = read_history(runtime_of(current_app, PriceFeedRuntime).reader, pair.symbol, limit, since)
+    records = read_history(current_runtime(PriceFeedRuntime).reader, pair.symbol, limit, since)
     body: dict[str, Any] = {
         "symbol": pair.symbol,
         "history": records,

@@ -18,7 +18,6 @@ are harmless: a worker starts only a ``queued`` record (see ``ascep.tasks.celery
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,7 @@ import redis
 from kombu.exceptions import OperationalError
 
 from ascep.common import channels
-from ascep.common.backoff import Backoff
+from ascep.common.loops import PeriodicLoop
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.broker_state import pending_task_ids
@@ -114,31 +113,21 @@ class Reaper:
         return moved
 
 
-class ReaperLoop:
+class ReaperLoop(PeriodicLoop):
     """Runs :meth:`Reaper.sweep` every third of the lease, one worker at a time (a Redis lock)."""
 
+    label = "reaper"
+    errors = (*REDIS_UNAVAILABLE_ERRORS, OperationalError)
+
     def __init__(self, reaper: Reaper, client: redis.Redis, owner: str, interval: float) -> None:
+        super().__init__(interval)
         self.reaper = reaper
         self.redis = client
         self.owner = owner
-        self.interval = interval
-        self._stop = threading.Event()
 
-    def run(self) -> None:
-        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
-        delay = 0.0
-        while not self._stop.wait(delay):
-            try:
-                lock_ms = max(1, int(self.interval * 1000 * 0.9))
-                if self.redis.set(channels.TASKS_REAPER_LOCK_KEY, self.owner, nx=True, px=lock_ms):
-                    started = time.monotonic()
-                    self.reaper.sweep()
-                    logger.debug("reaper sweep took %.3fs", time.monotonic() - started)
-                backoff.reset()
-                delay = self.interval
-            except (*REDIS_UNAVAILABLE_ERRORS, OperationalError):
-                delay = backoff.next_delay()
-                logger.warning("reaper: Redis unreachable; retrying in %.1fs", delay)
-
-    def stop(self) -> None:
-        self._stop.set()
+    def step(self) -> None:
+        lock_ms = max(1, int(self.interval * 1000 * 0.9))
+        if self.redis.set(channels.TASKS_REAPER_LOCK_KEY, self.owner, nx=True, px=lock_ms):
+            started = time.monotonic()
+            self.reaper.sweep()
+            logger.debug("reaper sweep took %.3fs", time.monotonic() - started)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 from kombu.exceptions import OperationalError
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
-from ascep.common.lifecycle import runtime_of
+from ascep.common.lifecycle import current_runtime
 from ascep.common.query import choice_arg, int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
@@ -24,16 +24,12 @@ _DEFAULT_LIMIT = 50
 _MAX_LIMIT = 500
 
 
-def _runtime() -> TasksRuntime:
-    return runtime_of(current_app, TasksRuntime)
-
-
 def _records() -> TaskRecords:
-    return _runtime().records
+    return current_runtime(TasksRuntime).records
 
 
 def _catalog() -> Catalog:
-    return _runtime().catalog
+    return current_runtime(TasksRuntime).catalog
 
 
 def _record(task_id: str) -> dict[str, Any]:
@@ -60,7 +56,7 @@ def submit() -> tuple[Response, int]:
     job, args = _catalog().validate(body.get("name"), args)
     record = _records().create(job.name, args)
     try:
-        _runtime().celery.send_task(
+        current_runtime(TasksRuntime).celery.send_task(
             RUN_TASK, args=[record["id"], job.name, args], task_id=record["id"]
         )
     except OperationalError:

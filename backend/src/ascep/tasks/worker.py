@@ -23,7 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 
 from ascep.common import heartbeats
-from ascep.common.backoff import Backoff
+from ascep.common.loops import PeriodicLoop
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import now_ms
 from ascep.tasks.catalog import Catalog, build_catalog
@@ -148,29 +148,21 @@ def _execute(records: TaskRecords, run_id: str, task_id: str, name: str, args: d
     finish(SUCCEEDED, progress=1.0, message=message, result=result)
 
 
-class Heartbeat:
+class Heartbeat(PeriodicLoop):
     """Tells the health monitor this worker is alive: a ZADD of its hostname every few seconds."""
 
+    label = "worker heartbeat"
+
     def __init__(self, client: redis.Redis, hostname: str, interval: float) -> None:
+        super().__init__(interval)
         self.redis = client
         self.hostname = hostname
-        self.interval = interval
-        self._stop = threading.Event()
 
-    def run(self) -> None:
-        backoff = Backoff(initial=self.interval, cap=max(30.0, self.interval))
-        delay = 0.0
-        while not self._stop.wait(delay):
-            try:
-                heartbeats.beat(self.redis, self.hostname)
-                backoff.reset()
-                delay = self.interval
-            except REDIS_UNAVAILABLE_ERRORS:
-                delay = backoff.next_delay()
-                logger.warning("worker heartbeat: Redis unreachable; retrying in %.1fs", delay)
+    def step(self) -> None:
+        heartbeats.beat(self.redis, self.hostname)
 
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         with contextlib.suppress(*REDIS_UNAVAILABLE_ERRORS):
             heartbeats.forget(self.redis, self.hostname)
 

@@ -16,8 +16,8 @@ import redis
 from ascep.arbitrage.leadership import LeaderLease
 from ascep.arbitrage.store import SignalStore
 from ascep.common import channels, heartbeats
+from ascep.common.channels import PRICE_HISTORY_FIELD as HISTORY_FIELD
 from ascep.common.price_history import read_history
-from ascep.price_feed.publisher import HISTORY_FIELD
 
 pytestmark = pytest.mark.integration
 

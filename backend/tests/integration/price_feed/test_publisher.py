@@ -11,10 +11,10 @@ import pytest
 import redis
 
 from ascep.common.backoff import Backoff
-from ascep.common.channels import PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
+from ascep.common.channels import PRICE_HISTORY_FIELD, PRICE_UPDATES, PRICES_LATEST_KEY, price_history_key
 from ascep.common.events import PriceUpdate
 from ascep.common.redis_client import connect
-from ascep.price_feed.publisher import HISTORY_FIELD, RedisPublisher
+from ascep.price_feed.publisher import RedisPublisher
 from support.polling import wait_for
 from support.redis_server import RedisServer
 
@@ -56,7 +56,8 @@ def test_latest_hash_history_stream_and_channel(publisher: RedisPublisher, redis
     assert set(latest) == {"BTCUSDT", "EUR/USD"}
     assert json.loads(latest["BTCUSDT"]) == second.to_dict()  # exactly PriceUpdate.to_dict()
     history = redis_client.xrange(price_history_key("BTCUSDT"))
-    assert [json.loads(fields[HISTORY_FIELD]) for _, fields in history] == [first.to_dict(), second.to_dict()]
+    stored = [json.loads(fields[PRICE_HISTORY_FIELD]) for _, fields in history]
+    assert stored == [first.to_dict(), second.to_dict()]
     prices: list[float] = []
 
     def three_received() -> bool:

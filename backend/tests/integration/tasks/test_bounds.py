@@ -12,8 +12,8 @@ import redis
 import requests
 
 from ascep.common import channels
+from ascep.common.channels import PRICE_HISTORY_FIELD as HISTORY_FIELD
 from ascep.common.timeutil import now_ms
-from ascep.price_feed.publisher import HISTORY_FIELD
 from ascep.tasks.results import encoded_size
 from support.polling import wait_for
 from support.processes import HttpService

@@ -19,9 +19,9 @@ import redis
 import requests
 
 from ascep.arbitrage.store import SignalStore
+from ascep.common.channels import PRICE_HISTORY_FIELD as HISTORY_FIELD
 from ascep.common.channels import price_history_key
 from ascep.common.timeutil import now_ms
-from ascep.price_feed.publisher import HISTORY_FIELD
 from support.polling import wait_for
 from support.processes import HttpService
 from support.redis_server import RedisServer

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import FieldPattern, Match, field_option
 
 
-class ArbitrageOpportunity(Pattern):
+class ArbitrageOpportunity(FieldPattern):
     name = "arbitrage_opportunity"
+    default_field = "spread_percentage"
     help = (
         "An event on the `signals` stream whose `spread_percentage` (or `field`) ≥ "
         "`min_spread_percentage`, optionally only for some signal `types`."
@@ -23,7 +23,7 @@ class ArbitrageOpportunity(Pattern):
         "required": ["min_spread_percentage"],
         "properties": {
             "min_spread_percentage": {"type": "number", "minimum": 0},
-            "field": {"type": "string", "minLength": 1, "default": "spread_percentage"},
+            "field": field_option(default_field),
             "types": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
         },
     }
@@ -35,8 +35,6 @@ class ArbitrageOpportunity(Pattern):
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
-        self.field = conditions.get("field", "spread_percentage")
-        self.read = number_getter(self.field)
         self.minimum = float(conditions["min_spread_percentage"])
         types = conditions.get("types")
         self.types = frozenset(types) if types else None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
 
 #: The comparisons a pattern's condition may use (``threshold``'s ``op``, ``aggregate``'s ``having``).
@@ -88,3 +89,23 @@ class Pattern:
     def on_time(self, state: Any, watermark: int) -> list[Match]:
         """Matches due because event time reached ``watermark`` (timer patterns only)."""
         return []
+
+
+def field_option(default: str) -> dict[str, Any]:
+    """Schema of the optional ``field`` parameter of a :class:`FieldPattern`."""
+    return {"type": "string", "minLength": 1, "default": default}
+
+
+class FieldPattern(Pattern):
+    """A pattern over one numeric field of each event: ``field``, else :attr:`default_field`.
+
+    Subclasses declare ``default_field`` once and use it in their schema
+    (``"field": field_option(default_field)``), so the documented and the applied default agree.
+    """
+
+    default_field: ClassVar[str]
+
+    def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
+        super().__init__(conditions, limits, path)
+        self.field: str = conditions.get("field", self.default_field)
+        self.read = number_getter(self.field)

@@ -11,21 +11,21 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
-from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import FieldPattern, Match, field_option
 from ascep.cep.patterns.windows import Window
 
 
-class PriceSpike(Pattern):
+class PriceSpike(FieldPattern):
     name = "price_spike"
+    default_field = "price"
     help = "|% change| of a field (default `price`) ≥ `percent` within a time `window`."
     schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["percent", "window"],
         "properties": {
-            "field": {"type": "string", "minLength": 1, "default": "price"},
+            "field": field_option(default_field),
             "percent": {"type": "number", "exclusiveMinimum": 0},
             "window": DURATION_SCHEMA,
             "direction": {"enum": ["up", "down", "both"], "default": "both"},
@@ -41,8 +41,6 @@ class PriceSpike(Pattern):
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
-        self.field = conditions.get("field", "price")
-        self.read = number_getter(self.field)
         self.percent = float(conditions["percent"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window")
         direction = conditions.get("direction", "both")

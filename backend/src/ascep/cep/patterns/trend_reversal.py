@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.errors import RuleError
-from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import FieldPattern, Match, field_option
 from ascep.cep.patterns.windows import Window
 
 
@@ -21,8 +20,9 @@ class _State:
         self.side = 0  # +1 short above long, -1 below, 0 unknown
 
 
-class TrendReversal(Pattern):
+class TrendReversal(FieldPattern):
     name = "trend_reversal"
+    default_field = "price"
     help = (
         "The simple moving average of the last `short` events crosses the one of the last `long` "
         "events: `bullish` = crosses above, `bearish` = crosses below. Needs `long` events first."
@@ -32,7 +32,7 @@ class TrendReversal(Pattern):
         "additionalProperties": False,
         "required": ["short", "long"],
         "properties": {
-            "field": {"type": "string", "minLength": 1, "default": "price"},
+            "field": field_option(default_field),
             "short": {"type": "integer", "minimum": 1},
             "long": {"type": "integer", "minimum": 2},
             "direction": {"enum": ["bullish", "bearish", "both"], "default": "both"},
@@ -48,8 +48,6 @@ class TrendReversal(Pattern):
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
-        self.field = conditions.get("field", "price")
-        self.read = number_getter(self.field)
         self.short = int(conditions["short"])
         self.long = int(conditions["long"])
         if self.short >= self.long:

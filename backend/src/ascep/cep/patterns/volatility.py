@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
-from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import FieldPattern, Match, field_option
 from ascep.cep.patterns.windows import Window
 
 
@@ -20,8 +19,9 @@ class _State:
         self.returns = window
 
 
-class Volatility(Pattern):
+class Volatility(FieldPattern):
     name = "volatility"
+    default_field = "price"
     help = (
         "Sample standard deviation of the event-to-event % returns of a field (default `price`) "
         "within `window` ≥ `threshold` (in %), once at least `min_events` returns are in the window."
@@ -31,7 +31,7 @@ class Volatility(Pattern):
         "additionalProperties": False,
         "required": ["threshold", "window"],
         "properties": {
-            "field": {"type": "string", "minLength": 1, "default": "price"},
+            "field": field_option(default_field),
             "threshold": {"type": "number", "exclusiveMinimum": 0},
             "window": DURATION_SCHEMA,
             "min_events": {"type": "integer", "minimum": 2, "default": 5},
@@ -46,8 +46,6 @@ class Volatility(Pattern):
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
-        self.field = conditions.get("field", "price")
-        self.read = number_getter(self.field)
         self.threshold = float(conditions["threshold"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window")
         self.min_events = int(conditions.get("min_events", 5))

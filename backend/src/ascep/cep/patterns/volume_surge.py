@@ -11,14 +11,14 @@ from typing import Any, ClassVar
 
 from ascep.cep.durations import DURATION_SCHEMA, to_ms
 from ascep.cep.errors import RuleError
-from ascep.cep.fields import number_getter
 from ascep.cep.limits import Limits
-from ascep.cep.patterns.base import Match, Pattern
+from ascep.cep.patterns.base import FieldPattern, Match, field_option
 from ascep.cep.patterns.windows import Window
 
 
-class VolumeSurge(Pattern):
+class VolumeSurge(FieldPattern):
     name = "volume_surge"
+    default_field = "volume"
     help = (
         "A field (default `volume`) ≥ `multiplier` x its moving average over the previous `periods` "
         "events (default 20) or the previous `window` of time, once `min_events` are in the baseline."
@@ -28,7 +28,7 @@ class VolumeSurge(Pattern):
         "additionalProperties": False,
         "required": ["multiplier"],
         "properties": {
-            "field": {"type": "string", "minLength": 1, "default": "volume"},
+            "field": field_option(default_field),
             "multiplier": {"type": "number", "exclusiveMinimum": 0},
             "periods": {"type": "integer", "minimum": 1},
             "window": DURATION_SCHEMA,
@@ -46,8 +46,6 @@ class VolumeSurge(Pattern):
         super().__init__(conditions, limits, path)
         if "periods" in conditions and "window" in conditions:
             raise RuleError(f"{path}.window", "give 'periods' or 'window', not both")
-        self.field = conditions.get("field", "volume")
-        self.read = number_getter(self.field)
         self.multiplier = float(conditions["multiplier"])
         self.window_ms = to_ms(conditions["window"], f"{path}.window") if "window" in conditions else None
         periods = conditions.get("periods", 20 if self.window_ms is None else limits.max_window_events)
