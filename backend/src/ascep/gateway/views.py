@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
 from ascep.gateway.bundle import Gateway
 from ascep.gateway.latency.report import MAX_BUCKETS, latency_report
+from ascep.gateway.upstreams.instances import describe_upstream
 
 bp = Blueprint("gateway", __name__)
 
@@ -100,6 +102,9 @@ def services() -> Response:
         instances = gw.upstreams[definition.name]
         entry["policy"] = definition.policy.describe()
         entry["routable_instances"] = len(instances.routable())
-        entry["instances"] = instances.describe()
+        now = time.monotonic()
+        entry["instances"] = [
+            {**describe_upstream(u, now), **gw.routing.report(u)} for u in instances.members  # one snapshot
+        ]
         listing.append(entry)
     return jsonify({"services": listing, "count": len(listing), "latency_available": latency is not None})

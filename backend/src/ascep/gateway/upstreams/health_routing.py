@@ -29,6 +29,7 @@ import redis
 
 from ascep.gateway.upstreams.active_health import ActiveHealthChecker, HealthCheckOptions, HealthTracker
 from ascep.gateway.upstreams.health_lease import HealthLease, process_id
+from ascep.gateway.upstreams.instances import callable_now
 from ascep.gateway.upstreams.model import Upstream, UpstreamKey
 from ascep.gateway.upstreams.outliers import EjectionState, OutlierOptions, Outliers
 from ascep.gateway.upstreams.shared_state import Change, RoutingStateSync
@@ -39,8 +40,8 @@ CHANGES: tuple[Change, ...] = ("healthy", "unhealthy", "ejected", "returned")
 
 
 def routable(upstream: Upstream, now: float | None = None) -> bool:
-    """May selection send a call to ``upstream``? Healthy and not ejected (``now``: monotonic)."""
-    return upstream.healthy and upstream.ejected_until <= (time.monotonic() if now is None else now)
+    """May selection send a call to ``upstream``? The one rule selection uses (``now``: monotonic)."""
+    return callable_now(upstream, time.monotonic() if now is None else now)
 
 
 class HealthRouting:
