@@ -101,7 +101,7 @@ class UpstreamSet:
         candidates = self.candidates()
         if not candidates:
             raise NoHealthyUpstream(
-                f"no instance of service {self.service!r} can take calls right now",
+                f"service {self.service!r} is unavailable: no instance can take calls right now",
                 {"service": self.service, "instances": len(self.members)},
             )
         return self.balancer.pick(candidates)
