@@ -18,7 +18,7 @@ from ascep.gateway.proxy.headers import REQUEST_TIMEOUT_HEADER
 from ascep.gateway.proxy.pipeline import Handler, Step
 
 #: Plain decimal seconds: ``2``, ``0.25``, ``.5``; no sign, exponent, ``inf`` or ``nan``.
-_SECONDS = re.compile(r"^(?:\d{1,7}(?:\.\d{0,6})?|\.\d{1,6})$")
+_SECONDS = re.compile(r"^(?:[0-9]{1,7}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})$")
 
 
 def parse_request_timeout(raw: str) -> float:
