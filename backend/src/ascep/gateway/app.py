@@ -36,7 +36,7 @@ from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.upstreams.assembly import build_breakers, build_health_routing
 from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.instances import build_upstreams
-from ascep.gateway.upstreams.retry_wiring import build_retries
+from ascep.gateway.upstreams.retry_wiring import build_retries, has_untried
 from ascep.gateway.upstreams.routing_metrics import RoutingCollector
 from ascep.gateway.upstreams.selection import select_upstream
 from ascep.gateway.views import bp
@@ -98,6 +98,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
                 RetryMetrics(ops.metrics),
                 max_attempts=retries.max_attempts,
                 sleep=lambda s: socketio.sleep(s),
+                has_untried=partial(has_untried, upstreams),
             ),
             *upstream_steps,
             steps.circuit_breaker(breakers.board, instance_key),

@@ -173,3 +173,23 @@ def test_budget_counts_survive_a_failed_sync_and_merge_with_redis_sums() -> None
     budget.adopt({"svc": {1000: (7, 4)}})  # the cluster's sums (this process's included)
     assert budget.window("svc")[:2] == (7, 4)
     assert sum(budget.try_spend("svc") for _ in range(5)) == 1, "5/s minus the cluster's 4"
+
+
+@pytest.mark.parametrize(("untried", "attempts"), [(False, 1), (True, 2)])
+def test_an_open_breaker_is_retried_only_when_another_instance_is_left(untried: bool, attempts: int) -> None:
+    service = Service(CircuitOpen("open", {}, retry_after=1), 200)
+    retrying = retry(
+        OPTIONS,
+        RetryBudget(ratio=1.0, min_per_second=100, window_s=10),
+        RetryMetrics(CollectorRegistry()),
+        max_attempts={},
+        sleep=lambda _s: None,
+        has_untried=lambda _exchange: untried,
+    )
+    exchange = routed()
+    if untried:
+        assert retrying(exchange, service).status == 200
+    else:
+        with pytest.raises(CircuitOpen):
+            retrying(exchange, service)
+    assert exchange.attempts == attempts

@@ -10,7 +10,8 @@ again only when all of these hold:
   one is streamed to the service and the call is never retried);
 * it failed before the client got a byte: the connection could not be opened (refused, connect
   timeout), it broke before the response head (reset, garbage), the service answered 502/503/504,
-  or our breaker refused the instance (``CIRCUIT_OPEN``: another instance may be fine);
+  or our breaker refused the instance (``CIRCUIT_OPEN``: retried only when an instance not yet
+  tried is a candidate — the same breaker would refuse again);
 * not retried: a read timeout or passed deadline (the service may still be working on it, and
   the time is gone), ``SERVICE_OVERLOADED`` (the bulkhead is per service: another instance does
   not help, and retrying adds load exactly when there is too much), ``NO_HEALTHY_UPSTREAM``
@@ -105,9 +106,11 @@ def retry(
     *,
     max_attempts: Mapping[str, int],
     sleep: Callable[[float], Any],
+    has_untried: Callable[[Exchange], bool] = lambda _exchange: False,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Step:
-    """The retry loop; ``max_attempts``: per-service overrides of ``options.max_attempts``."""
+    """The retry loop; ``max_attempts``: per-service overrides of ``options.max_attempts``;
+    ``has_untried``: is an instance not in ``exchange.tried`` among the service's candidates?"""
 
     def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         route = exchange.route
@@ -132,6 +135,8 @@ def retry(
             if exchange.upstream is not None:
                 exchange.tried = exchange.tried | {exchange.upstream.instance_id}
             failed = should_retry(response, error)
+            if failed and isinstance(error, CircuitOpen) and not has_untried(exchange):
+                failed = False
             if exchange.attempts > 1:
                 status = response.status if response is not None else error.status_code  # type: ignore[union-attr]
                 metrics.retries.labels(service, "ok" if status < 500 else "failed").inc()

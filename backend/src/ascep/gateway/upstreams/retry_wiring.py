@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import redis
 
+from ascep.gateway.proxy.exchange import Exchange
 from ascep.gateway.proxy.retries import RetryOptions
 from ascep.gateway.routing import ServiceDefinition
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.instances import Upstreams
 from ascep.gateway.upstreams.retry_budget import BudgetSync, RetryBudget
 
 
@@ -42,3 +44,11 @@ def build_retries(
         sync=BudgetSync(client, budget, settings.retry_budget_sync_interval),
         max_attempts={d.name: d.policy.max_attempts for d in registry if d.policy.max_attempts is not None},
     )
+
+
+def has_untried(upstreams: Upstreams, exchange: Exchange) -> bool:
+    """Is an instance the call has not tried yet among its service's candidates (local memory)?"""
+    route = exchange.route
+    if route is None:
+        return False
+    return any(u.instance_id not in exchange.tried for u in upstreams[route.service.name].candidates())
