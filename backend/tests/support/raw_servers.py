@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 
 from support.ports import free_port
@@ -48,6 +49,80 @@ class BrokenHttpServer:
                     conn.sendall(self.reply)
                 except OSError:
                     pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()
+
+
+class ResettingServer:
+    """Reads each request (head and ``Content-Length`` body), counts it, then resets the connection.
+
+    The request has fully arrived — a service could have acted on it (charged a card) — and the
+    gateway still gets no response byte: exactly the case where only an idempotent call may be
+    sent again. ``requests`` counts what arrived; ``bodies`` keeps each body.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests = 0
+        self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", self.port))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ResettingServer:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            while len(body) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            if not head.split(b" ", 2)[1].startswith(b"/health"):  # health checks are not calls
+                with self._lock:
+                    self.requests += 1
+                    self.bodies.append(body)
+        except OSError:
+            pass
+        finally:
+            # SO_LINGER 0: close() sends RST instead of FIN (a reset, not an empty answer)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
 
     def stop(self) -> None:
         self._stop.set()

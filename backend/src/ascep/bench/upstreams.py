@@ -11,7 +11,10 @@ machine noise hits them all alike; the table shows medians over rounds:
   a noise-free figure for what the step adds to each proxied call, next to the loaded numbers;
 * ``1-instance`` / ``3-instances`` — a gateway in front of one, then three, upstreams that each
   serve one call at a time in ``--service-ms`` (a capacity-bound service): three instances
-  should carry about three times the calls.
+  should carry about three times the calls;
+* ``retries-off`` / ``retries-on`` — the product gateway in front of the fast upstream with
+  ``RETRY_MAX_ATTEMPTS=1`` (never retry), then the default 3 (retry step, budget counting and
+  its Redis sync loop active; nothing fails): target at most 5 % less throughput.
 
 Further rows (the breaker helper's "answer while the breaker is open") plug in through
 :data:`EXTRA_TARGETS`: a factory gets the :class:`BenchContext` (processes, Redis, CPUs, a way to
@@ -96,8 +99,15 @@ class BenchContext:
     load_cpu: int | None
     args: argparse.Namespace
 
-    def start_gateway(self, service_urls: str, config: tuple[str, object] | None = None) -> int:
-        """A gateway whose ``price_feed`` is ``service_urls``; its port once it listens."""
+    def start_gateway(
+        self,
+        service_urls: str,
+        config: tuple[str, object] | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> int:
+        """A gateway whose ``price_feed`` is ``service_urls``; its port once it listens.
+
+        ``settings``: further environment variables (e.g. ``RETRY_MAX_ATTEMPTS``)."""
         port = free_port()
         env = {
             **os.environ,
@@ -106,6 +116,7 @@ class BenchContext:
             "REDIS_URL": self.redis_url,
             "PRICE_FEED_URL": service_urls,
             "LOG_LEVEL": "WARNING",
+            **(settings or {}),
         }
         command = [sys.executable, "-m", "ascep.gateway"]
         if config is not None:
@@ -201,6 +212,31 @@ def _step_cost(rows: dict[str, Row]) -> tuple[str, str, bool, str]:
 def _scale_out(rows: dict[str, Row]) -> tuple[str, str, bool, str]:
     ratio = rows["3-instances"]["rps"] / rows["1-instance"]["rps"]
     return ("3 bound instances / 1 (throughput)", f"{ratio:.2f}x", True, "(reference)")
+
+
+def retry_targets(ctx: BenchContext) -> list[Target]:
+    """Retries configured vs not, nothing failing (issue 16): the cost of being ready to retry."""
+    fast = f"http://127.0.0.1:{ctx.procs.fast_upstream(cpu=ctx.load_cpu)}"
+    off = ctx.start_gateway(fast, settings={"RETRY_MAX_ATTEMPTS": "1"})
+    on = ctx.start_gateway(fast, settings={"RETRY_MAX_ATTEMPTS": "3"})
+    conns = ctx.args.connections
+    return [
+        Target("retries-off", f"http://127.0.0.1:{off}/api/prices", conns),
+        Target("retries-on", f"http://127.0.0.1:{on}/api/prices", conns, [_retry_cost]),
+    ]
+
+
+def _retry_cost(rows: dict[str, Row]) -> tuple[str, str, bool, str]:
+    ratio = rows["retries-on"]["rps"] / rows["retries-off"]["rps"]
+    return (
+        "throughput with retries configured vs without",
+        f"{(ratio - 1) * 100:+.1f} %",
+        ratio >= 1 - THROUGHPUT_LOSS_MAX,
+        f">= -{THROUGHPUT_LOSS_MAX * 100:.0f} %",
+    )
+
+
+EXTRA_TARGETS.append(retry_targets)
 
 
 def step_micro_cost_us(calls: int = 100_000) -> float:

@@ -255,3 +255,10 @@ UPSTREAM_HEALTH_LEADER_KEY: Final = f"{KEY_PREFIX}upstreams:health_leader"
 def upstream_routing_key(service: str) -> str:
     """Hash: instance id -> JSON of its shared routing state (health, ejection) for one service."""
     return f"{KEY_PREFIX}upstreams:routing:{service}"
+
+
+def retry_budget_key(service: str) -> str:
+    """Hash: ``<epoch second>:q`` / ``<epoch second>:r`` -> requests / retries of ``service`` in that
+    second, summed over every gateway process (the retry budget); fields older than the budget
+    window are deleted by the Lua script that adds to them."""
+    return f"{KEY_PREFIX}gateway:retry_budget:{service}"

@@ -23,8 +23,10 @@ from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
+from ascep.gateway.proxy.deadlines import set_deadline
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
+from ascep.gateway.proxy.retries import RetryMetrics, report_attempts, retry
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.inbound import engineio_options
@@ -34,6 +36,7 @@ from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.upstreams.assembly import build_breakers, build_health_routing
 from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.instances import build_upstreams
+from ascep.gateway.upstreams.retry_wiring import build_retries, has_untried
 from ascep.gateway.upstreams.routing_metrics import RoutingCollector
 from ascep.gateway.upstreams.selection import select_upstream
 from ascep.gateway.views import bp
@@ -78,13 +81,25 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     static_instances = {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry}
     outcome_steps = [steps.observe_outcome(routing.observe)] if with_upstream_steps else []
     instance_key = partial(steps.upstream_key, static_instances=static_instances)
+    retries = build_retries(registry, redis_client, settings)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
+            report_attempts,
             steps.render_errors,
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             steps.limit_body(settings.max_body_bytes),
+            set_deadline(settings.proxy_request_timeout),
+            steps.record_latency(recorder),  # one sample per client request, retries included
+            retry(
+                retries.options,
+                retries.budget,
+                RetryMetrics(ops.metrics),
+                max_attempts=retries.max_attempts,
+                sleep=lambda s: socketio.sleep(s),
+                has_untried=partial(has_untried, upstreams),
+            ),
             *upstream_steps,
             steps.circuit_breaker(breakers.board, instance_key),
             steps.limit_concurrency(bulkhead),
@@ -94,7 +109,6 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
                 {d.name: urlsplit(forwarder.base_url(d)).netloc for d in registry},
                 API_PREFIX,
             ),
-            steps.record_latency(recorder),
         ],
         forwarder,
     )
@@ -146,6 +160,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         ),
         breakers=breakers,
         routing=routing,
+        retry_budget=retries.sync,
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
@@ -183,6 +198,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops.status_sections["circuit_breakers"] = gateway.breakers.status
     ops.metrics.register(gateway.breakers.collector)
     ops.status_sections["health_routing"] = gateway.routing.status
+    if gateway.retry_budget is not None:
+        ops.status_sections["retry_budgets"] = gateway.retry_budget.budget.status
     ops.metrics.register(RoutingCollector(gateway.routing))
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",

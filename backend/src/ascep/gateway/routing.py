@@ -176,6 +176,7 @@ class ServiceRegistry:
             instances=_check_instances(instances),
             policy=_check_policy(policy, load_balancing),
         )
+        _check_endpoint_timeouts(definition)
         self._services[definition.name] = definition
         for endpoint in definition.endpoints:
             self._routes[endpoint] = Route(endpoint, definition)
@@ -345,6 +346,16 @@ def _check_instances(
     found = tuple(checked)
     _check_unique(found, "instances")
     return found
+
+
+def _check_endpoint_timeouts(definition: ServiceDefinition) -> None:
+    """Every ``policy.endpoint_timeouts`` prefix must lie under one of the service's endpoints
+    (a deadline for a path the service never receives is a typo)."""
+    for prefix in definition.policy.endpoint_timeouts:
+        if _under_any(prefix, definition.endpoints) is None:
+            raise RegistrationError(
+                "policy", f"endpoint_timeouts key {prefix!r} is not under any of {list(definition.endpoints)}"
+            )
 
 
 def _check_policy(policy: object, load_balancing: object) -> UpstreamPolicy:

@@ -32,6 +32,12 @@ class GatewaySettings(CommonSettings):
             "must exceed PROXY_CONNECT_TIMEOUT +",
         ),
         Rule(
+            "RETRY_BACKOFF_BASE_MS",
+            "RETRY_BACKOFF_CAP_MS",
+            lambda s: s.retry_backoff_base_ms <= s.retry_backoff_cap_ms,
+            "must not exceed",
+        ),
+        Rule(
             "SOCKETIO_QUEUE_LOW",
             "SOCKETIO_QUEUE_HIGH",
             lambda s: s.socketio_queue_low < s.socketio_queue_high,
@@ -58,6 +64,53 @@ class GatewaySettings(CommonSettings):
         10.0,
         "Seconds to wait for a service's response (or its next bytes) before answering 504.",
         minimum=0.01,
+    )
+    proxy_request_timeout: float = setting(
+        30.0,
+        "Deadline of a proxied call, retries included, unless the registration sets `timeout_s` "
+        "or `endpoint_timeouts`; a client may shorten it with `X-Request-Timeout`. Past it: 504.",
+        minimum=0.05,
+        maximum=3600,
+    )
+    retry_max_attempts: int = setting(
+        3,
+        "Tries per proxied call, the first included (1: never retry); `policy.max_attempts` "
+        "overrides it per service. Only idempotent calls (or with `Idempotency-Key`) are retried.",
+        minimum=1,
+        maximum=10,
+    )
+    retry_backoff_base_ms: float = setting(
+        25.0, "First retry waits a random 0..this many ms (full jitter), doubling per retry.", minimum=0
+    )
+    retry_backoff_cap_ms: float = setting(250.0, "Largest backoff before a retry, in ms.", minimum=0)
+    retry_min_remaining_ms: float = setting(
+        25.0, "No retry starts with less than this many ms left before the deadline.", minimum=0
+    )
+    retry_max_body_bytes: int = setting(
+        64 * 1024,
+        "Request bodies up to this size are kept so a retry can replay them; larger ones are "
+        "streamed and never retried.",
+        minimum=0,
+    )
+    retry_budget_percent: float = setting(
+        20.0,
+        "Retries of one service may add this percentage to its requests of the budget window "
+        "(across all gateway processes); beyond it calls are not retried.",
+        minimum=0,
+        maximum=1000,
+    )
+    retry_budget_min_per_second: float = setting(
+        10.0, "Retries per second one service may always make, on top of `RETRY_BUDGET_PERCENT`.", minimum=0
+    )
+    retry_budget_window_seconds: int = setting(
+        10, "Seconds of requests and retries the retry budget looks at.", minimum=1, maximum=300
+    )
+    retry_budget_sync_interval: float = setting(
+        0.1,
+        "Seconds between exchanges of retry-budget counts with the other gateway processes "
+        "through Redis (never per request); bounds how far the processes together can overshoot.",
+        minimum=0.01,
+        maximum=5,
     )
     proxy_max_concurrency: int = setting(
         64,

@@ -34,6 +34,7 @@ class Sample:
     status: int
     duration: float  # seconds
     ts_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    retries: int = 0  # attempts beyond the first (the retry step)
 
 
 class SampleWriter(Protocol):

@@ -3,7 +3,8 @@
 One sorted set per (service, endpoint), scored by the sample's epoch milliseconds, so a time
 window is one ``ZRANGEBYSCORE`` and retention is one ``ZREMRANGEBYSCORE``. A member encodes the
 duration in microseconds, the status, and a per-process sequence (``<us>:<status>:<node>:<seq>``)
-so samples from different gateways never collide. Memory is bounded twice: by age
+so samples from different gateways never collide; a retried call appends its retry count
+(``...:<seq>:<retries>``), which readers of the first two fields never see. Memory is bounded twice: by age
 (``retention``) and by count per key (``max_samples``, oldest trimmed first). The keys are listed
 in an index set, so readers never scan the keyspace.
 """
@@ -39,6 +40,8 @@ class LatencyStore:
         by_key: dict[str, dict[str, int]] = defaultdict(dict)
         for sample in samples:
             member = f"{round(sample.duration * 1e6)}:{sample.status}:{self._node}:{next(self._sequence)}"
+            if sample.retries:
+                member = f"{member}:{sample.retries}"
             by_key[channels.latency_key(sample.service, sample.endpoint)][member] = sample.ts_ms
         oldest_kept = int(time.time() * 1000) - self.retention_ms
         pipe = self.client.pipeline(transaction=True)

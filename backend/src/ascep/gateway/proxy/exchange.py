@@ -38,6 +38,9 @@ class Exchange:
     started: float
     route: Route | None = None
     upstream: Upstream | None = None  # chosen by select_upstream, after resolve_route
+    deadline: float | None = None  # perf_counter() by which the call must be over (set_deadline)
+    tried: frozenset[str] = frozenset()  # instance ids earlier attempts went to (retry step)
+    attempts: int = 0  # attempts made so far (retry step); reported in X-Upstream-Attempts
 
     def header(self, name: str) -> str | None:
         """First value of a request header (case-insensitive)."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import time
 from collections.abc import Iterator, Mapping
-from typing import IO
+from typing import IO, Any
 
 import requests
 import urllib3
@@ -161,6 +162,7 @@ class Forwarder:
         url = upstream.base_url + exchange.raw_path
         if exchange.query:
             url = f"{url}?{exchange.query}"
+        timeout, deadline_ms = self._attempt_timeout(exchange, name, where)
         body, length = self._request_body(exchange)
         headers = upstream_request_headers(
             exchange.headers,
@@ -169,23 +171,26 @@ class Forwarder:
             scheme=exchange.scheme,
             host=exchange.host,
             content_length=length,
+            deadline_ms=deadline_ms,
         )
         request = requests.Request(exchange.method, url, headers=headers, data=body).prepare()
         try:
             response = session.send(
                 request,
                 stream=True,
-                timeout=self._timeouts.get(name, self.timeout),
+                timeout=timeout,
                 allow_redirects=False,
                 proxies=proxies,
             )
         except requests.ConnectTimeout as exc:
+            phase = _timeout_phase(exchange, "connect")
             raise UpstreamTimeout(
-                f"service {name!r} did not accept a connection in time", {**where, "phase": "connect"}
+                f"service {name!r} did not accept a connection in time", {**where, "phase": phase}
             ) from exc
         except requests.ReadTimeout as exc:
+            phase = _timeout_phase(exchange, "read")
             raise UpstreamTimeout(
-                f"service {name!r} did not answer in time", {**where, "phase": "read"}
+                f"service {name!r} did not answer in time", {**where, "phase": phase}
             ) from exc
         except requests.ConnectionError as exc:
             if _is_refused(exc):
@@ -200,6 +205,25 @@ class Forwarder:
             body=UpstreamBody(response),
         )
 
+    def _attempt_timeout(
+        self, exchange: Exchange, name: str, where: dict[str, str]
+    ) -> tuple[Any, int | None]:
+        """This attempt's timeout and the milliseconds left to tell the service.
+
+        With a deadline, connect and read together may take only the time left (urllib3's
+        ``total``), each still bounded by its own setting; a deadline already past is a 504 at once.
+        """
+        connect, read = self._timeouts.get(name, self.timeout)
+        if exchange.deadline is None:
+            return (connect, read), None
+        remaining = exchange.deadline - time.perf_counter()
+        if remaining <= 0:
+            raise UpstreamTimeout(
+                f"the deadline of the call to service {name!r} has passed", {**where, "phase": "deadline"}
+            )
+        timeout = urllib3.Timeout(connect=min(connect, remaining), read=min(read, remaining), total=remaining)
+        return timeout, max(1, int(remaining * 1000))
+
     @staticmethod
     def _request_body(exchange: Exchange) -> tuple[StreamedBody | None, int | None]:
         """The body to stream and its length (requests itself sends ``Content-Length: 0``)."""
@@ -210,6 +234,18 @@ class Forwarder:
     def close(self) -> None:
         for session, _proxies in self._pools.values():
             session.close()
+
+
+#: A timeout this close to the deadline (seconds) was the deadline's, not the phase's own limit.
+_DEADLINE_SLACK_S = 0.002
+
+
+def _timeout_phase(exchange: Exchange, phase: str) -> str:
+    """``deadline`` when the call's deadline ran out, else the phase whose own timeout did."""
+    deadline = exchange.deadline
+    if deadline is not None and time.perf_counter() >= deadline - _DEADLINE_SLACK_S:
+        return "deadline"
+    return phase
 
 
 def _is_refused(exc: BaseException) -> bool:

@@ -23,9 +23,25 @@ HOP_BY_HOP: frozenset[str] = frozenset(
     }
 )
 
+#: A client's own, shorter deadline in seconds (``X-Request-Timeout: 2.5``); never sent on.
+REQUEST_TIMEOUT_HEADER = "X-Request-Timeout"
+#: Milliseconds left of the call's deadline, sent to the service so it can give up early.
+DEADLINE_HEADER = "X-Request-Deadline-Ms"
+#: How many times the gateway tried the call (on every proxied answer).
+ATTEMPTS_HEADER = "X-Upstream-Attempts"
+#: A client's promise that repeating the request is safe: makes a POST/PATCH retryable.
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
 #: Request headers the gateway sets itself instead of copying.
 _REPLACED_ON_REQUEST: frozenset[str] = frozenset(
-    {"host", "content-length", "x-request-id", "x-correlation-id"}
+    {
+        "host",
+        "content-length",
+        "x-request-id",
+        "x-correlation-id",
+        REQUEST_TIMEOUT_HEADER.lower(),
+        DEADLINE_HEADER.lower(),
+    }
 )
 
 
@@ -59,6 +75,7 @@ def upstream_request_headers(
     scheme: str,
     host: str,
     content_length: int | None,
+    deadline_ms: int | None = None,
 ) -> dict[str, str]:
     """Headers to send to the service: end-to-end ones, correlation id and ``X-Forwarded-*``.
 
@@ -91,4 +108,6 @@ def upstream_request_headers(
     out["X-Request-ID"] = request_id
     if content_length is not None:
         out["Content-Length"] = str(content_length)
+    if deadline_ms is not None:
+        out[DEADLINE_HEADER] = str(deadline_ms)
     return out

@@ -203,7 +203,11 @@ def circuit_breaker(
 
 
 def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.perf_counter) -> Step:
-    """Time the call from arrival to the last byte sent back, errors and timeouts included."""
+    """Time the call from arrival to the last byte sent back, errors and timeouts included.
+
+    Runs above the retry step: one sample per client request, whatever the attempts, with the
+    number of retries in it.
+    """
 
     def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         route = exchange.route
@@ -213,17 +217,23 @@ def record_latency(recorder: LatencyRecorder, clock: Callable[[], float] = time.
             response = call_next(exchange)
         except Exception as exc:
             status = getattr(exc, "status_code", 500)
-            recorder.record(Sample(service, endpoint, method, status, clock() - exchange.started))
+            elapsed = clock() - exchange.started
+            recorder.record(Sample(service, endpoint, method, status, elapsed, retries=_retries(exchange)))
             raise
 
         def finished(status: int, failed: bool) -> None:
             recorded = 502 if failed and status < 500 else status
-            recorder.record(Sample(service, endpoint, method, recorded, clock() - exchange.started))
+            elapsed = clock() - exchange.started
+            recorder.record(Sample(service, endpoint, method, recorded, elapsed, retries=_retries(exchange)))
 
         response.on_close(finished)
         return response
 
     return step
+
+
+def _retries(exchange: Exchange) -> int:
+    return exchange.attempts - 1 if exchange.attempts > 1 else 0
 
 
 def is_upstream_failure(error: AscepError) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,14 +96,21 @@ class UpstreamSet:
             return list(members)
         return []
 
-    def choose(self) -> Upstream:
-        """The instance for one call; raises 503 ``NO_HEALTHY_UPSTREAM`` when there is none."""
+    def choose(self, exclude: Collection[str] = ()) -> Upstream:
+        """The instance for one call; raises 503 ``NO_HEALTHY_UPSTREAM`` when there is none.
+
+        ``exclude``: instance ids a retry should avoid (those already tried); ignored when they
+        are all the candidates there are (a retry to the same instance beats none).
+        """
         candidates = self.candidates()
         if not candidates:
             raise NoHealthyUpstream(
                 f"service {self.service!r} is unavailable: no instance can take calls right now",
                 {"service": self.service, "instances": len(self.members)},
             )
+        if exclude:
+            fresh = [u for u in candidates if u.instance_id not in exclude]
+            candidates = fresh or candidates
         return self.balancer.pick(candidates)
 
     def begin(self, upstream: Upstream) -> None:

@@ -5,6 +5,8 @@ one-line registration keeps working. Each upstream module reads only its own par
 
 * selection and the forwarder: :attr:`UpstreamPolicy.load_balancing`, the timeouts,
   :attr:`UpstreamPolicy.when_all_unhealthy`;
+* deadlines and retries: :attr:`UpstreamPolicy.timeout_s`, :attr:`UpstreamPolicy.endpoint_timeouts`,
+  :attr:`UpstreamPolicy.max_attempts`;
 * health routing: :class:`HealthCheckPolicy` (HAProxy's ``inter``/``rise``/``fall``) and
   :class:`OutlierPolicy` (Envoy's consecutive-failure ejection);
 * circuit breakers: :class:`BreakerPolicy`.
@@ -16,7 +18,10 @@ a typo stops the gateway before it takes traffic, like every other registration 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Literal
 
 from ascep.common.errors import RegistrationError
@@ -114,6 +119,11 @@ class UpstreamPolicy:
       ``PROXY_CONNECT_TIMEOUT`` / ``PROXY_READ_TIMEOUT``.
     * ``when_all_unhealthy``: ``fail`` answers 503 ``NO_HEALTHY_UPSTREAM`` at once; ``panic``
       (Envoy's panic mode) routes over every instance, healthy or not, rather than refuse.
+    * ``timeout_s``: the whole call's deadline, retries included (``None``: the gateway's
+      ``PROXY_REQUEST_TIMEOUT``); ``endpoint_timeouts`` maps a path prefix (``/prices/history``)
+      to its own deadline, the longest matching prefix wins. A client may only shorten them.
+    * ``max_attempts``: tries per call, the first included (``None``: ``RETRY_MAX_ATTEMPTS``;
+      ``1`` never retries this service).
     """
 
     load_balancing: LoadBalancing = "least_request"
@@ -123,6 +133,9 @@ class UpstreamPolicy:
     connect_timeout_s: float | None = None
     read_timeout_s: float | None = None
     when_all_unhealthy: AllUnhealthy = "fail"
+    timeout_s: float | None = None
+    endpoint_timeouts: Mapping[str, float] = field(default_factory=dict)
+    max_attempts: int | None = None
 
     def __post_init__(self) -> None:
         if self.load_balancing not in LOAD_BALANCING:
@@ -141,10 +154,25 @@ class UpstreamPolicy:
         ):
             if not isinstance(getattr(self, name), kind):
                 raise RegistrationError("policy", f"{name} must be a {kind.__name__}")
-        for name in ("connect_timeout_s", "read_timeout_s"):
+        for name in ("connect_timeout_s", "read_timeout_s", "timeout_s"):
             value = getattr(self, name)
             if value is not None:
                 _number("policy", name, value, 0.01, 3600, integer=False)
+        if self.max_attempts is not None:
+            _number("policy", "max_attempts", self.max_attempts, 1, 10, integer=True)
+        # frozen: a read-only copy, so the registration cannot be changed behind the gateway's back
+        object.__setattr__(self, "endpoint_timeouts", _endpoint_timeouts(self.endpoint_timeouts))
+
+    def deadline_s(self, path: str, default: float) -> float:
+        """Seconds a call to ``path`` (below ``/api``) may take: the longest matching prefix of
+        ``endpoint_timeouts``, else ``timeout_s``, else ``default``."""
+        best, best_len = None, -1
+        for prefix, seconds in self.endpoint_timeouts.items():
+            if len(prefix) > best_len and (path == prefix or path.startswith(prefix + "/")):
+                best, best_len = seconds, len(prefix)
+        if best is not None:
+            return best
+        return self.timeout_s if self.timeout_s is not None else default
 
     def timeouts(self, connect_default: float, read_default: float) -> tuple[float, float]:
         """``(connect, read)`` seconds: the policy's own, else the gateway's settings."""
@@ -159,8 +187,26 @@ class UpstreamPolicy:
             value = getattr(self, f.name)
             if isinstance(value, HealthCheckPolicy | OutlierPolicy | BreakerPolicy):
                 value = {g.name: getattr(value, g.name) for g in fields(value)}
+            elif isinstance(value, Mapping):
+                value = dict(value)
             view[f.name] = value
         return view
+
+
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
+
+
+def _endpoint_timeouts(value: object) -> Mapping[str, float]:
+    """Validate ``endpoint_timeouts`` (path prefix -> seconds) and freeze it."""
+    if not isinstance(value, Mapping):
+        raise RegistrationError("policy", f"endpoint_timeouts={value!r} must be a mapping of path -> seconds")
+    for prefix, seconds in value.items():
+        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+            raise RegistrationError(
+                "policy", f"endpoint_timeouts key {prefix!r} must be a path like '/prices/history'"
+            )
+        _number("policy", f"endpoint_timeouts[{prefix!r}]", seconds, 0.01, 3600, integer=False)
+    return MappingProxyType(dict(value))
 
 
 DEFAULT_POLICY = UpstreamPolicy()

@@ -21,7 +21,7 @@ def select_upstream(upstreams: Upstreams) -> Step:
         route = exchange.route
         assert route is not None, "select_upstream must run after resolve_route"
         instances = upstreams[route.service.name]
-        upstream = instances.choose()
+        upstream = instances.choose(exchange.tried)  # a retry avoids the instances already tried
         exchange.upstream = upstream
         instances.begin(upstream)
         try:
