@@ -31,6 +31,7 @@ from ascep.gateway.upstreams.breaker_wiring import Breakers
 from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.health_routing import HealthRouting
 from ascep.gateway.upstreams.instances import Upstreams
+from ascep.gateway.upstreams.split_wiring import Splits
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Gateway:
     discovery: DiscoveryListener
     breakers: Breakers
     routing: HealthRouting
+    splits: Splits
     _stopping: bool = field(default=False, init=False, repr=False)
 
     def start(self) -> None:
@@ -66,6 +68,7 @@ class Gateway:
         self.realtime.socketio.start_background_task(self.discovery.run)
         self.breakers.start(self.realtime.socketio.start_background_task, sleep)
         self.routing.start(self.realtime.socketio.start_background_task)
+        self.splits.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -103,6 +106,7 @@ class Gateway:
         self.discovery.stop()
         self.breakers.stop()
         self.routing.stop()
+        self.splits.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

@@ -38,6 +38,7 @@ class Exchange:
     started: float
     route: Route | None = None
     upstream: Upstream | None = None  # chosen by select_upstream, after resolve_route
+    versions: tuple[str, ...] = ()  # set by split_traffic: instance versions to prefer, in order
 
     def header(self, name: str) -> str | None:
         """First value of a request header (case-insensitive)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,8 +96,19 @@ class UpstreamSet:
             return list(members)
         return []
 
-    def choose(self) -> Upstream:
-        """The instance for one call; raises 503 ``NO_HEALTHY_UPSTREAM`` when there is none."""
+    def choose(self, versions: Sequence[str] = ()) -> Upstream:
+        """The instance for one call; raises 503 ``NO_HEALTHY_UPSTREAM`` when there is none.
+
+        With ``versions`` (a traffic split's arm, then its stable version), the routable
+        instances of the first version that has any; if none has, the usual candidates.
+        """
+        if versions:
+            now = self.clock()
+            members = self.members
+            for version in versions:
+                pool = [u for u in members if u.version == version and callable_now(u, now)]
+                if pool:
+                    return self.balancer.pick(pool)
         candidates = self.candidates()
         if not candidates:
             raise NoHealthyUpstream(
@@ -290,6 +301,7 @@ def build_upstreams(
                 instance_id=instance.address,
                 base_url=instance.base_url,
                 weight=instance.weight,
+                version=instance.version,
             )
             for instance in definition.static_instances(environ)
         ]
