@@ -44,7 +44,8 @@ def app(environ, start_response):
         return _json(start_response, code, {"status": HEALTH["status"], "service": "upstream"})
     CALLS[0] += 1
     if FAIL_EVERY and CALLS[0] % FAIL_EVERY == 0:
-        return _json(start_response, 500, {"error": "planned failure", "pid": os.getpid(), "version": VERSION})
+        failure = {"error": "planned failure", "pid": os.getpid(), "version": VERSION}
+        return _json(start_response, 500, failure)
     if "delay_ms" in query:
         time.sleep(int(query["delay_ms"]) / 1000)
     if "bytes" in query:
@@ -73,7 +74,8 @@ def app(environ, start_response):
 
 def _json(start_response, status, payload, extra=()):
     body = json.dumps(payload).encode()
-    reasons = {500: "Internal Server Error", 200: "OK", 201: "Created", 404: "Not Found", 418: "I'm a teapot", 503: "Service Unavailable"}
+    reasons = {200: "OK", 201: "Created", 404: "Not Found", 418: "I'm a teapot", 503: "Service Unavailable"}
+    reasons[500] = "Internal Server Error"
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *extra]
     start_response(f"{status} {reasons.get(status, 'Status')}", headers)
     return [body]
