@@ -7,7 +7,6 @@ authentication lands with issue 17, which will guard the ``PUT``/``DELETE`` rout
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any
 
@@ -70,7 +69,7 @@ def _view(gw: Gateway, split: Split) -> dict[str, Any]:
     instances = gw.upstreams.get(split.service)
     routable: Counter[str] = Counter()
     if instances is not None:
-        routable.update(u.version for u in instances.routable(time.monotonic()))
+        routable.update(u.version for u in instances.routable())
     window = gw.splits.sync.last_window.get(split.service)
     return {
         **split.describe(),

@@ -122,6 +122,8 @@ class Split:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Split:
         """A stored record, checked as strictly as an API write (Redis is shared: trust nothing)."""
+        if not isinstance(record, dict):
+            raise _invalid("record", "must be a JSON object")
         split = parse_split(
             str(record.get("service", "")),
             {
