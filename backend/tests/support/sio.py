@@ -19,6 +19,7 @@ RECORDED_EVENTS = (
     "service_status",
     "task_update",
     "circuit_state",
+    "split_rollback",
     "subscription_confirmed",
     "error",
 )

@@ -4,6 +4,8 @@ Every path echoes what arrived (method, path, query, headers, body) as JSON. Que
 steer the answer so one server covers every case: ``delay_ms`` (answer late), ``status`` (answer
 with that status), ``set_cookie`` (two Set-Cookie headers), ``bytes`` (a large streamed body),
 ``health`` via ``POST /control/health?status=unhealthy`` (what ``GET /health`` reports).
+``ECHO_VERSION`` is reported in every echo (``version``) and announced; with ``ECHO_FAIL_EVERY=n``
+every n-th proxied call (not ``/health``) answers 500 — a canary that fails at a known rate.
 
 With ``ANNOUNCE_AS=<service>`` (and ``REDIS_URL``) it also announces itself for service discovery
 through ASCEP's own :class:`~ascep.common.discovery.ServiceAnnouncer`, like a real service, and
@@ -20,6 +22,9 @@ import os  # noqa: E402
 import time  # noqa: E402
 
 HEALTH = {"status": "healthy", "delay_ms": 0}
+VERSION = os.environ.get("ECHO_VERSION", "")
+FAIL_EVERY = int(os.environ.get("ECHO_FAIL_EVERY", "0"))
+CALLS = [0]
 
 
 def app(environ, start_response):
@@ -37,6 +42,10 @@ def app(environ, start_response):
         time.sleep(HEALTH["delay_ms"] / 1000)
         code = 503 if HEALTH["status"] == "unhealthy" else 200
         return _json(start_response, code, {"status": HEALTH["status"], "service": "upstream"})
+    CALLS[0] += 1
+    if FAIL_EVERY and CALLS[0] % FAIL_EVERY == 0:
+        failure = {"error": "planned failure", "pid": os.getpid(), "version": VERSION}
+        return _json(start_response, 500, failure)
     if "delay_ms" in query:
         time.sleep(int(query["delay_ms"]) / 1000)
     if "bytes" in query:
@@ -54,6 +63,7 @@ def app(environ, start_response):
         "content_type": environ.get("CONTENT_TYPE"),
         "body_b64": base64.b64encode(body).decode(),
         "pid": os.getpid(),
+        "version": VERSION,
     }
     extra = []
     if "set_cookie" in query:
@@ -65,6 +75,7 @@ def app(environ, start_response):
 def _json(start_response, status, payload, extra=()):
     body = json.dumps(payload).encode()
     reasons = {200: "OK", 201: "Created", 404: "Not Found", 418: "I'm a teapot", 503: "Service Unavailable"}
+    reasons[500] = "Internal Server Error"
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *extra]
     start_response(f"{status} {reasons.get(status, 'Status')}", headers)
     return [body]
@@ -81,7 +92,7 @@ def announce(service, port):
         service=service,
         instance_id=f"echo:{port}:{os.getpid()}",
         base_url=f"http://127.0.0.1:{port}",
-        version="test-1",
+        version=VERSION or "test-1",
         weight=int(os.environ.get("DISCOVERY_WEIGHT", "1")),
         metadata={"pid": os.getpid()},
     )

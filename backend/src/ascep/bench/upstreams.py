@@ -40,6 +40,7 @@ import requests
 
 from ascep.bench._load import LoadResult, generator_name, run_load
 from ascep.bench._servers import SMALL_JSON, Processes, free_port, wait_port
+from ascep.bench._split_bench import split_rows
 
 THROUGHPUT_LOSS_MAX = 0.05
 
@@ -147,7 +148,9 @@ class Target:
 
 
 #: Factories of further rows (e.g. the breaker-open latency); each returns its targets.
-EXTRA_TARGETS: list[Callable[[BenchContext], list[Target]]] = []
+EXTRA_TARGETS: list[Callable[[BenchContext], list[Target]]] = [
+    lambda ctx: [Target(*row) for row in split_rows(ctx)],  # split-off / split-on (issue 16)
+]
 
 
 def main(argv: list[str]) -> int:

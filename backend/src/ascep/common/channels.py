@@ -49,6 +49,8 @@ SERVICE_STATUS: Final = "service_status"
 TASK_UPDATES: Final = "task_updates"
 #: A gateway changed an instance's circuit breaker (published by the Redis script that changed it).
 CIRCUIT_STATE: Final = "circuit_state"
+#: A gateway rolled a canary back automatically (published by the Redis script that did it).
+SPLIT_ROLLBACK: Final = "split_rollback"
 CONFIG_CHANGES: Final = f"{KEY_PREFIX}config_changes"  # internal: services reload shared config
 
 # --- Socket.IO events, server -> client ---
@@ -60,6 +62,7 @@ EVENT_CEP_ALERT: Final = "cep_alert"
 EVENT_SERVICE_STATUS: Final = "service_status"
 EVENT_TASK_UPDATE: Final = "task_update"
 EVENT_CIRCUIT_STATE: Final = "circuit_state"
+EVENT_SPLIT_ROLLBACK: Final = "split_rollback"
 EVENT_SUBSCRIPTION_CONFIRMED: Final = "subscription_confirmed"
 EVENT_ERROR: Final = "error"
 
@@ -262,3 +265,17 @@ def retry_budget_key(service: str) -> str:
     second, summed over every gateway process (the retry budget); fields older than the budget
     window are deleted by the Lua script that adds to them."""
     return f"{KEY_PREFIX}gateway:retry_budget:{service}"
+
+
+# --- gateway traffic splits (canary releases; ascep.gateway.upstreams.split_store) ---
+#: Hash: service name -> JSON of its split (versions, canary basis points, salt, generation,
+#: rollback); changed only by the store's scripts, which also ring :data:`SPLIT_CHANGES`.
+SPLITS_KEY: Final = f"{KEY_PREFIX}gateway:splits"
+
+#: Pub/sub (internal): a split was written, deleted or rolled back; gateways re-read the hash.
+SPLIT_CHANGES: Final = f"{KEY_PREFIX}gateway:split_changes"
+
+
+def split_stats_key(service: str, generation: int, bucket: int) -> str:
+    """Hash of one time bucket's per-arm request and error counts (all gateway processes), with a TTL."""
+    return f"{KEY_PREFIX}gateway:split_stats:{service}:{generation}:{bucket}"

@@ -33,12 +33,14 @@ from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.split_views import bp as splits_bp
 from ascep.gateway.upstreams.assembly import build_breakers, build_health_routing
 from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.instances import build_upstreams
 from ascep.gateway.upstreams.retry_wiring import build_retries, has_untried
 from ascep.gateway.upstreams.routing_metrics import RoutingCollector
 from ascep.gateway.upstreams.selection import select_upstream
+from ascep.gateway.upstreams.split_wiring import Splits
 from ascep.gateway.views import bp
 
 logger = logging.getLogger(__name__)
@@ -73,7 +75,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     upstreams.on_address_gone = forwarder.discard
     # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
-    upstream_steps = [select_upstream(upstreams)] if with_upstream_steps else []
+    splits = Splits(settings)
+    upstream_steps = [splits.step(), select_upstream(upstreams)] if with_upstream_steps else []
     cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
     breakers = build_breakers(registry, upstreams, settings)
     # socketio exists below; the loops only sleep once started
@@ -117,6 +120,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         proxy,
         CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
+        owned_prefixes=("/api/gateway/",),
     )
     socketio = SocketIO(
         app,
@@ -161,10 +165,12 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         breakers=breakers,
         routing=routing,
         retry_budget=retries.sync,
+        splits=splits,
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
     app.register_blueprint(bp)
+    app.register_blueprint(splits_bp)
     _register_ops(gateway, metrics)
     return app
 
@@ -201,6 +207,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     if gateway.retry_budget is not None:
         ops.status_sections["retry_budgets"] = gateway.retry_budget.budget.status
     ops.metrics.register(RoutingCollector(gateway.routing))
+    ops.status_sections["splits"] = gateway.splits.status
+    ops.metrics.register(gateway.splits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

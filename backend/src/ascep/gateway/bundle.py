@@ -32,6 +32,7 @@ from ascep.gateway.upstreams.discovery import DiscoveryListener
 from ascep.gateway.upstreams.health_routing import HealthRouting
 from ascep.gateway.upstreams.instances import Upstreams
 from ascep.gateway.upstreams.retry_budget import BudgetSync
+from ascep.gateway.upstreams.split_wiring import Splits
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Gateway:
     discovery: DiscoveryListener
     breakers: Breakers
     routing: HealthRouting
+    splits: Splits
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -70,6 +72,7 @@ class Gateway:
         self.routing.start(self.realtime.socketio.start_background_task)
         if self.retry_budget is not None:
             self.realtime.socketio.start_background_task(self.retry_budget.run, sleep)
+        self.splits.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -109,6 +112,7 @@ class Gateway:
         self.routing.stop()
         if self.retry_budget is not None:
             self.retry_budget.stop()
+        self.splits.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

@@ -21,7 +21,7 @@ from ascep.common.errors import RegistrationError
 from ascep.gateway.upstreams.policy import DEFAULT_POLICY, UpstreamPolicy
 
 #: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
-RESERVED_ENDPOINTS: frozenset[str] = frozenset({"/health", "/latency", "/services"})
+RESERVED_ENDPOINTS: frozenset[str] = frozenset({"/gateway", "/health", "/latency", "/services"})
 
 HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -34,15 +34,17 @@ MAX_WEIGHT = 1000
 
 @dataclass(frozen=True)
 class Instance:
-    """One static address of a service: ``Instance("10.0.0.5:5002", weight=3)``.
+    """One static address of a service: ``Instance("10.0.0.5:5002", weight=3, version="v2")``.
 
     ``register_service(instances=[...])`` also takes ``"host:port"``, ``"http(s)://host:port"``
-    or ``("host:port", weight)``; they all become one of these.
+    or ``("host:port", weight)``; they all become one of these. ``version`` is what a traffic
+    split's arms name (a discovered instance announces its own).
     """
 
     address: str  # host:port (IPv6 as [addr]:port)
     weight: int = 1
     scheme: str = "http"
+    version: str = ""
 
     def __post_init__(self) -> None:
         parsed = _parse_address(self.address, "instances")
@@ -54,6 +56,10 @@ class Instance:
         if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
             raise RegistrationError(
                 "instances", f"weight {weight!r} of {self.address} must be an integer from 1 to {MAX_WEIGHT}"
+            )
+        if not isinstance(self.version, str) or len(self.version) > 64:
+            raise RegistrationError(
+                "instances", f"version of {self.address} must be a string of at most 64 characters"
             )
 
     @property

@@ -175,10 +175,41 @@ class GatewaySettings(CommonSettings):
     )
     breaker_resync_interval: float = setting(
         1.0,
-        "Seconds between full re-reads of the shared breaker states (catches missed pub/sub "
-        "messages).",
+        "Seconds between full re-reads of the shared breaker states (catches missed pub/sub messages).",
         minimum=0.1,
         maximum=60,
+    )
+    split_key_header: str = setting(
+        "X-User-ID",
+        "Request header whose value assigns a caller to a traffic split's arm (sticky); without "
+        "it the client address is used. An authenticated identity will take precedence (issue 17).",
+    )
+    split_sync_interval: float = setting(
+        0.5,
+        "Seconds between re-reads of the splits from Redis (changes normally arrive at once by "
+        "pub/sub) and merges of per-arm counts for the automatic rollback.",
+        minimum=0.05,
+        maximum=10,
+    )
+    split_rollback_margin: float = setting(
+        2.0,
+        "Percentage points by which a canary's error rate may exceed the stable arm's before it "
+        "is rolled back to 0 automatically.",
+        minimum=0,
+        maximum=100,
+    )
+    split_rollback_min_requests: int = setting(
+        200,
+        "Canary requests the rollback window must hold (all gateway processes) before the canary "
+        "can be rolled back.",
+        minimum=1,
+    )
+    split_rollback_window_seconds: float = setting(
+        60.0,
+        "Sliding window (since the split's last change at most) over which the arms' error "
+        "rates are compared.",
+        minimum=1,
+        maximum=86_400,
     )
     latency_retention_seconds: int = setting(
         3600,

@@ -41,6 +41,7 @@ def index() -> Response:
                 "health": "/api/health",
                 "latency": "/api/latency",
                 "services": "/api/services",
+                "splits": "/api/gateway/splits",
                 "liveness": "/health",
                 "readiness": "/ready",
                 "status": "/status",

@@ -56,6 +56,7 @@ def test_unregistered_paths_do_not_match(registry: ServiceRegistry, path: str) -
         ({"endpoints": ["/foo/../bar"]}, "endpoints"),
         ({"endpoints": ["/latency"]}, "endpoints"),
         ({"endpoints": ["/health/x"]}, "endpoints"),
+        ({"endpoints": ["/gateway/splits"]}, "endpoints"),
         ({"endpoints": ["/a", "/a"]}, "endpoints"),
         ({"host": "not a host"}, "host"),
         ({"health_endpoint": "health"}, "health_endpoint"),

@@ -41,6 +41,7 @@ class Exchange:
     deadline: float | None = None  # perf_counter() by which the call must be over (set_deadline)
     tried: frozenset[str] = frozenset()  # instance ids earlier attempts went to (retry step)
     attempts: int = 0  # attempts made so far (retry step); reported in X-Upstream-Attempts
+    versions: tuple[str, ...] = ()  # set by split_traffic: instance versions to prefer, in order
 
     def header(self, name: str) -> str | None:
         """First value of a request header (case-insensitive)."""

@@ -140,13 +140,24 @@ def _raw_path(environ: dict[str, Any], decoded_path: str) -> str:
 class ApiDispatcher:
     """Route ``/api/*`` to the proxy unless the gateway owns the path; all else to Flask."""
 
-    def __init__(self, proxy: WSGIApp, flask_app: WSGIApp, owned_paths: Iterable[str]) -> None:
+    def __init__(
+        self,
+        proxy: WSGIApp,
+        flask_app: WSGIApp,
+        owned_paths: Iterable[str],
+        owned_prefixes: Iterable[str] = (),
+    ) -> None:
         self.proxy = proxy
         self.flask_app = flask_app
         self.owned = frozenset(owned_paths)
+        self.owned_prefixes = tuple(owned_prefixes)  # e.g. "/api/gateway/": everything below too
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
-        if path.startswith(API_PREFIX + "/") and path.rstrip("/") not in self.owned:
+        if (
+            path.startswith(API_PREFIX + "/")
+            and path.rstrip("/") not in self.owned
+            and not (self.owned_prefixes and path.startswith(self.owned_prefixes))
+        ):
             return self.proxy(environ, start_response)
         return self.flask_app(environ, start_response)

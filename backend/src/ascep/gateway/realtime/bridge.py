@@ -28,6 +28,7 @@ BUS_CHANNELS = (
     channels.SERVICE_STATUS,
     channels.TASK_UPDATES,
     channels.CIRCUIT_STATE,
+    channels.SPLIT_ROLLBACK,
 )
 
 
@@ -51,6 +52,7 @@ class RedisBridge(BusSubscriber):
             channels.SERVICE_STATUS: lambda p: fanout.on_broadcast(channels.EVENT_SERVICE_STATUS, p),
             channels.TASK_UPDATES: lambda p: fanout.on_broadcast(channels.EVENT_TASK_UPDATE, p),
             channels.CIRCUIT_STATE: lambda p: fanout.on_broadcast(channels.EVENT_CIRCUIT_STATE, p),
+            channels.SPLIT_ROLLBACK: lambda p: fanout.on_broadcast(channels.EVENT_SPLIT_ROLLBACK, p),
         }
 
     @property

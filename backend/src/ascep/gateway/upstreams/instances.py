@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,12 +96,22 @@ class UpstreamSet:
             return list(members)
         return []
 
-    def choose(self, exclude: Collection[str] = ()) -> Upstream:
+    def choose(self, exclude: Collection[str] = (), versions: Sequence[str] = ()) -> Upstream:
         """The instance for one call; raises 503 ``NO_HEALTHY_UPSTREAM`` when there is none.
 
         ``exclude``: instance ids a retry should avoid (those already tried); ignored when they
-        are all the candidates there are (a retry to the same instance beats none).
+        are all the candidates there are (a retry to the same instance beats none). With
+        ``versions`` (a traffic split's arm, then its stable version), the routable instances of
+        the first version that has any; if none has, the usual candidates.
         """
+        if versions:
+            now = self.clock()
+            members = self.members
+            for version in versions:
+                pool = [u for u in members if u.version == version and callable_now(u, now)]
+                if pool:
+                    fresh = [u for u in pool if u.instance_id not in exclude]
+                    return self.balancer.pick(fresh or pool)
         candidates = self.candidates()
         if not candidates:
             raise NoHealthyUpstream(
@@ -297,6 +307,7 @@ def build_upstreams(
                 instance_id=instance.address,
                 base_url=instance.base_url,
                 weight=instance.weight,
+                version=instance.version,
             )
             for instance in definition.static_instances(environ)
         ]

@@ -15,13 +15,18 @@ from ascep.gateway.upstreams.instances import Upstreams
 
 
 def select_upstream(upstreams: Upstreams) -> Step:
-    """Set ``exchange.upstream`` by the service's load-balancing policy; 503 if none may be called."""
+    """Set ``exchange.upstream`` by the service's load-balancing policy; 503 if none may be called.
+
+    ``exchange.versions`` (a traffic split's arm, see :mod:`.split_step`) narrows the choice to
+    the first of those versions that has a routable instance.
+    """
 
     def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         route = exchange.route
         assert route is not None, "select_upstream must run after resolve_route"
         instances = upstreams[route.service.name]
-        upstream = instances.choose(exchange.tried)  # a retry avoids the instances already tried
+        # a retry avoids the instances already tried; a split prefers its arm's version
+        upstream = instances.choose(exchange.tried, exchange.versions)
         exchange.upstream = upstream
         instances.begin(upstream)
         try:

@@ -6,6 +6,7 @@ import pytest
 
 from ascep.common.errors import RegistrationError
 from ascep.gateway.routing import Instance, ServiceRegistry
+from ascep.gateway.upstreams.instances import build_upstreams
 from ascep.gateway.upstreams.policy import BreakerPolicy, OutlierPolicy, UpstreamPolicy
 
 
@@ -143,3 +144,17 @@ def test_policy_defaults_are_the_documented_ones() -> None:
     assert policy.timeouts(2.0, 10.0) == (2.0, 10.0)
     assert UpstreamPolicy(read_timeout_s=0.5).timeouts(2.0, 10.0) == (2.0, 0.5)
     assert policy.when_all_unhealthy == "fail"
+
+
+def test_a_static_instance_carries_its_version_to_selection() -> None:
+    registry = ServiceRegistry()
+    registry.register_service(
+        name="svc",
+        port=1,
+        endpoints=["/svc"],
+        instances=[Instance("a:1", version="v1"), Instance("b:1", version="v2")],
+    )
+    members = build_upstreams(registry, max_discovered=1, environ={})["svc"].members
+    assert [(u.instance_id, u.version) for u in members] == [("a:1", "v1"), ("b:1", "v2")]
+    with pytest.raises(RegistrationError):
+        Instance("a:1", version="v" * 65)
