@@ -115,7 +115,7 @@ class SteadyLoad:
                 body["pid"] if response.status_code == 200 else body["error"]["details"].get("instance", "")
             )
             self.answers.append((time.monotonic(), gateway.name, served))
-            time.sleep(0.01)
+            time.sleep(0.01)  # the steady load's pace (~100 calls/s per gateway), not synchronisation
 
 
 def test_a_killed_instance_gets_no_new_calls_from_either_gateway_within_ttl_plus_one_second(

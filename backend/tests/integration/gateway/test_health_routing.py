@@ -74,7 +74,7 @@ def first_seen(
         for index, gateway in enumerate(gateways):
             if index not in seen and holds(gateway):
                 seen[index] = time.monotonic()
-        time.sleep(0.01)
+        time.sleep(0.01)  # the polling interval of this deadline loop
     return [seen[i] for i in range(len(gateways))]
 
 
