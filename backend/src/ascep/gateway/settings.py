@@ -46,6 +46,13 @@ class GatewaySettings(CommonSettings):
     )
 
     port: int = port_setting(GATEWAY_PORT)
+    auth_mode: str = setting(
+        "off",
+        "`off`: no credentials needed (every caller has every scope; said loudly at start-up); "
+        "`required`: every API call needs a JWT or API key with the route's scope. The default "
+        "is `required` when ASCEP_ENV=production.",
+        choices=("off", "required"),
+    )
     cors_origins: tuple[str, ...] = setting(
         DEV_CORS_ORIGINS,
         "Origins allowed to call the API from a browser (comma-separated; `*` disables credentials).",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from ascep.gateway.auth.principal import Principal
 from ascep.gateway.routing import Route
 from ascep.gateway.upstreams.model import Upstream
 
@@ -42,6 +43,7 @@ class Exchange:
     tried: frozenset[str] = frozenset()  # instance ids earlier attempts went to (retry step)
     attempts: int = 0  # attempts made so far (retry step); reported in X-Upstream-Attempts
     versions: tuple[str, ...] = ()  # set by split_traffic: instance versions to prefer, in order
+    principal: Principal | None = None  # set by authenticate: who is calling, with which scopes
 
     def header(self, name: str) -> str | None:
         """First value of a request header (case-insensitive)."""
