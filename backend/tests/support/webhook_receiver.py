@@ -62,7 +62,8 @@ class WebhookReceiver:
             tls.sni_callback = record_sni  # type: ignore[assignment]
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
             self.scheme = "https"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: close() (shutdown) waits up to one interval for the loop to notice.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property

@@ -109,10 +109,14 @@ class PinnedAdapter(HTTPAdapter):
 
 
 def pinned_session(policy: EgressPolicy, pool_maxsize: int = 10) -> requests.Session:
-    """A session for requests on a user's behalf: checked addresses only, no redirects, no proxies."""
+    """A session for requests on a user's behalf: checked addresses only, no proxies.
+
+    Send with ``allow_redirects=False``; were a redirect followed, its target would still be
+    checked like any other connection (``max_redirects=0`` is no help: requests raises it even
+    when not following, as it prepares the next request).
+    """
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment
-    session.max_redirects = 0  # a caller passing allow_redirects=True still cannot be redirected
     adapter = PinnedAdapter(policy, pool_maxsize)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
