@@ -37,7 +37,18 @@ from ascep.common.wsgi_errors import wsgi_error
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-EXPOSED_HEADERS = "X-Request-ID"
+#: Response headers a page may read besides the CORS-safelisted ones: what a client needs to act
+#: on an answer (request id for support, when to retry after 429/503, which credentials a 401 wants).
+EXPOSED_HEADERS = ", ".join(
+    (
+        "X-Request-ID",
+        "X-Upstream-Attempts",
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "WWW-Authenticate",
+    )
+)
 PREFLIGHT_MAX_AGE = "600"
 
 #: A page served from this machine, exactly as browsers serialise its origin (lower case, no

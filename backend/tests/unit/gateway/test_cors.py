@@ -9,6 +9,7 @@ import pytest
 from werkzeug.test import Client
 
 from ascep.gateway.cors import (
+    EXPOSED_HEADERS,
     CorsMiddleware,
     CorsPolicy,
     SocketIOOriginGuard,
@@ -49,7 +50,7 @@ def test_allowed_origin_gets_it_echoed_with_credentials() -> None:
     response = client().get("/", headers={"Origin": ORIGIN})
     assert cors(response) == {
         "Access-Control-Allow-Origin": ORIGIN,
-        "Access-Control-Expose-Headers": "X-Request-ID",
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
         "Access-Control-Allow-Credentials": "true",
     }
     assert response.headers["Vary"] == "Origin"
@@ -171,6 +172,11 @@ def test_outside_local_mode_only_listed_origins() -> None:
     assert policy.allows("http://localhost:5173")
     assert not policy.allows("http://localhost:5174")
     assert not policy.allows("http://127.0.0.1:5173")
+
+
+def test_a_page_can_read_what_it_needs_to_act_on_an_answer() -> None:
+    exposed = {h.strip() for h in EXPOSED_HEADERS.split(",")}
+    assert {"X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"} <= exposed
 
 
 def test_preflight_allows_the_credential_headers() -> None:
