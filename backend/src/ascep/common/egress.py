@@ -110,8 +110,8 @@ _GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
-_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")  # always used with fullmatch
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
 
 
 class EgressRefused(Exception):
@@ -199,9 +199,9 @@ class EgressPolicy:
                     raise ValueError(f"{entry!r} is not a network ({exc})") from exc
             elif (ip := parse_ip(entry)) is not None:
                 networks.append(ipaddress.ip_network(ip))
-            elif entry.startswith(".") and _NAME.match(entry[1:].removesuffix(".")):
+            elif entry.startswith(".") and _NAME.fullmatch(entry[1:].removesuffix(".")):
                 suffixes.append(entry.removesuffix("."))
-            elif _NAME.match(entry.removesuffix(".")) and not _is_numeric(entry):
+            elif _NAME.fullmatch(entry.removesuffix(".")) and not _is_numeric(entry):
                 names.add(entry.removesuffix("."))
             else:
                 raise ValueError(f"{entry!r} is not a host name, IP address or network (no port, no scheme)")
@@ -219,7 +219,7 @@ class EgressPolicy:
             raise EgressRefused(host, "has an IPv6 zone identifier")
         if _is_numeric(name):
             raise EgressRefused(host, "is a numeric host not written as a.b.c.d (read as an IPv4 address)")
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise EgressRefused(host, "is not a valid host name")
         if self._names_it(name):
             return
@@ -301,4 +301,4 @@ class EgressPolicy:
 def _is_numeric(name: str) -> bool:
     """Every dot-separated label is a number (decimal, octal or hex): resolvers read it as IPv4."""
     labels = name.split(".")
-    return all(_NUMERIC_LABEL.match(label) for label in labels if label) and any(labels)
+    return all(_NUMERIC_LABEL.fullmatch(label) for label in labels if label) and any(labels)
