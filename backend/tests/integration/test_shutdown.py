@@ -112,7 +112,12 @@ def arbitrage(ctx: Context) -> tuple[ManagedProcess, Callable[[str], None]]:
 
 def cep_engine(ctx: Context) -> tuple[ManagedProcess, Callable[[str], None]]:
     """Webhooks still queued at SIGTERM (a slow endpoint, one worker) are delivered before the exit."""
-    env = {"REDIS_URL": ctx.redis_url, "CEP_TICK_INTERVAL_S": "0.05", "CEP_WEBHOOK_WORKERS": "1"}
+    env = {
+        "REDIS_URL": ctx.redis_url,
+        "CEP_TICK_INTERVAL_S": "0.05",
+        "CEP_WEBHOOK_WORKERS": "1",
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the receiver: loopback must be listed
+    }
     cep = ctx.start_service("cep", "ascep.cep", env)
     cep.wait_until(
         lambda: requests.get(f"{cep.url}/status", timeout=2).json()["subscription"]["state"] == "connected",

@@ -17,7 +17,7 @@ from ascep.cep.engine import Engine
 from ascep.cep.metrics import CepCollector
 from ascep.cep.runner import EngineRunner
 from ascep.cep.runtime import CepRuntime
-from ascep.cep.settings import SERVICE_NAME, CepSettings, limits_from
+from ascep.cep.settings import SERVICE_NAME, CepSettings, egress_policy_from, limits_from
 from ascep.cep.store import AlertStore, RuleStore
 from ascep.cep.views import cep_blueprint
 from ascep.cep.webhook import WebhookWorker
@@ -34,7 +34,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = Engine(limits_from(settings))
     store = RuleStore(client, settings.cep_max_rules)
     alerts = AlertStore(settings.redis.client, settings.cep_alerts_max)
-    webhooks = WebhookWorker(settings.cep_webhook_workers, settings.cep_webhook_queue_size, time.sleep)
+    webhooks = WebhookWorker(
+        settings.cep_webhook_workers,
+        settings.cep_webhook_queue_size,
+        time.sleep,
+        egress_policy_from(settings),
+    )
     actions = ActionRunner(settings.redis.client, alerts, webhooks)
     runner = EngineRunner(settings.redis_url, engine, store, actions, sleep=time.sleep,
                           tick_interval=settings.cep_tick_interval_s)  # fmt: skip

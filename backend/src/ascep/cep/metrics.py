@@ -55,3 +55,8 @@ class CepCollector(Collector):
         yield CounterMetricFamily(
             "cep_webhooks_dropped", "Webhook deliveries dropped (queue full)", value=webhooks.dropped
         )
+        yield CounterMetricFamily(
+            "cep_webhooks_refused",
+            "Webhook deliveries refused by WEBHOOK_ALLOWED_HOSTS (never sent)",
+            value=webhooks.refused,
+        )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ascep.cep.limits import Limits
 from ascep.common.config import CommonSettings, Setting, port_setting, setting
+from ascep.common.egress import EgressPolicy
+from ascep.common.errors import ConfigError
 from ascep.service_registry import registered_port
 
 SERVICE_NAME = "cep_engine"
@@ -55,6 +57,13 @@ class CepSettings(CommonSettings):
         "Webhook deliveries waiting; beyond, new ones are dropped (counted).",
         minimum=1,
     )
+    webhook_allowed_hosts: tuple[str, ...] = setting(
+        (),
+        "Where CEP webhooks may go (comma-separated): `public` (any host whose every address is "
+        "public), host names (`hooks.example.com`, `.example.com` with subdomains), IPs and "
+        "networks (`10.1.2.3`, `[fd00::1]`, `10.0.0.0/8`). Empty: `public`. Private, loopback, "
+        "link-local, multicast and metadata addresses only when an IP/network entry covers them.",
+    )
 
 
 SETTINGS: tuple[Setting, ...] = CepSettings.own()
@@ -68,3 +77,11 @@ def limits_from(settings: CepSettings) -> Limits:
         max_pending=settings.cep_max_pending,
         max_disorder_ms=settings.cep_max_disorder_ms,
     )
+
+
+def egress_policy_from(settings: CepSettings) -> EgressPolicy:
+    """``WEBHOOK_ALLOWED_HOSTS`` compiled; a malformed entry stops the start with its reason."""
+    try:
+        return EgressPolicy.from_entries(settings.webhook_allowed_hosts)
+    except ValueError as exc:
+        raise ConfigError("WEBHOOK_ALLOWED_HOSTS", str(exc)) from exc

@@ -21,6 +21,7 @@ from ascep.cep.runner import EngineRunner
 from ascep.cep.runtime import CepRuntime
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
+from ascep.cep.webhook_targets import webhook_target_errors
 from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
 from ascep.common.lifecycle import current_runtime
@@ -72,11 +73,20 @@ def _size_checked(raw: Any, prefix: str = "") -> None:
 
 
 def _checked(raw: Any, prefix: str = "") -> dict[str, Any]:
-    """Canonical, fully validated rule (patterns compiled too) or a 422 naming the field."""
+    """Canonical, fully validated rule (patterns compiled too) or a 422 naming the field.
+
+    Webhook URLs are also checked against ``WEBHOOK_ALLOWED_HOSTS`` here (not in
+    :func:`validate_rule`): the engine must still load a stored rule the list no longer admits,
+    and its deliveries are refused one by one (counted, logged with the rule id).
+    """
     _size_checked(raw, prefix)
     try:
         validate_rule(raw, _engine().limits)
-        return canonical(raw)
+        spec = canonical(raw)
+        refused = webhook_target_errors(spec, current_runtime(CepRuntime).webhooks.policy)
+        if refused:
+            raise RuleValidationError(refused)
+        return spec
     except RuleValidationError as exc:
         raise _invalid(exc, prefix) from exc
 

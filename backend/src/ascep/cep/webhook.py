@@ -2,7 +2,14 @@
 
 The engine only enqueues (bounded; when full the delivery is dropped and counted). Each worker
 POSTs the alert as JSON with the action's timeout and retries server errors and network failures
-up to ``retries`` times with capped backoff; a 4xx answer is final (retrying will not fix it).
+up to ``retries`` times with capped backoff; a 4xx answer is final (retrying will not fix it), and
+so is a redirect (never followed: a webhook's answer may not send the engine elsewhere).
+
+Every connection goes through the egress allow-list (``WEBHOOK_ALLOWED_HOSTS``,
+:mod:`ascep.common.egress`): the host is checked, resolved once, every address checked, and the
+checked address is the one connected to. A refused delivery is final, counted (``refused``) and
+logged with its rule id; rules are also checked when they are created (:mod:`.webhook_targets`),
+this check catches rules stored before the list changed and names whose DNS answers changed.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from typing import Any
 import requests
 
 from ascep.common.backoff import Backoff
+from ascep.common.egress import EgressPolicy, EgressRefused
+from ascep.common.egress_http import pinned_session
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +33,24 @@ Job = tuple[Mapping[str, Any], Mapping[str, Any]]  # (action, alert)
 
 
 class WebhookWorker:
-    def __init__(self, workers: int, queue_size: int, sleep: Callable[[float], Any]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        queue_size: int,
+        sleep: Callable[[float], Any],
+        policy: EgressPolicy | None = None,
+    ) -> None:
+        """``policy`` defaults to public addresses only (an empty ``WEBHOOK_ALLOWED_HOSTS``)."""
         self.workers = workers
         self.sleep = sleep
+        self.policy = policy or EgressPolicy()
         self.queue: queue.Queue[Job | None] = queue.Queue(maxsize=queue_size)
-        self.session = requests.Session()
-        self.session.trust_env = False
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = pinned_session(self.policy, pool_maxsize=workers)
         self.delivered = 0
         self.failed = 0
         self.dropped = 0
         self.retries = 0
+        self.refused = 0
         self._threads: list[threading.Thread] = []
 
     def start(self) -> WebhookWorker:
@@ -76,15 +90,22 @@ class WebhookWorker:
         headers = {"Content-Type": "application/json", **dict(action.get("headers") or {})}
         for attempt in range(1, attempts + 1):
             try:
-                response = self.session.post(url, json=alert, timeout=timeout, headers=headers)
-                if response.status_code < 400:
+                response = self.session.post(
+                    url, json=alert, timeout=timeout, headers=headers, allow_redirects=False
+                )
+                if response.status_code < 300:
                     self.delivered += 1
                     return True
                 if response.status_code < 500:
-                    logger.warning("webhook %s refused alert of rule %s: HTTP %d", url, alert.get("rule_id"),
-                                   response.status_code)  # fmt: skip
+                    rule_id, status = alert.get("rule_id"), response.status_code
+                    logger.warning("webhook %s refused alert of rule %s: HTTP %d%s", url, rule_id, status,
+                                   _redirect_note(response))  # fmt: skip
                     break
                 reason = f"HTTP {response.status_code}"
+            except EgressRefused as exc:
+                self.refused += 1
+                logger.warning("webhook of rule %s not sent: %s", alert.get("rule_id"), exc)
+                return False
             except requests.RequestException as exc:
                 reason = type(exc).__name__
             if attempt < attempts:
@@ -117,4 +138,13 @@ class WebhookWorker:
             "failed": self.failed,
             "dropped": self.dropped,
             "retries": self.retries,
+            "refused": self.refused,
+            "allowed_hosts": self.policy.describe(),
         }
+
+
+def _redirect_note(response: requests.Response) -> str:
+    """For a 3xx: where it pointed, and that it was not followed (the log says why nothing arrived)."""
+    if not response.is_redirect:
+        return ""
+    return f" (redirect to {response.headers.get('Location', '?')[:200]!r} not followed)"

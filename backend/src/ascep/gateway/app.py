@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_socketio import SocketIO
 
-from ascep.common.app_factory import create_service_app
+from ascep.common.app_factory import ServiceApp, create_service_app
+from ascep.common.errors import ConfigError
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import is_reachable
 from ascep.gateway.bundle import Gateway
-from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard
+from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard, local_mode
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
 from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
@@ -77,7 +78,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
     splits = Splits(settings)
     upstream_steps = [splits.step(), select_upstream(upstreams)] if with_upstream_steps else []
-    cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
+    cors = _cors_policy(settings, app)
     breakers = build_breakers(registry, upstreams, settings)
     # socketio exists below; the loops only sleep once started
     routing = build_health_routing(registry, upstreams, redis_client, settings, lambda s: socketio.sleep(s))
@@ -173,6 +174,22 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(splits_bp)
     _register_ops(gateway, metrics)
     return app
+
+
+def _cors_policy(settings: GatewaySettings, app: ServiceApp) -> CorsPolicy:
+    """``CORS_ORIGINS``, plus any page on this machine in local mode (see :mod:`.cors`)."""
+    local = local_mode(settings.auth_mode, settings.host)
+    try:
+        policy = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts, local_origins=local)
+    except ValueError as exc:
+        raise ConfigError("CORS_ORIGINS", str(exc)) from exc
+    if local:
+        logger.info("CORS: pages on this machine (localhost, 127.0.0.1, [::1], any port) may call the API "
+                    "(AUTH_MODE=off, listening on %s only)", settings.host)  # fmt: skip
+    else:
+        logger.info("CORS: only CORS_ORIGINS may call the API from a browser: %s",
+                    ", ".join(sorted(policy.origins)) or "none (same-origin only)")  # fmt: skip
+    return policy
 
 
 def _default_registry() -> ServiceRegistry:

@@ -1,18 +1,31 @@
 """The gateway's one CORS policy: for proxied answers, its own Flask routes, and Socket.IO.
 
+Which origins: those listed in ``CORS_ORIGINS`` (default none: the dashboard is served by the
+gateway itself, same-origin). In *local mode* — ``AUTH_MODE=off`` and the gateway listening on
+loopback only (``HOST`` 127.0.0.1, ``::1`` or ``localhost``) — also any page served from this
+machine: ``http(s)://localhost``, ``127.0.0.1`` or ``[::1]``, on any port (a Vite dev server, the
+original ASCEP dashboard, a notebook). Why that is safe there: without authentication the API is
+already open to every local program, and only a page on this machine can carry such an origin;
+lookalikes (``localhost.evil.com``, ``127.0.0.1.nip.io``, ``null``) never match the strict
+pattern. Listening beyond loopback (``HOST=0.0.0.0``, ``ASCEP_PUBLIC_HOST``) or requiring
+authentication turns it off: then only listed origins.
+
 Allowed origins get their origin echoed (never ``*`` together with credentials); a request without
 ``Origin`` (not a browser) gets no CORS header at all. The gateway alone decides: any
-``Access-Control-*`` header a service or a route sets is replaced. Three places apply it:
+``Access-Control-*`` header a service, a route or python-engineio sets is replaced. Three places
+apply it:
 
 * proxied calls bypass Flask: the proxy step ``apply_cors`` answers their preflights itself, without
   bothering the service, and sets the headers on every answer;
 * the gateway's own routes (Flask, dashboard): :class:`CorsMiddleware` around Flask's WSGI app;
-* Socket.IO: :meth:`CorsPolicy.allows_socketio`, checked by :class:`SocketIOOriginGuard` and
-  python-engineio.
+* Socket.IO: :meth:`CorsPolicy.allows_socketio`, checked by :class:`SocketIOOriginGuard` (which
+  also puts this policy's headers on engineio's answers) and python-engineio.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +37,64 @@ from ascep.common.wsgi_errors import wsgi_error
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-EXPOSED_HEADERS = "X-Request-ID"
+#: Response headers a page may read besides the CORS-safelisted ones: what a client needs to act
+#: on an answer (request id for support, when to retry after 429/503, which credentials a 401 wants).
+EXPOSED_HEADERS = ", ".join(
+    (
+        "X-Request-ID",
+        "X-Upstream-Attempts",
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "WWW-Authenticate",
+    )
+)
 PREFLIGHT_MAX_AGE = "600"
+
+#: A page served from this machine, exactly as browsers serialise its origin (lower case, no
+#: path, default port omitted, no leading zeros): ``http://localhost:5173``, ``http://[::1]:8080``.
+_LOCAL_ORIGIN = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::(?P<port>[1-9][0-9]{0,4}))?")
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s@]+")
+
+
+def is_local_origin(origin: str | None) -> bool:
+    """Is ``origin`` a page on this machine (loopback name or address, any valid port)?"""
+    match = _LOCAL_ORIGIN.fullmatch(origin or "")
+    return match is not None and int(match["port"] or 0) <= 65535
+
+
+def listens_on_loopback_only(host: str) -> bool:
+    """Is ``HOST`` an interface nobody outside this machine can reach?"""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def local_mode(auth_mode: str, host: str) -> bool:
+    """Local origins are trusted only without authentication and without outside listeners."""
+    return auth_mode == "off" and listens_on_loopback_only(host)
+
+
+def parse_origins(origins: Iterable[str]) -> frozenset[str]:
+    """``CORS_ORIGINS`` checked: ``*`` or ``scheme://host[:port]``; :class:`ValueError` naming a bad one.
+
+    ``null`` is refused: it is the origin of every sandboxed frame and ``file://`` page, so
+    listing it would trust all of them.
+    """
+    cleaned: set[str] = set()
+    for raw in origins:
+        origin = raw.strip().rstrip("/").lower()  # browsers send scheme and host in lower case
+        if not origin:
+            continue
+        if origin == "null":
+            raise ValueError("'null' is the origin of every sandboxed frame and file:// page: never listed")
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        cleaned.add(origin)
+    return frozenset(cleaned)
 
 
 @dataclass(frozen=True)
@@ -33,11 +102,17 @@ class CorsPolicy:
     origins: frozenset[str]
     #: ``ALLOWED_HOSTS``: a same-origin page is trusted only on a host listed there by name.
     hosts: HostAllowList = field(default_factory=lambda: HostAllowList.from_patterns(LOOPBACK_HOSTS))
+    #: Local mode (see the module doc): any page on this machine is allowed too.
+    local_origins: bool = False
 
     @classmethod
-    def from_origins(cls, origins: Iterable[str], hosts: HostAllowList | None = None) -> CorsPolicy:
-        cleaned = frozenset(o.rstrip("/") for o in origins if o)
-        return cls(cleaned) if hosts is None else cls(cleaned, hosts)
+    def from_origins(
+        cls, origins: Iterable[str], hosts: HostAllowList | None = None, *, local_origins: bool = False
+    ) -> CorsPolicy:
+        cleaned = parse_origins(origins)
+        if hosts is None:
+            return cls(cleaned, local_origins=local_origins)
+        return cls(cleaned, hosts, local_origins)
 
     @property
     def any_origin(self) -> bool:
@@ -49,7 +124,9 @@ class CorsPolicy:
         return not self.any_origin
 
     def allows(self, origin: str | None) -> bool:
-        return bool(origin) and (self.any_origin or origin in self.origins)
+        if not origin:
+            return False
+        return self.any_origin or origin in self.origins or (self.local_origins and is_local_origin(origin))
 
     def allows_socketio(self, origin: str | None, environ: dict) -> bool:
         """Socket.IO handshake check: listed origins, plus same-origin pages on an allowed host.
@@ -146,6 +223,8 @@ class SocketIOOriginGuard:
 
     python-engineio runs the same check (``cors_allowed_origins=policy.allows_socketio``) but
     answers with a bare string; checking first gives clients the envelope every other error has.
+    The answers it lets through get this policy's CORS headers instead of engineio's own (which
+    add ``Access-Control-Allow-Credentials`` even to a request without ``Origin``).
     """
 
     def __init__(self, app: WSGIApp, policy: CorsPolicy, path: str = "/socket.io") -> None:
@@ -159,7 +238,7 @@ class SocketIOOriginGuard:
             return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
         if self.policy.allows_socketio(origin, environ):
-            return self.app(environ, start_response)
+            return CorsMiddleware(self.app, self.policy)(environ, start_response)
         error = OriginNotAllowed(
             "this page's origin may not open a Socket.IO connection", {"origin": str(origin)[:200]}
         )

@@ -7,15 +7,6 @@ from typing import ClassVar
 
 from ascep.common.config import CommonSettings, Rule, Setting, port_setting, setting
 
-DEV_CORS_ORIGINS = (
-    "http://localhost:3000",
-    "http://127.0.0.1:3000",
-    "http://localhost:5173",
-    "http://127.0.0.1:5173",
-    "http://localhost:5000",
-    "http://127.0.0.1:5000",
-)
-
 #: The gateway is not on the registry (it *is* the registry's user): its port is declared here.
 GATEWAY_PORT = 5000
 
@@ -54,8 +45,11 @@ class GatewaySettings(CommonSettings):
         choices=("off", "required"),
     )
     cors_origins: tuple[str, ...] = setting(
-        DEV_CORS_ORIGINS,
-        "Origins allowed to call the API from a browser (comma-separated; `*` disables credentials).",
+        (),
+        "Origins allowed to call the API and Socket.IO from a browser (comma-separated "
+        "`scheme://host[:port]`; `*`: any, without credentials; `null` refused). Empty: none but "
+        "the gateway's own pages — and, with AUTH_MODE=off while HOST is loopback, any page on "
+        "this machine (`localhost`, `127.0.0.1`, `[::1]`, any port).",
     )
     max_body_bytes: int = setting(
         10 * 1024 * 1024,

@@ -205,7 +205,7 @@ def test_a_second_engine_sees_rule_changes_at_once(
 def test_webhook_and_publish_actions(
     start_cep: StartCep, redis_client: redis.Redis, webhook_receiver: WebhookReceiver
 ) -> None:
-    cep = start_cep()
+    cep = start_cep(WEBHOOK_ALLOWED_HOSTS="127.0.0.1")  # the receiver: loopback must be listed
     webhook_receiver.fail_first = 1  # first attempt gets a 503: the worker retries
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe("cep:my_alerts")
