@@ -24,7 +24,7 @@ export const MAX_RETRY_AFTER_S = 600;
 const holds = new Map<string, HoldOff>();
 const listeners = new Set<() => void>();
 let snapshot: HoldOff[] = [];
-let now: () => number = Date.now;
+let now: () => number = () => Date.now();
 
 function changed(): void {
   snapshot = [...holds.values()];
@@ -98,7 +98,7 @@ export function subscribeHolds(listener: () => void): () => void {
 }
 
 /** Tests: forget every hold and use another clock. */
-export function resetHolds(clock: () => number = Date.now): void {
+export function resetHolds(clock: () => number = () => Date.now()): void {
   holds.clear();
   now = clock;
   changed();

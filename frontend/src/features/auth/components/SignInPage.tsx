@@ -88,7 +88,7 @@ function TokenForm() {
   );
 }
 
-export function SignInPage({ state }: { state: AuthState }) {
+export default function SignInPage({ state }: { state: AuthState }) {
   useEffect(() => {
     document.title = 'Sign in · ASCEP';
   }, []);

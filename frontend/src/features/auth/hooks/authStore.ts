@@ -68,7 +68,7 @@ export class AuthStore {
   constructor(options: AuthStoreOptions = {}) {
     this.realtime = options.realtime ?? realtime;
     this.handshakeCredential = options.handshakeCredential ?? lastHandshakeCredential;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   getState = (): AuthState => this.state;
