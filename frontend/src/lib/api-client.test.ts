@@ -132,10 +132,11 @@ describe('apiRequest with a credential (issue 17)', () => {
       'PUT /api/arbitrage/config': () => envelope(403, 'FORBIDDEN', 'insufficient scope', { required_scope: 'write' }),
       'POST /api/rules': () => envelope(403, 'FORBIDDEN', 'insufficient scope'),
       'GET /api/gateway/keys': () => envelope(403, 'FORBIDDEN', 'insufficient scope'),
-      'GET /api/prices': () => envelope(403, 'FORBIDDEN', 'insufficient scope'),
+      'GET /api/prices': () => envelope(403, 'FORBIDDEN', 'insufficient scope', { scopes: ['write'] }),
+      'DELETE /api/rules/1': () => envelope(403, 'FORBIDDEN', 'insufficient scope', {}, { 'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="admin"' }),
     });
     const messages: string[] = [];
-    for (const [path, method] of [['/api/arbitrage/config', 'PUT'], ['/api/rules', 'POST'], ['/api/gateway/keys', 'GET'], ['/api/prices', 'GET']]) {
+    for (const [path, method] of [['/api/arbitrage/config', 'PUT'], ['/api/rules', 'POST'], ['/api/gateway/keys', 'GET'], ['/api/prices', 'GET'], ['/api/rules/1', 'DELETE']]) {
       const error = await apiRequest(path, { method, body: method === 'GET' ? undefined : {} }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ApiError);
       messages.push(errorMessage(error));
@@ -144,7 +145,8 @@ describe('apiRequest with a credential (issue 17)', () => {
       'Your token lacks scope write: insufficient scope (FORBIDDEN)',
       'Your token lacks scope write: insufficient scope (FORBIDDEN)',
       'Your token lacks scope admin: insufficient scope (FORBIDDEN)',
-      'Your token lacks scope read: insufficient scope (FORBIDDEN)',
+      'Your token lacks scope read: insufficient scope (FORBIDDEN)', // `scopes` (granted?) is not taken for the missing one
+      'Your token lacks scope admin: insufficient scope (FORBIDDEN)', // from the RFC 6750 challenge
     ]);
     expect(requiredScope(errorFromResponse(403, { error: { code: 'FORBIDDEN', message: 'x', details: { required_scopes: ['admin'] } } }))).toBe('admin');
   });

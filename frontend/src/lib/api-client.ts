@@ -36,6 +36,8 @@ export class ApiError extends Error {
   path?: string;
   /** Seconds the gateway asked to wait (429 `Retry-After`). */
   retryAfter?: number;
+  /** The `scope` attribute of a `WWW-Authenticate: Bearer` challenge (403 insufficient_scope). */
+  challengeScope?: string;
 
   constructor(status: number, code: string, message: string, details?: Record<string, unknown> | null, requestId?: string) {
     super(message);
@@ -214,6 +216,8 @@ async function send(path: string, options: RequestOptions & { headers?: Record<s
   const error = errorFromResponse(response.status, parsed, response.statusText);
   error.method = method;
   error.path = path;
+  const challenge = response.headers.get('WWW-Authenticate')?.match(/\bscope="([^"]*)"/i);
+  if (challenge?.[1]) error.challengeScope = challenge[1];
   if (response.status === 429) {
     const seconds = parseRetryAfter(response.headers.get('Retry-After'));
     error.retryAfter = seconds;
@@ -234,11 +238,13 @@ export const api = {
   delete: <T>(path: string) => apiRequest<T>(path, { method: 'DELETE' }),
 };
 
-const SCOPE_DETAIL_KEYS = ['required_scope', 'scope', 'required_scopes', 'scopes', 'missing_scope', 'missing_scopes', 'needed'];
+/** Details keys that name the scope a request needed (not `scopes`: that may be what was granted). */
+const SCOPE_DETAIL_KEYS = ['required_scope', 'required_scopes', 'missing_scope', 'missing_scopes', 'scope'];
 
 /**
- * The scope a 403 says is missing: the envelope's details when they name it, else the gateway's
- * rule (issue 17: `admin` under `/api/gateway/`, `read` for GET/HEAD, `write` for the rest).
+ * The scope a 403 says is missing: the envelope's details when they name it, else the
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` attribute (RFC 6750 §3), else
+ * the gateway's rule (issue 17: `admin` under `/api/gateway/`, `read` for GET/HEAD, `write` else).
  */
 export function requiredScope(error: ApiError): string | null {
   for (const key of SCOPE_DETAIL_KEYS) {
@@ -246,6 +252,7 @@ export function requiredScope(error: ApiError): string | null {
     if (typeof value === 'string' && value) return value;
     if (Array.isArray(value) && value.length) return value.map(String).join(' ');
   }
+  if (error.challengeScope) return error.challengeScope;
   if (!error.path) return null;
   if (error.path.startsWith('/api/gateway/')) return 'admin';
   const method = (error.method ?? 'GET').toUpperCase();
