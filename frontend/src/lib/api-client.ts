@@ -127,16 +127,17 @@ function holdError(path: string, method: string, until: number, message: string)
 /** Send one request to the gateway; the answer's JSON, or an {@link ApiError}. */
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const response = await send(path, options);
-  const text = await response.text();
-  let body: unknown = text;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
+  return parseBody(await response.text()) as T;
+}
+
+/** JSON when the text is JSON, else the text itself (an HTML error page, a plain message). */
+function parseBody(text: string): unknown {
+  if (!text) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return body as T;
 }
 
 /** The file name a `Content-Disposition: attachment; filename="..."` header gives, if any. */
@@ -204,16 +205,7 @@ async function send(path: string, options: RequestOptions & { headers?: Record<s
   }
   if (response.ok) return response;
 
-  const text = await response.text();
-  let parsed: unknown = text;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  const error = errorFromResponse(response.status, parsed, response.statusText);
+  const error = errorFromResponse(response.status, parseBody(await response.text()), response.statusText);
   error.method = method;
   error.path = path;
   const challenge = response.headers.get('WWW-Authenticate')?.match(/\bscope="([^"]*)"/i);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearCredential, setCredential } from './credentials';
-import { handshakeAuth, lastHandshakeCredential, RealtimeClient, socketOptions, type Refusal, type SocketLike } from './socket';
+import { RealtimeClient, socketOptions, type Refusal, type SocketLike } from './socket';
+import { handshakeAuth, lastHandshakeCredential } from './socket-auth';
 
 type Handler = (...args: unknown[]) => void;
 

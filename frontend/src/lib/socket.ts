@@ -17,8 +17,10 @@
  */
 import { io } from 'socket.io-client';
 import { getBaseUrl } from './api-client';
-import { getCredential, socketAuthPayload, type Credential } from './credentials';
-import type { ErrorEnvelope, ServerEvents, Subscriptions } from './types';
+import { envelopeOf, handshakeAuth, refusalWithoutData, type Refusal } from './socket-auth';
+import type { ServerEvents, Subscriptions } from './types';
+
+export type { Refusal } from './socket-auth';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -33,23 +35,6 @@ export interface ConnectionInfo {
 }
 
 type Handler = (...args: unknown[]) => void;
-
-/** Why the server refused the connection or a subscription: its envelope. */
-export interface Refusal {
-  /** `connect` for the handshake, else the stream whose subscription was refused. */
-  what: 'connect' | keyof Subscriptions;
-  code: string;
-  message: string;
-  envelope: ErrorEnvelope;
-}
-
-function envelopeOf(data: unknown): ErrorEnvelope | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const error = (data as { error?: unknown }).error;
-  if (typeof error !== 'object' || error === null) return null;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return typeof code === 'string' ? { ...(data as ErrorEnvelope), error: { ...(error as ErrorEnvelope['error']), code, message: typeof message === 'string' ? message : code } } : null;
-}
 
 /** The part of socket.io-client's Socket this module uses (a fake one drives the unit tests). */
 export interface SocketLike {
@@ -75,16 +60,6 @@ const DEFAULT_PAYLOADS: { [K in keyof Subscriptions]: Subscriptions[K] } = {
   signals: {},
   alerts: {},
 };
-
-/**
- * A refusal raised with the envelope as its only argument reaches the client as the message
- * (python-socketio puts the first argument in `message`, the second in `data`): still a refusal.
- */
-function refusalWithoutData(err: unknown): ErrorEnvelope | null {
-  const message = (err as { message?: unknown } | null)?.message;
-  if (typeof message !== 'string' || !/\bUNAUTHORIZED\b/.test(message)) return null;
-  return { error: { code: 'UNAUTHORIZED', message: 'The gateway refused the live connection.' } };
-}
 
 export class RealtimeClient {
   private socket: SocketLike | null = null;
@@ -315,22 +290,6 @@ export class RealtimeClient {
     this.lastNotify = this.now();
     for (const listener of [...this.stateListeners]) listener();
   }
-}
-
-let handshakeCredential: Credential | null = null;
-
-/** The credential the last handshake presented (a refusal is about that one, not a newer one). */
-export function lastHandshakeCredential(): Credential | null {
-  return handshakeCredential;
-}
-
-/**
- * The `auth` option: a function, which socket.io-client calls at every connection attempt, so a
- * reconnection presents the credential of the moment and not the one the socket was created with.
- */
-export function handshakeAuth(callback: (payload: Record<string, string>) => void): void {
-  handshakeCredential = getCredential();
-  callback(socketAuthPayload(handshakeCredential));
 }
 
 /** socket.io-client's options for the dashboard's connection. */

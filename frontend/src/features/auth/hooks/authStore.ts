@@ -14,7 +14,8 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { ApiError, errorMessage, onUnauthorized } from '../../../lib/api-client';
 import { clearCredential, getCredential, sameCredential, setCredential, tokenExpiry, type Credential, type CredentialKind } from '../../../lib/credentials';
-import { lastHandshakeCredential, realtime, type Refusal } from '../../../lib/socket';
+import { realtime, type Refusal } from '../../../lib/socket';
+import { lastHandshakeCredential } from '../../../lib/socket-auth';
 import { DEFAULT_TOKEN_ENDPOINT, fetchAuthConfig, fetchMe, requestToken, type Me } from '../api/auth';
 
 export type AuthStatus = 'checking' | 'off' | 'signed-out' | 'signed-in';
