@@ -70,6 +70,28 @@ def _services(
     }
 
 
+def _start_gateway(
+    start_service: Callable[..., HttpService], name: str, env: dict[str, str], port: int | None = None
+) -> HttpService:
+    """A gateway with auth required, once it answers ``/api/auth/config`` (public by contract; a
+    liveness probe may not be, under auth) with ``mode: required``."""
+    gateway = start_service(name, "ascep.gateway", env, port=port, wait_path=None)
+    holder: list[requests.Response] = []
+
+    def answering() -> bool:
+        holder[:] = [requests.get(f"{gateway.url}/api/auth/config", timeout=1)]
+        return True
+
+    gateway.wait_until(answering, timeout=30, what="answering /api/auth/config")
+    answer = holder[0]
+    assert answer.status_code == 200, (
+        f"GET /api/auth/config answered {answer.status_code}: this gateway lacks issue 17's access "
+        f"endpoints ({answer.text[:200]})"
+    )
+    assert answer.json()["mode"] == "required", answer.text
+    return gateway
+
+
 def _admin_token(secret: str) -> str:
     now = int(time.time())
     claims = {"sub": "e2e-admin", "iat": now, "exp": now + 300, "scope": "admin"}
@@ -134,8 +156,7 @@ def test_sign_in_required(
         "JWT_ALGORITHMS": "HS256",
         "JWT_SECRET": secret,
     }
-    # /api/auth/config is public by contract (a liveness probe may not be, under auth).
-    gateway = start_service("gateway", "ascep.gateway", gateway_env, wait_path="/api/auth/config")
+    gateway = _start_gateway(start_service, "gateway", gateway_env)
     password = secrets.token_urlsafe(18)
     created = requests.post(
         f"{gateway.url}/api/gateway/users",
@@ -144,8 +165,6 @@ def test_sign_in_required(
         timeout=5,
     )
     assert created.status_code == 201, created.text
-    config = requests.get(f"{gateway.url}/api/auth/config", timeout=5).json()
-    assert config["mode"] == "required", config
 
     gateways = [gateway]
 
@@ -153,11 +172,7 @@ def test_sign_in_required(
         """Restart the gateway on the same port with another secret: every issued token dies."""
         gateways[-1].stop()
         rotated = {**gateway_env, "JWT_SECRET": secrets.token_hex(32)}
-        gateways.append(
-            start_service(
-                "gateway-rotated", "ascep.gateway", rotated, port=gateway.port, wait_path="/api/auth/config"
-            )
-        )
+        gateways.append(_start_gateway(start_service, "gateway-rotated", rotated, port=gateway.port))
 
     started = time.monotonic()
     result = _browse(
