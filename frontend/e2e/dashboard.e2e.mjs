@@ -35,6 +35,9 @@ try {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     if (expectingHttpError && msg.text().includes('status of 422')) return;
+    // A gateway without the access endpoints (before issue 17's AUTH part) answers the
+    // dashboard's start-up question with a 404, which the dashboard reads as `AUTH_MODE=off`.
+    if (msg.text().includes('status of 404') && new URL(msg.location().url || BASE).pathname === '/api/auth/config') return;
     (restarting ? result.restartConsoleErrors : result.consoleErrors).push(msg.text());
   });
   page.on('pageerror', (err) => (restarting ? result.restartConsoleErrors : result.consoleErrors).push(`pageerror: ${err.message}`));

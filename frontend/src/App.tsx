@@ -1,10 +1,15 @@
 /**
  * Shell: navigation, theme, connection indicator, and the pages — each a lazily loaded chunk, so
- * the first paint only needs React, the shell and the socket client.
+ * the first paint only needs React, the shell and the socket client. Behind the access gate: with
+ * `AUTH_MODE=required` the sign-in form comes first, and the pages (and the socket) start only
+ * once a credential is accepted.
  */
 import { Component, lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { ErrorMessage, Loading } from './components/Status';
+import { AccessNotices } from './features/auth/components/AccessNotices';
+import { AccountMenu } from './features/auth/components/AccountMenu';
+import { AuthGate } from './features/auth/components/AuthGate';
 import { Link, usePathname } from './lib/router';
 
 const OverviewPage = lazy(() => import('./features/overview/components/OverviewPage'));
@@ -49,13 +54,20 @@ class PageBoundary extends Component<{ children: ReactNode; resetKey: string }, 
 }
 
 export function App() {
-  const pathname = usePathname();
   const [theme, setTheme] = useState<Theme>(initialTheme);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('ascep.theme', theme);
   }, [theme]);
+  return (
+    <AuthGate>
+      <Shell theme={theme} setTheme={setTheme} />
+    </AuthGate>
+  );
+}
 
+function Shell({ theme, setTheme }: { theme: Theme; setTheme: (theme: Theme) => void }) {
+  const pathname = usePathname();
   const page = PAGES.find((p) => p.path === pathname) ?? null;
   const Page = page?.component;
   useEffect(() => {
@@ -82,6 +94,7 @@ export function App() {
         </nav>
         <div className="topbar-right">
           <ConnectionIndicator />
+          <AccountMenu />
           <button
             type="button"
             className="btn btn-small"
@@ -93,6 +106,7 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <AccessNotices />
         <PageBoundary resetKey={pathname}>
           <Suspense fallback={<Loading />}>
             {Page ? (

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RealtimeClient, type SocketLike } from './socket';
+import { clearCredential, setCredential } from './credentials';
+import { RealtimeClient, socketOptions, type Refusal, type SocketLike } from './socket';
+import { handshakeAuth, lastHandshakeCredential } from './socket-auth';
 
 type Handler = (...args: unknown[]) => void;
 
@@ -7,6 +9,7 @@ type Handler = (...args: unknown[]) => void;
 class FakeSocket implements SocketLike {
   connected = false;
   emitted: [string, unknown][] = [];
+  acks = new Map<string, (ack: unknown) => void>();
   connectCalls = 0;
   private handlers = new Map<string, Handler[]>();
   private any: ((event: string, ...args: unknown[]) => void)[] = [];
@@ -18,8 +21,9 @@ class FakeSocket implements SocketLike {
   onAny(h: (event: string, ...args: unknown[]) => void) {
     this.any.push(h);
   }
-  emit(event: string, payload?: unknown) {
+  emit(event: string, payload?: unknown, ack?: (ack: unknown) => void) {
     this.emitted.push([event, payload]);
+    if (ack) this.acks.set(event, ack);
   }
   connect() {
     this.connectCalls++;
@@ -35,6 +39,12 @@ class FakeSocket implements SocketLike {
   serverDrop(reason = 'transport close') {
     this.connected = false;
     this.handlers.get('disconnect')?.forEach((h) => h(reason));
+  }
+  /** The server refuses the handshake (python-socketio: ConnectionRefusedError(message, data)). */
+  serverRefuse(message: string, data?: unknown) {
+    this.connected = false;
+    const err = Object.assign(new Error(message), { data });
+    this.handlers.get('connect_error')?.forEach((h) => h(err));
   }
   serverEmit(event: string, payload: unknown) {
     this.any.forEach((h) => h(event, payload));
@@ -132,5 +142,104 @@ describe('RealtimeClient', () => {
     off();
     socket.serverEmit('price_batch', [{ symbol: 'X' }]);
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('access (issue 17)', () => {
+  afterEach(() => clearCredential());
+
+  it('the handshake auth is a function reading the credential of the moment, so a reconnect sends the new token', () => {
+    const options = socketOptions();
+    expect(options.auth).toBe(handshakeAuth);
+    const sent: unknown[] = [];
+    options.auth((payload) => sent.push(payload));
+    setCredential({ kind: 'bearer', value: 'jwt-1' });
+    options.auth((payload) => sent.push(payload));
+    setCredential({ kind: 'bearer', value: 'jwt-2' });
+    options.auth((payload) => sent.push(payload));
+    expect(lastHandshakeCredential()).toEqual({ kind: 'bearer', value: 'jwt-2' });
+    setCredential({ kind: 'api_key', value: 'key-1' });
+    options.auth((payload) => sent.push(payload));
+    expect(sent).toEqual([{}, { token: 'jwt-1' }, { token: 'jwt-2' }, { api_key: 'key-1' }]);
+    // Never in the URL: no query option carries it.
+    expect(JSON.stringify(options)).not.toContain('jwt-2');
+    expect('query' in options).toBe(false);
+  });
+
+  it('an UNAUTHORIZED refusal is reported once, pauses the client, and nothing reconnects until resume()', () => {
+    const refusals: Refusal[] = [];
+    client.onRefused((r) => refusals.push(r));
+    client.start();
+    socket.serverConnect();
+    socket.serverDrop('transport close');
+    const envelope = { error: { code: 'UNAUTHORIZED', message: 'token expired', details: {} }, request_id: 'r1' };
+    socket.serverRefuse('token expired', envelope);
+    expect(refusals).toEqual([{ what: 'connect', code: 'UNAUTHORIZED', message: 'token expired', envelope }]);
+    expect(client.isPaused()).toBe(true);
+    expect(client.getInfo().state).toBe('offline');
+    const calls = socket.connectCalls;
+    window.dispatchEvent(new Event('online'));
+    socket.serverDrop('io server disconnect');
+    vi.advanceTimersByTime(60_000);
+    expect(socket.connectCalls).toBe(calls); // no retry storm with a refused token
+    client.resume();
+    expect(socket.connectCalls).toBe(calls + 1);
+    expect(client.getInfo().state).toBe('reconnecting');
+    socket.serverConnect();
+    expect(client.getInfo().state).toBe('connected');
+  });
+
+  it('a refusal whose envelope came as the message only is still an UNAUTHORIZED refusal', () => {
+    const refusals: Refusal[] = [];
+    client.onRefused((r) => refusals.push(r));
+    client.start();
+    socket.serverRefuse("{'error': {'code': 'UNAUTHORIZED', 'message': 'no token'}}");
+    expect(refusals.map((r) => r.code)).toEqual(['UNAUTHORIZED']);
+  });
+
+  it('other connection errors keep the ordinary reconnection behaviour', () => {
+    const refusals: Refusal[] = [];
+    client.onRefused((r) => refusals.push(r));
+    client.start();
+    socket.serverRefuse('xhr poll error');
+    socket.serverRefuse('rejected', { error: { code: 'RATE_LIMITED', message: 'slow down' } });
+    expect(refusals).toEqual([]);
+    expect(client.isPaused()).toBe(false);
+    expect(client.getInfo().state).toBe('connecting');
+  });
+
+  it('resume() after a sign-in closes a connection made with the old credential and opens a new one', () => {
+    client.start();
+    socket.serverConnect();
+    client.subscribe('prices');
+    const calls = socket.connectCalls;
+    client.resume();
+    expect(socket.connected).toBe(false);
+    expect(socket.connectCalls).toBe(calls + 1);
+    socket.emitted = [];
+    socket.serverConnect();
+    expect(subscribes()).toEqual([['subscribe_prices', { batch: true }]]);
+  });
+
+  it('pause() (sign-out) closes the connection and keeps it closed', () => {
+    client.start();
+    socket.serverConnect();
+    client.pause();
+    expect(socket.connected).toBe(false);
+    expect(client.getInfo().state).toBe('offline');
+    const calls = socket.connectCalls;
+    window.dispatchEvent(new Event('online'));
+    expect(socket.connectCalls).toBe(calls);
+  });
+
+  it('a subscription refused for lack of scope is reported with its stream', () => {
+    const refusals: Refusal[] = [];
+    client.onRefused((r) => refusals.push(r));
+    client.start();
+    socket.serverConnect();
+    client.subscribe('alerts');
+    socket.acks.get('subscribe_alerts')!({ ok: false, error: { code: 'FORBIDDEN', message: 'scope read required' }, request_id: 'r2' });
+    socket.acks.get('subscribe_alerts')!({ ok: true, stream: 'alerts' });
+    expect(refusals.map((r) => [r.what, r.code, r.message])).toEqual([['alerts', 'FORBIDDEN', 'scope read required']]);
   });
 });

@@ -7,10 +7,20 @@
  * connection state (`connecting` / `connected` / `reconnecting` / `offline`) with the time of the
  * last event, so the UI is honest about what is live. Consumers key their rows by id/symbol and
  * upsert, so the snapshot a resubscription brings never duplicates a row.
+ *
+ * Access (issue 17): the handshake carries the current credential as `auth` (`{token}` or
+ * `{api_key}`), read by a function at every (re)connection, so a reconnect after a new sign-in
+ * presents the new token. A refusal (`connect_error` whose `data.error.code` is `UNAUTHORIZED`)
+ * is not retried — socket.io-client does not retry a server's refusal either — and is reported to
+ * {@link RealtimeClient.onRefused} listeners (the auth store, which shows the sign-in form); the
+ * client stays paused until {@link RealtimeClient.resume} after the next sign-in.
  */
 import { io } from 'socket.io-client';
 import { getBaseUrl } from './api-client';
+import { envelopeOf, handshakeAuth, refusalWithoutData, type Refusal } from './socket-auth';
 import type { ServerEvents, Subscriptions } from './types';
+
+export type { Refusal } from './socket-auth';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -56,6 +66,8 @@ export class RealtimeClient {
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly subscriptions = new Map<keyof Subscriptions, number>();
   private readonly stateListeners = new Set<() => void>();
+  private readonly refusalListeners = new Set<(refusal: Refusal) => void>();
+  private paused = false;
   private offlineTimer: ReturnType<typeof setTimeout> | null = null;
   private lastNotify = 0;
   private everConnected = false;
@@ -78,7 +90,16 @@ export class RealtimeClient {
     this.socket = socket;
     socket.on('connect', () => this.onConnect());
     socket.on('disconnect', (reason: unknown) => this.onDisconnect(String(reason)));
-    socket.on('connect_error', () => {
+    socket.on('connect_error', (err: unknown) => {
+      const envelope = envelopeOf((err as { data?: unknown } | null)?.data) ?? refusalWithoutData(err);
+      if (envelope?.error.code === 'UNAUTHORIZED') {
+        // Refused: retrying with the same credential cannot help. Wait for a sign-in.
+        this.paused = true;
+        this.clearOfflineTimer();
+        this.setState('offline');
+        this.refused({ what: 'connect', code: envelope.error.code, message: envelope.error.message, envelope });
+        return;
+      }
       if (this.info.state === 'connected' || this.info.state === 'connecting') {
         this.setState(this.everConnected ? 'reconnecting' : 'connecting');
       }
@@ -90,7 +111,7 @@ export class RealtimeClient {
       window.addEventListener('offline', () => this.setState('offline'));
       window.addEventListener('online', () => {
         if (socket.connected) this.setState('connected');
-        else socket.connect();
+        else if (!this.paused && this.socket === socket) socket.connect();
       });
     }
     if (!socket.connected) socket.connect();
@@ -100,6 +121,42 @@ export class RealtimeClient {
     this.socket?.disconnect();
     this.socket = null;
     this.clearOfflineTimer();
+  }
+
+  /**
+   * Close the connection and stay closed (signed out: nothing to stream to). Subscriptions are
+   * kept, so {@link resume} brings every stream back.
+   */
+  pause(): void {
+    this.paused = true;
+    this.clearOfflineTimer();
+    if (this.socket?.connected) this.socket.disconnect();
+    this.setState('offline');
+  }
+
+  /**
+   * Connect again with a fresh handshake, hence the current credential (after a sign-in). A
+   * connection made with an older credential is closed first; with no socket yet, nothing happens
+   * (the first page that needs one starts it).
+   */
+  resume(): void {
+    this.paused = false;
+    const socket = this.socket;
+    if (!socket) return;
+    if (socket.connected) socket.disconnect();
+    this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+    socket.connect();
+  }
+
+  /** True while paused by a sign-out or a refused handshake. */
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Be told when the server refuses the handshake or a subscription (its envelope). */
+  onRefused(listener: (refusal: Refusal) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
   }
 
   getInfo = (): ConnectionInfo => this.info;
@@ -153,7 +210,22 @@ export class RealtimeClient {
   }
 
   private emitSubscribe(stream: keyof Subscriptions): void {
-    this.socket?.emit(`subscribe_${stream}`, DEFAULT_PAYLOADS[stream], () => undefined);
+    this.socket?.emit(`subscribe_${stream}`, DEFAULT_PAYLOADS[stream], (ack: unknown) => {
+      // `{ok: false, error: {...}}`: e.g. FORBIDDEN when the credential lacks the stream's scope.
+      if (typeof ack !== 'object' || ack === null || (ack as { ok?: unknown }).ok !== false) return;
+      const envelope = envelopeOf(ack);
+      if (envelope) this.refused({ what: stream, code: envelope.error.code, message: envelope.error.message, envelope });
+    });
+  }
+
+  private refused(refusal: Refusal): void {
+    for (const listener of [...this.refusalListeners]) {
+      try {
+        listener(refusal);
+      } catch (exc) {
+        console.warn('refusal listener failed', exc);
+      }
+    }
   }
 
   private onConnect(): void {
@@ -166,6 +238,10 @@ export class RealtimeClient {
 
   private onDisconnect(reason: string): void {
     if (reason === 'io client disconnect') {
+      this.setState('offline');
+      return;
+    }
+    if (this.paused) {
       this.setState('offline');
       return;
     }
@@ -216,9 +292,9 @@ export class RealtimeClient {
   }
 }
 
-function createSocket(): SocketLike {
-  const base = getBaseUrl();
-  const options = {
+/** socket.io-client's options for the dashboard's connection. */
+export function socketOptions() {
+  return {
     path: '/socket.io',
     // WebSocket first (one round trip less); long-polling if a proxy on the way refuses it.
     transports: ['websocket', 'polling'],
@@ -229,7 +305,13 @@ function createSocket(): SocketLike {
     reconnectionDelayMax: 3_000,
     randomizationFactor: 0.3,
     timeout: 5_000,
+    auth: handshakeAuth,
   };
+}
+
+function createSocket(): SocketLike {
+  const base = getBaseUrl();
+  const options = socketOptions();
   return (base ? io(base, options) : io(options)) as unknown as SocketLike;
 }
 

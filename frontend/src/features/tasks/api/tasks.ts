@@ -1,4 +1,4 @@
-import { api, getBaseUrl } from '../../../lib/api-client';
+import { api, downloadFile } from '../../../lib/api-client';
 import type { TaskCatalogEntry, TaskRecord } from '../../../lib/types';
 
 export const fetchCatalog = (signal?: AbortSignal) => api.get<{ tasks: TaskCatalogEntry[] }>('/api/tasks/catalog', undefined, signal);
@@ -6,4 +6,5 @@ export const fetchTasks = (signal?: AbortSignal) => api.get<{ tasks: TaskRecord[
 export const fetchTask = (id: string) => api.get<{ task: TaskRecord }>(`/api/tasks/${encodeURIComponent(id)}`);
 export const submitTask = (name: string, args: Record<string, unknown>) => api.post<{ task_id: string; status: string; task: TaskRecord }>('/api/tasks', { name, args });
 export const cancelTask = (id: string) => api.post<{ task: TaskRecord }>(`/api/tasks/${encodeURIComponent(id)}/cancel`);
-export const csvUrl = (id: string) => `${getBaseUrl()}/api/tasks/${encodeURIComponent(id)}/result.csv`;
+/** The export's CSV, fetched with the credential (a plain link would carry none). */
+export const downloadCsv = (id: string) => downloadFile(`/api/tasks/${encodeURIComponent(id)}/result.csv`, `export-${id.slice(0, 8)}.csv`);

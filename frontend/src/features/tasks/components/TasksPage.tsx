@@ -4,7 +4,7 @@ import { ApiError } from '../../../lib/api-client';
 import { fmtTime } from '../../../lib/format';
 import { useAsync } from '../../../lib/hooks';
 import type { TaskCatalogEntry, TaskRecord } from '../../../lib/types';
-import { cancelTask, csvUrl, fetchCatalog, fetchTask, submitTask } from '../api/tasks';
+import { cancelTask, downloadCsv, fetchCatalog, fetchTask, submitTask } from '../api/tasks';
 import { argsFrom, fieldsOf } from '../hooks/argsForm';
 import { useTasks } from '../hooks/useTasks';
 
@@ -76,6 +76,7 @@ function SubmitForm({ entry, onSubmitted }: { entry: TaskCatalogEntry; onSubmitt
 
 function TaskResult({ task }: { task: TaskRecord }) {
   const detail = useAsync(() => fetchTask(task.id), [task.id, task.status]);
+  const [downloadError, setDownloadError] = useState<unknown>();
   const full = detail.data?.task;
   return (
     <section className="panel" aria-label={`Task ${task.id}`}>
@@ -86,11 +87,12 @@ function TaskResult({ task }: { task: TaskRecord }) {
       {full?.error ? <ErrorMessage error={new Error(typeof full.error === 'string' ? full.error : JSON.stringify(full.error))} title="The task failed" /> : null}
       {task.name === 'export_prices' && task.status === 'succeeded' ? (
         <p>
-          <a href={csvUrl(task.id)} download>
+          <button type="button" className="btn btn-small" onClick={() => { setDownloadError(undefined); downloadCsv(task.id).catch(setDownloadError); }}>
             Download CSV
-          </a>
+          </button>
         </p>
       ) : null}
+      <ErrorMessage error={downloadError} title="Download failed" />
       {full?.result !== undefined ? <pre data-testid="task-result">{JSON.stringify(full.result, null, 2).slice(0, 20000)}</pre> : task.status === 'succeeded' ? <Loading /> : <p className="muted">No result yet.</p>}
     </section>
   );
@@ -104,6 +106,7 @@ export default function TasksPage() {
   const entries = catalog.data?.tasks ?? [];
   const entry = entries.find((t) => t.name === chosen) ?? entries[0];
   const open = tasks.find((t) => t.id === openId);
+  const [cancelError, setCancelError] = useState<unknown>();
 
   return (
     <section className="stack">
@@ -127,6 +130,7 @@ export default function TasksPage() {
         ) : null}
       </section>
       <ErrorMessage error={error} title="Tasks unavailable" />
+      <ErrorMessage error={cancelError} title="Not cancelled" />
       <div className={open ? 'split' : ''} hidden={Boolean(error) && tasks.length === 0}>
         <div className="panel table-wrap">
           {!loaded ? (
@@ -161,7 +165,7 @@ export default function TasksPage() {
                     <td className="muted">{fmtTime(t.submitted_at)}</td>
                     <td>
                       {t.status === 'queued' || t.status === 'running' ? (
-                        <button type="button" className="btn btn-small" onClick={(e) => { e.stopPropagation(); void cancelTask(t.id).then((r) => r.task && add(r.task)).catch(() => undefined); }}>
+                        <button type="button" className="btn btn-small" onClick={(e) => { e.stopPropagation(); setCancelError(undefined); void cancelTask(t.id).then((r) => r.task && add(r.task)).catch(setCancelError); }}>
                           Cancel
                         </button>
                       ) : null}
