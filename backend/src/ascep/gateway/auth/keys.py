@@ -123,13 +123,15 @@ def parse_algorithms(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def check_secret(secret: str) -> bytes | None:
-    """``JWT_SECRET`` as bytes (``None`` when empty); shorter than 32 bytes is a ConfigError."""
+def check_secret(secret: str, algorithms: tuple[str, ...] = ()) -> bytes | None:
+    """``JWT_SECRET`` as bytes (``None`` when empty); shorter than the longest pinned HS*
+    algorithm's hash (32 bytes at least; RFC 7518 §3.2) is a ConfigError."""
     if not secret:
         return None
     raw = secret.encode()
-    if len(raw) < MIN_SECRET_BYTES:
-        raise ConfigError("JWT_SECRET", f"must be at least {MIN_SECRET_BYTES} bytes (has {len(raw)})")
+    needed = max([MIN_SECRET_BYTES] + [int(a[2:]) // 8 for a in algorithms if FAMILIES[a] == "hmac"])
+    if len(raw) < needed:
+        raise ConfigError("JWT_SECRET", f"must be at least {needed} bytes (has {len(raw)})")
     if raw.lstrip().startswith(b"-----BEGIN") or raw.startswith(b"ssh-"):
         raise ConfigError("JWT_SECRET", "looks like a key file's content: HS* needs a random secret")
     return raw
@@ -223,7 +225,7 @@ def build_keyring(
     usable (``JWT_SECRET`` for HS*, keys of the right family for the others)."""
     pinned = parse_algorithms(algorithms)
     families = {FAMILIES[a] for a in pinned}
-    raw_secret = check_secret(secret)
+    raw_secret = check_secret(secret, pinned)
     public = load_public_keys(public_keys)
     if mode == "required":
         if "hmac" in families and raw_secret is None:
