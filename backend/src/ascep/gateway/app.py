@@ -80,7 +80,6 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     )
     upstreams.on_address_gone = forwarder.discard
     auth = Auth(settings, blocking_call_runner(settings.async_mode))
-    auth.announce()
     # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
     splits = Splits(settings, principal_of=_split_identity)

@@ -107,6 +107,7 @@ class Auth:
         )
 
     def start(self, spawn: Callable[..., Any], sleep: Callable[[float], Any]) -> None:
+        self.announce()  # here, not when the app is built: logging is configured by now
         if self.required:
             self.sync.sleep = sleep
             spawn(self.sync.run)
