@@ -160,7 +160,8 @@ def test_the_reject_matrix(
     proxied = requests.get(f"{gateway.url}/api/prices", headers={"Authorization": header}, timeout=5)
     body = assert_unauthorized(proxied)
     assert "error=" in proxied.headers["WWW-Authenticate"], "a presented credential names the error"
-    assert "Traceback" not in proxied.text and body["error"]["message"]
+    assert "Traceback" not in proxied.text
+    assert body["error"]["message"]
     own = requests.get(f"{gateway.url}/api/services", headers={"Authorization": header}, timeout=5)
     assert_unauthorized(own)
 
@@ -268,6 +269,4 @@ def test_production_refuses_to_start_without_key_material(
     gw = start_service("gateway-prod", "ascep.gateway", env, wait_path=None)
     assert gw.process is not None
     assert gw.process.wait(timeout=30) != 0
-    log = gw.log_text()
-    assert "JWT_SECRET" in log
-    assert "Traceback" not in log or "ConfigError" in log
+    assert "ConfigError: JWT_SECRET: must be set" in gw.log_text()
