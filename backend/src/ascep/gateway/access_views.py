@@ -16,7 +16,7 @@ from ascep.common.web import json_body
 from ascep.gateway.auth.api_keys import is_key_id
 from ascep.gateway.auth.authenticator import EVERYONE
 from ascep.gateway.auth.principal import ENVIRON_KEY
-from ascep.gateway.auth.users import check_password, check_scopes, check_username
+from ascep.gateway.auth.users import USERNAME, check_password, check_scopes, check_username
 from ascep.gateway.views import gateway
 
 bp = Blueprint("access", __name__, url_prefix="/api/gateway")
@@ -79,5 +79,7 @@ def list_users() -> Response:
 
 @bp.delete("/users/<username>")
 def delete_user(username: str) -> Response:
-    gateway().auth.delete_user(check_username(username))
+    if not USERNAME.fullmatch(username):
+        raise NotFound("no such user", {"username": username[:64]})
+    gateway().auth.delete_user(username)
     return Response(status=204)

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -252,3 +254,41 @@ def test_a_socket_is_closed_when_its_token_expires(two_gateways: tuple[HttpServi
     client.wait_events("connected", 1)
     wait_for(lambda: client.disconnects == 1, timeout=6, message="the expired client is disconnected")
     assert client.events("error")[-1]["error"]["code"] == "UNAUTHORIZED"
+
+
+def cli(redis_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REDIS_URL": redis_url, "JWT_SECRET": SECRET}
+    return subprocess.run(
+        [sys.executable, "-m", "ascep.gateway.auth.cli", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_bootstraps_the_first_admin_and_mints_tokens(
+    two_gateways: tuple[HttpService, HttpService], redis_server: RedisServer
+) -> None:
+    a, b = two_gateways
+    added = cli(
+        redis_server.url, "user", "add", "first-admin", "--scopes", "admin", stdin="a long enough password\n"
+    )
+    assert added.returncode == 0, added.stderr
+    again = cli(
+        redis_server.url, "user", "add", "first-admin", "--scopes", "admin", stdin="a long enough password\n"
+    )
+    assert again.returncode == 1
+    signed_in = token_for(b, grant_type="password", username="first-admin", password="a long enough password")
+    assert signed_in.status_code == 200, signed_in.text
+    admin = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert requests.get(f"{a.url}/api/gateway/users", headers=admin, timeout=5).status_code == 200
+
+    minted = cli(redis_server.url, "token", "--scopes", "read,write", "--subject", "cli-user", "--ttl", "60")
+    assert minted.returncode == 0, minted.stderr
+    bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
+    me = requests.get(f"{a.url}/api/users/me", headers=bearer, timeout=5).json()
+    assert (me["subject"], me["scopes"]) == ("cli-user", ["read", "write"])
+    assert cli(redis_server.url, "token", "--scopes", "root").returncode == 2
