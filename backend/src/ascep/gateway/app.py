@@ -16,6 +16,7 @@ from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import is_reachable
 from ascep.gateway.access_views import bp as access_bp
+from ascep.gateway.auth.step import split_identity
 from ascep.gateway.auth.wiring import Auth
 from ascep.gateway.auth_views import bp as auth_bp
 from ascep.gateway.bundle import Gateway
@@ -28,7 +29,6 @@ from ascep.gateway.metrics import GatewayMetrics
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
 from ascep.gateway.proxy.deadlines import set_deadline
-from ascep.gateway.proxy.exchange import Exchange
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.retries import RetryMetrics, report_attempts, retry
@@ -82,7 +82,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     auth = Auth(settings, blocking_call_runner(settings.async_mode))
     # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
-    splits = Splits(settings, principal_of=_split_identity)
+    splits = Splits(settings, principal_of=split_identity)
     upstream_steps = [splits.step(), select_upstream(upstreams)] if with_upstream_steps else []
     cors = CorsPolicy.from_origins(settings.cors_origins, app.allowed_hosts)
     breakers = build_breakers(registry, upstreams, settings)
@@ -192,12 +192,6 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(access_bp)
     _register_ops(gateway, metrics)
     return app
-
-
-def _split_identity(exchange: Exchange) -> str | None:
-    """A traffic split's sticky key: the authenticated subject, before ``SPLIT_KEY_HEADER``."""
-    principal = exchange.principal
-    return principal.subject if principal is not None and principal.authenticated else None
 
 
 def _default_registry() -> ServiceRegistry:

@@ -72,3 +72,9 @@ def _strip_only(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         exchange.headers = [(n, v) for n, v in headers if not n.lower().startswith(TRUSTED_PREFIX)]
     exchange.principal = EVERYONE
     return call_next(exchange)
+
+
+def split_identity(exchange: Exchange) -> str | None:
+    """A traffic split's sticky key: the authenticated subject, before ``SPLIT_KEY_HEADER``."""
+    principal = exchange.principal
+    return principal.subject if principal is not None and principal.authenticated else None

@@ -11,10 +11,11 @@ from ascep.gateway.auth.access import Access
 from ascep.gateway.auth.api_keys import AccessTable, ApiKeyRecord, new_key
 from ascep.gateway.auth.authenticator import Authenticator
 from ascep.gateway.auth.keys import build_keyring
-from ascep.gateway.auth.step import authenticate
+from ascep.gateway.auth.step import authenticate, split_identity
 from ascep.gateway.auth.tokens import TokenVerifier
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.routing import ServiceRegistry
+from ascep.gateway.upstreams.split_step import key_resolver
 from support.auth import SECRET, claims, hs256
 
 REGISTRY = ServiceRegistry()
@@ -114,3 +115,17 @@ def test_anonymous_callers_get_401_except_on_public_routes() -> None:
 def test_odd_credentials_are_401(headers: list[tuple[str, str]]) -> None:
     with pytest.raises(Unauthorized):
         run(authenticate(authenticator()), exchange("GET", "/svc/x", headers))
+
+
+def test_a_split_sticks_to_the_authenticated_subject_before_the_header() -> None:
+    key_of = key_resolver("X-User-ID", split_identity)
+    token = hs256(claims(iss=None, aud=None, sub="erin"))
+    signed_in = exchange("GET", "/svc/x", [("Authorization", f"Bearer {token}"), ("X-User-ID", "mallory")])
+    run(authenticate(authenticator()), signed_in)
+    assert key_of(signed_in) == "erin"
+    keyed = exchange("GET", "/svc/x", [("X-API-Key", KEY), ("X-User-ID", "mallory")])
+    run(authenticate(authenticator()), keyed)
+    assert key_of(keyed) == f"key:{KEY_ID}"
+    anonymous = exchange("GET", "/svc/x", [("X-User-ID", "mallory")])
+    run(authenticate(authenticator("off")), anonymous)
+    assert key_of(anonymous) == "mallory"
