@@ -30,6 +30,7 @@ from support.auth import (
     hs256,
     raw_token,
 )
+from support.polling import wait_for
 from support.processes import HttpService
 from support.redis_server import RedisServer
 
@@ -270,3 +271,48 @@ def test_production_refuses_to_start_without_key_material(
     assert gw.process is not None
     assert gw.process.wait(timeout=30) != 0
     assert "ConfigError: JWT_SECRET: must be set" in gw.log_text()
+
+
+def test_api_keys_fail_closed_with_503_while_redis_is_away_and_jwts_keep_working(
+    start_service: Callable[..., HttpService],
+    redis_url: str,
+    redis_server: RedisServer,
+    upstream: HttpService,
+) -> None:
+    env = gateway_env(
+        redis_url,
+        upstream,
+        AUTH_MODE="required",
+        JWT_SECRET=SECRET,
+        ACCESS_SYNC_INTERVAL="0.2",
+        ACCESS_MAX_STALENESS_S="1",
+    )
+    gw = start_service("gateway-redis-away", "ascep.gateway", env)
+    admin = {"Authorization": "Bearer " + hs256({"sub": "root", "exp": now() + 600, "scope": "admin"})}
+    key = requests.post(
+        f"{gw.url}/api/gateway/keys", json={"name": "k", "scopes": ["read"]}, headers=admin, timeout=5
+    )
+    with_key = {"X-API-Key": key.json()["key"]}
+    reader = {"Authorization": "Bearer " + hs256({"sub": "r", "exp": now() + 600, "scope": "read"})}
+
+    def status(headers: dict[str, str]) -> int:
+        return requests.get(f"{gw.url}/api/prices", headers=headers, timeout=5).status_code
+
+    assert status(with_key) == 200
+    redis_server.stop()
+    try:
+        refused = wait_for(
+            lambda: (
+                (r := requests.get(f"{gw.url}/api/prices", headers=with_key, timeout=5)).status_code == 503
+                and r.json()
+            ),
+            timeout=10,
+            message="API keys refused while their list is stale",
+        )
+        assert refused["error"]["code"] == "DEPENDENCY_UNAVAILABLE"
+        assert status(reader) == 200, "a JWT needs no Redis"
+        assert gw.alive()
+    finally:
+        redis_server.start()
+    # the test Redis is not persistent: it came back empty, so the key is unknown now
+    wait_for(lambda: status(with_key) == 401, timeout=15, message="fresh list after Redis returned")
