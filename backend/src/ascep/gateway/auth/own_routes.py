@@ -20,6 +20,7 @@ it is the anonymous caller with every scope and nothing is checked.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -42,14 +43,23 @@ PUBLIC_PATHS = frozenset({"/health", "/ready", "/api/auth/config", "/api/auth/to
 ADMIN_PATHS = frozenset({"/status"})
 ADMIN_PREFIX = "/api/gateway/"
 SOCKETIO_PREFIX = "/socket.io"
+_SLASHES = re.compile(r"/{2,}")
 
 
 def requirement(method: str, path: str) -> str | None:
     """The scope (``public``, ``authenticated``, ``read``, ``write``, ``admin``) a gateway route
-    needs; ``None``: not decided here (Socket.IO authenticates its handshake itself)."""
+    needs; ``None``: not decided here (Socket.IO authenticates its handshake itself).
+
+    Repeated and trailing slashes are ignored, so ``//status/`` needs what ``/status`` needs
+    (Flask would redirect it there, but no spelling should ever fall through to public).
+    """
+    if "//" in path:
+        path = _SLASHES.sub("/", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
     if path in PUBLIC_PATHS:
         return PUBLIC
-    if path.startswith(ADMIN_PREFIX) or path.rstrip("/") == ADMIN_PREFIX.rstrip("/") or path in ADMIN_PATHS:
+    if path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/") or path in ADMIN_PATHS:
         return "admin"
     if path.startswith(SOCKETIO_PREFIX):
         return None

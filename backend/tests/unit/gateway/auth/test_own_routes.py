@@ -27,6 +27,10 @@ from ascep.gateway.auth.own_routes import requirement
         ("PUT", "/api/gateway/splits/svc", "admin"),
         ("GET", "/api/gateway", "admin"),
         ("DELETE", "/api/gateway/keys/0123456789abcdef", "admin"),
+        ("GET", "//status/", "admin"),
+        ("GET", "/metrics/", "read"),
+        ("GET", "/api//gateway//splits", "admin"),
+        ("GET", "/health/", "public"),
     ],
 )
 def test_requirements(method: str, path: str, needed: str | None) -> None:
