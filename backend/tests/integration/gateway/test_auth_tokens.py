@@ -316,3 +316,25 @@ def test_api_keys_fail_closed_with_503_while_redis_is_away_and_jwts_keep_working
         redis_server.start()
     # the test Redis is not persistent: it came back empty, so the key is unknown now
     wait_for(lambda: status(with_key) == 401, timeout=15, message="fresh list after Redis returned")
+
+
+@pytest.mark.parametrize("mode", ["gevent", "threading"])
+def test_sign_in_under_the_other_async_modes(
+    start_service: Callable[..., HttpService], redis_url: str, upstream: HttpService, mode: str
+) -> None:
+    """Password hashing leaves the event loop through each mode's own thread pool (or none)."""
+    env = gateway_env(redis_url, upstream, ASYNC_MODE=mode, AUTH_MODE="required", JWT_SECRET=SECRET)
+    gw = start_service(f"gateway-{mode}", "ascep.gateway", env)
+    admin = {"Authorization": "Bearer " + hs256({"sub": "root", "exp": now() + 600, "scope": "admin"})}
+    user = {"username": "gus", "password": "twelve chars at least", "scopes": ["read"]}
+    assert (
+        requests.post(f"{gw.url}/api/gateway/users", json=user, headers=admin, timeout=10).status_code == 201
+    )
+    signed_in = requests.post(
+        f"{gw.url}/api/auth/token",
+        data={"grant_type": "password", "username": "gus", "password": user["password"]},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert requests.get(f"{gw.url}/api/prices", headers=bearer, timeout=5).status_code == 200
