@@ -30,6 +30,11 @@ if [ -z "${SECRET_KEY:-}" ]; then
     export SECRET_KEY
     echo "start_docker: SECRET_KEY not set; generated a random one for this run" >&2
 fi
+if [ -z "${JWT_SECRET:-}" ]; then
+    JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
+    export JWT_SECRET
+    echo "start_docker: JWT_SECRET not set; generated a random one for this run (tokens end with it)" >&2
+fi
 
 "${compose[@]}" build
 "${compose[@]}" up -d
@@ -37,7 +42,9 @@ fi
 url="http://127.0.0.1:5000"
 echo "start_docker: waiting for $url/api/health ..." >&2
 for _ in $(seq 1 90); do
-    if curl -fsS "$url/api/health" >/dev/null 2>&1; then
+    # AUTH_MODE=required in production: a short read token, minted inside the gateway's container
+    token="$("${compose[@]}" exec -T gateway python -m ascep.gateway.auth.cli token --scopes read --ttl 300 2>/dev/null || true)"
+    if [ -n "$token" ] && curl -fsS -H "Authorization: Bearer $token" "$url/api/health" >/dev/null 2>&1; then
         cat <<URLS
 ASCEP is up:
   dashboard      $url/
@@ -46,6 +53,9 @@ ASCEP is up:
   latency        $url/api/latency
   Socket.IO      $url/socket.io/
 Logs: ${compose[*]} logs -f     Stop: ./start_docker.sh down
+Access is required (ASCEP_ENV=production). Create the first administrator once:
+  ${compose[*]} exec gateway python -m ascep.gateway.auth.cli user add admin --scopes admin
+then sign in on the dashboard, or: curl -d grant_type=password -d username=admin ... $url/api/auth/token
 URLS
         exit 0
     fi

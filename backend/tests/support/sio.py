@@ -28,7 +28,7 @@ RECORDED_EVENTS = (
 class RecordingClient:
     """Connects to a gateway and keeps every event (with its arrival time) in order."""
 
-    def __init__(self, url: str, transports: list[str] | None = None) -> None:
+    def __init__(self, url: str, transports: list[str] | None = None, auth: Any = None) -> None:
         # UTF-8 validation in websocket-client is pure Python (~6 ms per 4 KB event); the gateway
         # sends valid JSON text, and the test process must not be the bottleneck.
         self.client = socketio.Client(
@@ -40,7 +40,7 @@ class RecordingClient:
         for event in RECORDED_EVENTS:
             self.client.on(event, self._recorder(event))
         self.client.on("disconnect", self._on_disconnect)
-        self.client.connect(url, transports=transports or ["websocket"], wait_timeout=10)
+        self.client.connect(url, transports=transports or ["websocket"], wait_timeout=10, auth=auth)
 
     def _recorder(self, event: str):
         def record(data: Any = None) -> None:

@@ -102,6 +102,9 @@ def test_compose_services_match_the_registry() -> None:
     assert services["gateway"]["ports"] == ["5000:5000"]
     assert anchor_env["REDIS_URL"] == "redis://redis:6379/0"
     assert anchor_env["SECRET_KEY"].startswith("${SECRET_KEY:?"), "no default secret"
+    assert anchor_env["JWT_SECRET"].startswith("${JWT_SECRET:?"), "production needs it, with no default"
+    for name in REGISTERED:
+        assert "JWT_SECRET" not in services[name]["environment"], "only the gateway holds the token secret"
     for service in services.values():
         if service is not services["redis"]:
             assert service["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -115,7 +118,7 @@ def test_dockerfile_copies_only_existing_files_runs_unprivileged_and_bakes_no_se
     assert re.search(r"^USER (?!root)\w+", DOCKERFILE, flags=re.M)
     assert "HEALTHCHECK" in DOCKERFILE
     assert "/health" in DOCKERFILE
-    assert not re.search(r"^\s*(ENV|ARG)\b.*SECRET_KEY", DOCKERFILE, flags=re.M)
+    assert not re.search(r"^\s*(ENV|ARG)\b.*(SECRET_KEY|JWT_SECRET)", DOCKERFILE, flags=re.M)
     assert "ASCEP_ENV=production" in DOCKERFILE
     assert "redis-server" in DOCKERFILE
     assert 'CMD ["python", "-m", "ascep.launcher", "/app/supervisord.conf"]' in DOCKERFILE

@@ -31,10 +31,18 @@ def generator_name() -> str:
     return "wrk" if shutil.which("wrk") else "built-in"
 
 
-def run_load(url: str, connections: int, seconds: float, cpu: int | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    connections: int,
+    seconds: float,
+    cpu: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
+    """Keep-alive GETs of ``url`` on ``connections`` connections for ``seconds``; ``headers`` are
+    sent with every request (credentials)."""
     if shutil.which("wrk"):
-        return _run_wrk(url, connections, seconds, cpu)
-    return _run_builtin(url, connections, seconds)
+        return _run_wrk(url, connections, seconds, cpu, headers or {})
+    return _run_builtin(url, connections, seconds, headers or {})
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -45,8 +53,13 @@ def _to_ms(value: str) -> float:
     return float(number) * _UNIT_MS[unit]
 
 
-def _run_wrk(url: str, connections: int, seconds: float, cpu: int | None) -> LoadResult:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+def _run_wrk(
+    url: str, connections: int, seconds: float, cpu: int | None, headers: dict[str, str]
+) -> LoadResult:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(url)
     if cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", str(cpu), *command]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
@@ -64,7 +77,7 @@ def _run_wrk(url: str, connections: int, seconds: float, cpu: int | None) -> Loa
     return LoadResult(rps, p50, p99, errors, total)
 
 
-def _run_builtin(url: str, connections: int, seconds: float) -> LoadResult:
+def _run_builtin(url: str, connections: int, seconds: float, headers: dict[str, str]) -> LoadResult:
     parts = urlsplit(url)
     host = parts.hostname
     if host is None:
@@ -80,7 +93,7 @@ def _run_builtin(url: str, connections: int, seconds: float) -> LoadResult:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status >= 400:

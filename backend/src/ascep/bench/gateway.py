@@ -6,7 +6,10 @@ alike; the table shows medians over rounds:
 * ``direct``      — the fast upstream itself (nginx returning a small JSON, else an asyncio server);
 * ``gw-local``    — the gateway's own ``/health`` (Flask on eventlet: the framework's floor here);
 * ``gw-proxy``    — ``/api/prices`` through the gateway to the upstream (the measured product);
-* ``nginx-proxy`` — nginx reverse-proxying to the same upstream (the honest ceiling), if installed.
+* ``nginx-proxy`` — nginx reverse-proxying to the same upstream (the honest ceiling), if installed;
+* ``gw-jwt-hs``, ``gw-jwt-rs``, ``gw-apikey`` — ``gw-proxy`` through a second gateway with
+  ``AUTH_MODE=required``, each request carrying an HS256 token, an RS256 token or an API key
+  (:mod:`ascep.bench._auth_bench`); target: each costs at most 10 % more than ``gw-proxy``.
 
 The gateway is pinned to CPU 0, the load generator and upstream to CPU 1.
 """
@@ -22,6 +25,7 @@ from collections import defaultdict
 
 import requests
 
+from ascep.bench._auth_bench import Target, start_auth_gateway, step_costs
 from ascep.bench._load import LoadResult, generator_name, run_load
 from ascep.bench._servers import Processes, free_port, wait_port
 
@@ -29,7 +33,9 @@ TARGETS = {
     "proxy_vs_local_min": 0.25,
     "added_p50_ms_max": 2.0,
     "p99_ms_at_32_max": 150.0,
+    "auth_added_cost_max": 0.10,
 }
+AUTH_ROWS = ("gw-jwt-hs", "gw-jwt-rs", "gw-apikey")
 
 
 def main(argv: list[str]) -> int:
@@ -56,23 +62,24 @@ def main(argv: list[str]) -> int:
         }
         procs.start([sys.executable, "-m", "ascep.gateway"], env=env, cpu=gateway_cpu)
         wait_port(gateway_port)
-        urls = {
-            "direct": f"http://127.0.0.1:{upstream_port}/prices",
-            "gw-local": f"http://127.0.0.1:{gateway_port}/health",
-            "gw-proxy": f"http://127.0.0.1:{gateway_port}/api/prices",
+        urls: dict[str, Target] = {
+            "direct": (f"http://127.0.0.1:{upstream_port}/prices", {}),
+            "gw-local": (f"http://127.0.0.1:{gateway_port}/health", {}),
+            "gw-proxy": (f"http://127.0.0.1:{gateway_port}/api/prices", {}),
         }
         if nginx:
-            urls["nginx-proxy"] = f"http://127.0.0.1:{nginx[1]}/prices"
-        for url in urls.values():
-            requests.get(url, timeout=5).raise_for_status()
-            run_load(url, 8, 1, cpu=load_cpu)  # warm pools and caches
+            urls["nginx-proxy"] = (f"http://127.0.0.1:{nginx[1]}/prices", {})
+        urls.update(start_auth_gateway(procs, env, gateway_cpu))
+        for url, headers in urls.values():
+            requests.get(url, headers=headers, timeout=5).raise_for_status()
+            run_load(url, 8, 1, cpu=load_cpu, headers=headers)  # warm pools and caches
 
         results: dict[tuple[str, int], list[LoadResult]] = defaultdict(list)
         for round_no in range(args.rounds):
             for connections in levels:
-                for name, url in urls.items():
+                for name, (url, headers) in urls.items():
                     results[(name, connections)].append(
-                        run_load(url, connections, args.duration, cpu=load_cpu)
+                        run_load(url, connections, args.duration, cpu=load_cpu, headers=headers)
                     )
             sys.stderr.write(f"round {round_no + 1}/{args.rounds} done\n")
         report(results, urls, levels, upstream="nginx" if nginx else "asyncio")
@@ -86,7 +93,10 @@ def median(values: list[float]) -> float:
 
 
 def report(
-    results: dict[tuple[str, int], list[LoadResult]], urls: dict[str, str], levels: list[int], upstream: str
+    results: dict[tuple[str, int], list[LoadResult]],
+    urls: dict[str, Target],
+    levels: list[int],
+    upstream: str,
 ) -> None:
     out = sys.stdout.write
     out(
@@ -140,6 +150,26 @@ def report(
                 "(reference)",
             )
         )
+    for name in AUTH_ROWS:
+        if (name, high) in med:
+            cost = med[("gw-proxy", high)]["rps"] / med[(name, high)]["rps"] - 1
+            checks.append(
+                (
+                    f"{name} cost over gw-proxy at {high} conns",
+                    f"{cost * 100:+.1f} %",
+                    cost <= TARGETS["auth_added_cost_max"],
+                    "<= +10 %",
+                )
+            )
+            p50_added = med[(name, low)]["p50"] - med[("gw-proxy", low)]["p50"]
+            checks.append((f"{name} p50 added at {low} conn", f"{p50_added:+.2f} ms", True, "(reference)"))
     for label, value, ok, target in checks:
         out(f"  {label:<48} {value:>10}  target {target:<10} {'PASS' if ok else 'MISS'}\n")
+    costs = step_costs()
+    proxied_us = 1e6 / med[("gw-proxy", low)]["rps"]  # one connection: a request's whole time
+    out("\nThe authenticate step alone, in-process, fastest of 5 runs (vs. off: added per request)\n")
+    for name, us in costs.items():
+        added_us = us - costs["off"]
+        share = f"{added_us / proxied_us * 100:.2f} % of a proxied request" if name != "off" else "baseline"
+        out(f"  {name:<8} {us:6.1f} us  {added_us:+6.1f} us  {share}\n")
     out(f"\n(measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")

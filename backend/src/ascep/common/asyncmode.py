@@ -8,6 +8,8 @@ the code base that monkey-patches.
 
 import os
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 SUPPORTED_ASYNC_MODES = ("eventlet", "gevent", "threading")
 DEFAULT_ASYNC_MODE = "eventlet"
@@ -37,3 +39,25 @@ def prepare_async_mode() -> str:
 
         monkey.patch_all()
     return mode
+
+
+def blocking_call_runner(mode: str) -> Callable[[Callable[[], Any]], Any]:
+    """How to run a CPU-heavy call (a password hash) without stalling the process's hub.
+
+    eventlet and gevent run every request on one OS thread: a 30 ms computation there stalls
+    every other request for 30 ms. Their thread pools run it on a real thread (the C code
+    releases the GIL) while the hub keeps serving. Without monkey-patching (threading mode,
+    tests that build an app in-process) the call simply runs where it is.
+    """
+    if mode == "eventlet":
+        from eventlet import patcher, tpool
+
+        if patcher.is_monkey_patched("thread"):
+            return tpool.execute
+    elif mode == "gevent":
+        import gevent
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            return lambda work: gevent.get_hub().threadpool.apply(work)
+    return lambda work: work()

@@ -279,3 +279,16 @@ SPLIT_CHANGES: Final = f"{KEY_PREFIX}gateway:split_changes"
 def split_stats_key(service: str, generation: int, bucket: int) -> str:
     """Hash of one time bucket's per-arm request and error counts (all gateway processes), with a TTL."""
     return f"{KEY_PREFIX}gateway:split_stats:{service}:{generation}:{bucket}"
+
+
+# --- gateway access control (ascep.gateway.auth: API keys and users) ---
+#: Hash: API key id -> JSON of the key's record (name, scopes, SHA-256 of its secret, creation);
+#: never the secret itself, which is shown once when the key is created.
+API_KEYS_KEY: Final = f"{KEY_PREFIX}gateway:api_keys"
+
+#: Hash: user name -> JSON of the user (id, scopes, argon2id password hash, creation).
+USERS_KEY: Final = f"{KEY_PREFIX}gateway:users"
+
+#: Pub/sub (internal): an API key or a user was created, revoked or deleted; every gateway
+#: re-reads both hashes (a doorbell: the message's content is never trusted).
+ACCESS_CHANGES: Final = f"{KEY_PREFIX}gateway:access_changes"

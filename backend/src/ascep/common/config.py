@@ -63,6 +63,9 @@ class Setting:
     #: Production refuses to start unless the variable is given explicitly: its default is only
     #: right on a developer's machine (``ALLOWED_HOSTS``).
     required_in_production: bool = False
+    #: The default when ASCEP_ENV=production and the variable is not set (``AUTH_MODE``: a
+    #: development default that would be unsafe in production); ``None``: ``default`` everywhere.
+    production_default: Any = None
 
     def parse(self, raw: Any) -> Any:
         """Convert and validate ``raw`` (a string from the environment or a typed override)."""
@@ -105,6 +108,7 @@ def setting(
     maximum: float | None = None,
     choices: tuple[str, ...] | None = None,
     required_in_production: bool = False,
+    production_default: T | None = None,
 ) -> T:
     """Declare one field of a settings class (like :func:`dataclasses.field`, typed as its value).
 
@@ -118,6 +122,7 @@ def setting(
         "maximum": maximum,
         "choices": choices,
         "required_in_production": required_in_production,
+        "production_default": production_default,
     }
     return field(default=default, metadata={_SPEC: spec})  # typed as T for the dataclass field
 
@@ -363,10 +368,12 @@ def load_settings(
     return values
 
 
-def _require_explicit_in_production(values: Mapping[str, Any], defaulted: Iterable[Setting]) -> None:
+def _require_explicit_in_production(values: dict[str, Any], defaulted: Iterable[Setting]) -> None:
     if values.get("ASCEP_ENV") != "production":
         return
     for setting in defaulted:
+        if setting.production_default is not None:
+            values[setting.name] = setting.parse(setting.production_default)
         if setting.required_in_production:
             raise ConfigError(setting.name, "must be set explicitly when ASCEP_ENV=production")
 

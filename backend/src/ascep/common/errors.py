@@ -11,8 +11,8 @@ client: they never contain internal URLs or tracebacks.
     ├── ClientError                 4xx: the request is at fault
     │   ├── BadRequest              400 BAD_REQUEST
     │   │   └── HostNotAllowed      400 HOST_NOT_ALLOWED (``Host`` not in ALLOWED_HOSTS)
-    │   ├── Unauthorized            401 UNAUTHORIZED
-    │   ├── Forbidden               403 FORBIDDEN
+    │   ├── Unauthorized            401 UNAUTHORIZED (no, or no valid, credential; ``WWW-Authenticate``)
+    │   ├── Forbidden               403 FORBIDDEN (a valid credential without the scope the route needs)
     │   │   └── OriginNotAllowed    403 ORIGIN_NOT_ALLOWED (Socket.IO handshake from a foreign page)
     │   ├── NotFound                404 NOT_FOUND
     │   ├── MethodNotAllowed        405 METHOD_NOT_ALLOWED
@@ -57,6 +57,10 @@ class AscepError(Exception):
         """The JSON-ready error envelope for this error."""
         return error_envelope(self.code, self.message, self.details, request_id)
 
+    def response_headers(self) -> list[tuple[str, str]]:
+        """Headers the answer must carry besides the envelope (every renderer adds them)."""
+        return []
+
 
 class ConfigError(AscepError):
     """A setting is missing or malformed; raised at start-up, naming the setting."""
@@ -91,14 +95,57 @@ class HostNotAllowed(BadRequest):
     code = "HOST_NOT_ALLOWED"
 
 
+#: The protection space named in every ``WWW-Authenticate`` challenge (RFC 6750 §3).
+AUTH_REALM = "ascep"
+
+
+def bearer_challenge(
+    error: str | None = None, description: str | None = None, scope: str | None = None
+) -> str:
+    """A ``WWW-Authenticate: Bearer ...`` value (RFC 6750 §3); ``error`` is an RFC 6750 code."""
+    parts = [f'realm="{AUTH_REALM}"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append('error_description="{}"'.format(description.replace("\\", "").replace('"', "'")))
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)
+
+
 class Unauthorized(ClientError):
+    """No credential, or one that does not verify: the client must (re)authenticate.
+
+    ``challenge`` becomes the ``WWW-Authenticate`` header every 401 carries (RFC 9110 §11.6.1).
+    """
+
     status_code = 401
     code = "UNAUTHORIZED"
 
+    def __init__(
+        self, message: str, details: dict[str, Any] | None = None, *, challenge: str | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.challenge = challenge or bearer_challenge()
+
+    def response_headers(self) -> list[tuple[str, str]]:
+        return [("WWW-Authenticate", self.challenge)]
+
 
 class Forbidden(ClientError):
+    """Authenticated, but not allowed; ``challenge`` (optional) names the missing scope (RFC 6750)."""
+
     status_code = 403
     code = "FORBIDDEN"
+
+    def __init__(
+        self, message: str, details: dict[str, Any] | None = None, *, challenge: str | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.challenge = challenge
+
+    def response_headers(self) -> list[tuple[str, str]]:
+        return [("WWW-Authenticate", self.challenge)] if self.challenge else []
 
 
 class OriginNotAllowed(Forbidden):

@@ -11,10 +11,15 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from ascep.common.app_factory import ServiceApp, create_service_app
+from ascep.common.asyncmode import blocking_call_runner
 from ascep.common.errors import ConfigError
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import is_reachable
+from ascep.gateway.access_views import bp as access_bp
+from ascep.gateway.auth.step import split_identity
+from ascep.gateway.auth.wiring import Auth
+from ascep.gateway.auth_views import bp as auth_bp
 from ascep.gateway.bundle import Gateway
 from ascep.gateway.cors import CorsMiddleware, CorsPolicy, SocketIOOriginGuard, local_mode
 from ascep.gateway.dashboard import install_dashboard, resolve_dist_dir
@@ -30,6 +35,7 @@ from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.retries import RetryMetrics, report_attempts, retry
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
 from ascep.gateway.realtime import Realtime, RealtimeOptions
+from ascep.gateway.realtime.access import SocketAccess
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
 from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
@@ -74,9 +80,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         trust_env=settings.proxy_trust_env,
     )
     upstreams.on_address_gone = forwarder.discard
+    auth = Auth(settings, blocking_call_runner(settings.async_mode))
     # PROXY_UPSTREAM_STEPS=False (a config key, not a setting) is the pre-instances pipeline:
     # every call to a service's first static address. Only benchmarks use it, as a baseline.
-    splits = Splits(settings)
+    splits = Splits(settings, principal_of=split_identity)
     upstream_steps = [splits.step(), select_upstream(upstreams)] if with_upstream_steps else []
     cors = _cors_policy(settings, app)
     breakers = build_breakers(registry, upstreams, settings)
@@ -93,6 +100,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.render_errors,
             steps.reject_dot_segments,
             steps.resolve_route(registry),
+            auth.step(),  # sets exchange.principal; 401/403
             steps.limit_body(settings.max_body_bytes),
             set_deadline(settings.proxy_request_timeout),
             steps.record_latency(recorder),  # one sample per client request, retries included
@@ -119,9 +127,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     proxy = ProxyApp(pipeline, settings.max_body_bytes)
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
-        CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
+        # the gateway's own routes: the proxy's CORS policy, then authentication (a 401 carries CORS)
+        CorsMiddleware(auth.middleware(app.wsgi_app), cors),
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
-        owned_prefixes=("/api/gateway/",),
+        owned_prefixes=("/api/gateway/", "/api/auth/", "/api/users/"),
     )
     socketio = SocketIO(
         app,
@@ -131,7 +140,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.wsgi_app = PollingBodyLimit(app.wsgi_app, settings.socketio_max_message_bytes)  # type: ignore[method-assign]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
-    realtime = Realtime(socketio, settings.redis_url, RealtimeOptions.from_settings(settings), ops.metrics)
+    realtime = Realtime(
+        socketio,
+        settings.redis_url,
+        RealtimeOptions.from_settings(settings),
+        ops.metrics,
+        access=SocketAccess(auth.authenticator),
+    )
+    auth.sync.on_change.append(lambda _table: realtime.end_lapsed())
     health = HealthAggregator(
         registry,
         {d.name: forwarder.base_url(d) for d in registry},
@@ -167,11 +183,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         routing=routing,
         retry_budget=retries.sync,
         splits=splits,
+        auth=auth,
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
     app.register_blueprint(bp)
     app.register_blueprint(splits_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(access_bp)
     _register_ops(gateway, metrics)
     return app
 
@@ -225,6 +244,7 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         ops.status_sections["retry_budgets"] = gateway.retry_budget.budget.status
     ops.metrics.register(RoutingCollector(gateway.routing))
     ops.status_sections["splits"] = gateway.splits.status
+    ops.status_sections["auth"] = gateway.auth.status
     ops.metrics.register(gateway.splits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",

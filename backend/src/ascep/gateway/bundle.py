@@ -18,6 +18,7 @@ from ascep.common import channels
 from ascep.common.events import encode
 from ascep.common.ops import Ops
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.gateway.auth.wiring import Auth
 from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
@@ -59,6 +60,7 @@ class Gateway:
     breakers: Breakers
     routing: HealthRouting
     splits: Splits
+    auth: Auth
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -73,6 +75,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.realtime.socketio.start_background_task(self.retry_budget.run, sleep)
         self.splits.start(self.realtime.socketio.start_background_task, sleep)
+        self.auth.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -113,6 +116,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.retry_budget.stop()
         self.splits.stop()
+        self.auth.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

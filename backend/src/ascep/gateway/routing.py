@@ -18,10 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ascep.common.errors import RegistrationError
+from ascep.gateway.auth.access import DEFAULT_ACCESS, Access, check_access
 from ascep.gateway.upstreams.policy import DEFAULT_POLICY, UpstreamPolicy
 
 #: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
-RESERVED_ENDPOINTS: frozenset[str] = frozenset({"/gateway", "/health", "/latency", "/services"})
+RESERVED_ENDPOINTS: frozenset[str] = frozenset(
+    {"/gateway", "/health", "/latency", "/services", "/auth", "/users"}
+)
 
 HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -81,6 +84,7 @@ class ServiceDefinition:
     max_concurrency: int | None = None  # None: the gateway's PROXY_MAX_CONCURRENCY
     instances: tuple[Instance, ...] | None = None  # None: the one at host:port; (): discovery only
     policy: UpstreamPolicy = DEFAULT_POLICY
+    access: Access = DEFAULT_ACCESS  # scopes its routes need when AUTH_MODE=required
 
     @property
     def url_variable(self) -> str:
@@ -133,6 +137,7 @@ class ServiceDefinition:
             "methods": sorted(self.methods) if self.methods is not None else None,
             "max_concurrency": self.max_concurrency,
             "load_balancing": self.policy.load_balancing,
+            "access": self.access.describe(),
         }
 
 
@@ -164,11 +169,13 @@ class ServiceRegistry:
         instances: Iterable[str | tuple[str, int] | Instance] | None = None,
         load_balancing: str | None = None,
         policy: UpstreamPolicy | None = None,
+        access: Access | None = None,
     ) -> ServiceDefinition:
         """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it.
 
         ``instances`` replaces the one instance at ``host:port`` (an empty list: instances come
-        from discovery only); ``load_balancing`` is a shortcut for that field of ``policy``.
+        from discovery only); ``load_balancing`` is a shortcut for that field of ``policy``;
+        ``access`` changes the scopes its routes need (:class:`~ascep.gateway.auth.access.Access`).
         """
         definition = ServiceDefinition(
             name=self._check_name(name),
@@ -182,6 +189,7 @@ class ServiceRegistry:
             instances=_check_instances(instances),
             policy=_check_policy(policy, load_balancing),
         )
+        definition = replace(definition, access=check_access(access, definition.endpoints))
         _check_endpoint_timeouts(definition)
         self._services[definition.name] = definition
         for endpoint in definition.endpoints:

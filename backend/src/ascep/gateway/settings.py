@@ -43,6 +43,65 @@ class GatewaySettings(CommonSettings):
         "`required`: every API call needs a JWT or API key with the route's scope. The default "
         "is `required` when ASCEP_ENV=production.",
         choices=("off", "required"),
+        production_default="required",
+    )
+    jwt_algorithms: tuple[str, ...] = setting(
+        ("HS256",),
+        "Signature algorithms a JWT may use (comma-separated; HS256/384/512 with `JWT_SECRET`, "
+        "RS*/PS*/ES*/EdDSA with `JWT_PUBLIC_KEYS`); `none` is never accepted.",
+    )
+    jwt_secret: str = setting(
+        "",
+        "Shared secret of the HS* algorithms, at least 32 bytes; no default: required when "
+        "AUTH_MODE=required with an HS* algorithm (also signs the tokens the gateway issues).",
+        secret=True,
+    )
+    jwt_public_keys: str = setting(
+        "",
+        "PEM public key file, or a directory of `<kid>.pem` files, for RS*/PS*/ES*/EdDSA; a "
+        "token's `kid` header picks the key (a file's key id is its name without `.pem`).",
+    )
+    jwt_private_key: str = setting(
+        "",
+        "PEM private key file (`<kid>.pem`) the gateway signs its own tokens with under an "
+        "asymmetric algorithm; its public half must be in `JWT_PUBLIC_KEYS`. Empty: tokens are "
+        "signed with `JWT_SECRET`, or not issued at all.",
+    )
+    jwt_issuer: str = setting(
+        "", "Required `iss` of every JWT (and the `iss` of issued ones); empty: not checked."
+    )
+    jwt_audience: str = setting(
+        "", "Required `aud` of every JWT (and the `aud` of issued ones); empty: not checked."
+    )
+    jwt_leeway_seconds: float = setting(
+        30.0, "Clock skew tolerated on `exp` and `nbf`, in seconds.", minimum=0, maximum=300
+    )
+    jwt_token_ttl_seconds: int = setting(
+        900,
+        "Lifetime of the tokens `POST /api/auth/token` and `./ascep token` issue, in seconds.",
+        minimum=30,
+        maximum=86_400,
+    )
+    jwt_cache_size: int = setting(
+        10_000,
+        "Verified tokens remembered (until their `exp`) so a repeated token costs a dict lookup, "
+        "not a signature check; 0: verify every time.",
+        minimum=0,
+        maximum=1_000_000,
+    )
+    access_sync_interval: float = setting(
+        1.0,
+        "Seconds between full re-reads of the API keys and users from Redis (changes normally "
+        "arrive at once by pub/sub; this bounds a missed message).",
+        minimum=0.05,
+        maximum=60,
+    )
+    access_max_staleness_s: float = setting(
+        30.0,
+        "While the API keys could not be re-read from Redis for this long, API keys (and tokens "
+        "issued for them or for users) are refused with 503 instead of trusting an old list.",
+        minimum=1,
+        maximum=3600,
     )
     cors_origins: tuple[str, ...] = setting(
         (),
@@ -182,8 +241,9 @@ class GatewaySettings(CommonSettings):
     )
     split_key_header: str = setting(
         "X-User-ID",
-        "Request header whose value assigns a caller to a traffic split's arm (sticky); without "
-        "it the client address is used. An authenticated identity will take precedence (issue 17).",
+        "Request header whose value assigns a caller to a traffic split's arm (sticky) when the "
+        "caller is not authenticated (the JWT subject or API key wins); without it the client "
+        "address is used.",
     )
     split_sync_interval: float = setting(
         0.5,

@@ -1,8 +1,8 @@
 """Admin API of traffic splits: ``GET/PUT/DELETE /api/gateway/splits[/<service>]``.
 
 Reads answer from this process's table (what it applies, no Redis); writes go through the
-store's scripts and reach every gateway process within a second. Not yet write-protected:
-authentication lands with issue 17, which will guard the ``PUT``/``DELETE`` routes here.
+store's scripts and reach every gateway process within a second. Like everything under
+``/api/gateway/``, every method needs the ``admin`` scope (checked by the auth middleware).
 """
 
 from __future__ import annotations

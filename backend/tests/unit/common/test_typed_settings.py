@@ -128,3 +128,12 @@ def test_overrides_win_over_the_environment_and_rules_see_the_result() -> None:
         {"TASK_VISIBILITY_TIMEOUT_S": 0}, environ={"TASK_VISIBILITY_TIMEOUT_S": "5"}
     )
     assert settings.task_visibility_timeout_s == 0
+
+
+def test_auth_mode_defaults_to_required_in_production_unless_set() -> None:
+    production = {"ASCEP_ENV": "production", "SECRET_KEY": "k" * 40, "ALLOWED_HOSTS": "gw"}
+    assert GatewaySettings.load(environ={}).auth_mode == "off"
+    assert GatewaySettings.load(environ=production).auth_mode == "required"
+    assert GatewaySettings.load(environ={**production, "AUTH_MODE": "off"}).auth_mode == "off"
+    with pytest.raises(ConfigError):
+        GatewaySettings.load(environ={"AUTH_MODE": "sometimes"})

@@ -287,6 +287,7 @@ def render_errors(exchange: Exchange, call_next: Handler) -> ProxyResponse:
 def error_response(error: AscepError, request_id: str) -> ProxyResponse:
     body = envelope_bytes(error, request_id)
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    headers.extend(error.response_headers())
     if isinstance(error, MethodNotAllowed) and error.details.get("allowed"):
         headers.append(("Allow", ", ".join(error.details["allowed"])))
     if isinstance(error, ServiceOverloaded):

@@ -7,12 +7,17 @@ Other processes reach browsers by publishing on the bus (:func:`ascep.common.bus
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask_socketio import SocketIO
 from prometheus_client import CollectorRegistry
 
+from ascep.common import channels
+from ascep.common.errors import Unauthorized
+from ascep.common.request_id import new_request_id
+from ascep.gateway.realtime.access import SocketAccess
 from ascep.gateway.realtime.bridge import RedisBridge
 from ascep.gateway.realtime.emitter import SocketIOEmitter
 from ascep.gateway.realtime.fanout import Fanout
@@ -22,6 +27,8 @@ from ascep.gateway.realtime.metrics import RealtimeCollector
 
 if TYPE_CHECKING:
     from ascep.gateway.settings import GatewaySettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,20 @@ class RealtimeOptions:
 class Realtime:
     """The gateway's Socket.IO side: handlers, fan-out and the bus bridge."""
 
+    #: Seconds between checks for connections whose token expired (revocations act at once).
+    SWEEP_INTERVAL_S = 1.0
+
     def __init__(
-        self, socketio: SocketIO, redis_url: str, options: RealtimeOptions, metrics: CollectorRegistry
+        self,
+        socketio: SocketIO,
+        redis_url: str,
+        options: RealtimeOptions,
+        metrics: CollectorRegistry,
+        access: SocketAccess | None = None,
     ) -> None:
         self.socketio = socketio
+        self.access = access
+        self.ended_connections = 0
         self.active_connections = 0
         self.fanout = Fanout(
             SocketIOEmitter(socketio.server),
@@ -71,7 +88,7 @@ class Realtime:
         self.bridge = RedisBridge(
             redis_url, self.fanout, sleep=socketio.sleep, tick_interval=options.batch_interval
         )
-        register_handlers(socketio, self.fanout, self._count, max_symbols=options.max_symbols)
+        register_handlers(socketio, self.fanout, self._count, max_symbols=options.max_symbols, access=access)
         self.inbound = InboundGuard(socketio.server, rate=options.client_rate, burst=options.client_burst)
         self.inbound.install()
         self.limits = {"max_message_bytes": options.max_message_bytes, "max_symbols": options.max_symbols}
@@ -82,6 +99,32 @@ class Realtime:
 
     def start(self) -> None:
         self.socketio.start_background_task(self.bridge.run)
+        if self.access is not None and self.access.required:
+            self.socketio.start_background_task(self._sweep_forever)
+
+    def end_lapsed(self) -> None:
+        """Disconnect clients whose credential expired or was revoked (an ``error`` event first)."""
+        if self.access is None:
+            return
+        for sid in self.access.ended():
+            error = Unauthorized(
+                "the connection's credential has expired or was revoked", {"reason": "ended"}
+            )
+            try:
+                self.socketio.server.emit(channels.EVENT_ERROR, error.envelope(new_request_id()), to=sid)
+                self.socketio.server.disconnect(sid)
+            except Exception:
+                logger.exception("could not disconnect Socket.IO client %s", sid)
+            self.access.disconnect(sid)
+            self.ended_connections += 1
+
+    def _sweep_forever(self) -> None:
+        while True:
+            try:
+                self.end_lapsed()
+            except Exception:
+                logger.exception("Socket.IO credential sweep failed")
+            self.socketio.sleep(self.SWEEP_INTERVAL_S)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -89,4 +132,7 @@ class Realtime:
             "bridge": self.bridge.status(),
             "fanout": self.fanout.status(),
             "inbound": {**self.limits, **self.inbound.status()},
+            "access": {**self.access.status(), "ended_connections": self.ended_connections}
+            if self.access is not None
+            else None,
         }

@@ -17,11 +17,12 @@ from flask_socketio import SocketIO, emit
 
 from ascep import __version__
 from ascep.common import channels
-from ascep.common.errors import ValidationFailed
+from ascep.common.errors import AscepError, ValidationFailed
 from ascep.common.events import EventFormatError
 from ascep.common.request_id import new_request_id
 from ascep.common.timeutil import iso_utc
 from ascep.gateway.realtime import protocol
+from ascep.gateway.realtime.access import SocketAccess
 from ascep.gateway.realtime.fanout import Fanout
 
 logger = logging.getLogger(__name__)
@@ -31,18 +32,29 @@ Action = Callable[[str, Any], dict[str, Any]]
 
 
 def _reject(event: str, exc: EventFormatError) -> dict[str, Any]:
-    error = ValidationFailed(f"{event}: {exc.field} {exc.reason}", {"event": event, "field": exc.field})
+    return _refuse(
+        ValidationFailed(f"{event}: {exc.field} {exc.reason}", {"event": event, "field": exc.field})
+    )
+
+
+def _refuse(error: AscepError) -> dict[str, Any]:
+    """Tell the client with an ``error`` event (the envelope) and a failed acknowledgement."""
     envelope = error.envelope(new_request_id())
     emit(channels.EVENT_ERROR, envelope)
     return {"ok": False, **envelope}
 
 
 def _subscription_handler(
-    event: str, parse: Callable[[Any], Any], act: Action
+    event: str, parse: Callable[[Any], Any], act: Action, access: SocketAccess | None
 ) -> Callable[..., dict[str, Any]]:
-    """Validate with ``parse``, apply with ``act``; acknowledge either way."""
+    """Check the client's scope, validate with ``parse``, apply with ``act``; acknowledge either way."""
 
     def handle(payload: Any = None) -> dict[str, Any]:
+        if access is not None:
+            try:
+                access.allow(request.sid, event)  # type: ignore[attr-defined]
+            except AscepError as error:
+                return _refuse(error)
         try:
             parsed = parse(payload)
         except EventFormatError as exc:
@@ -101,13 +113,20 @@ def _subscription_actions(fanout: Fanout, max_symbols: int) -> dict[str, tuple[C
 
 
 def register_handlers(
-    socketio: SocketIO, fanout: Fanout, on_count: Callable[[int], None], *, max_symbols: int
+    socketio: SocketIO,
+    fanout: Fanout,
+    on_count: Callable[[int], None],
+    *,
+    max_symbols: int,
+    access: SocketAccess | None = None,
 ) -> None:
-    """Attach the client-facing events to ``socketio``."""
+    """Attach the client-facing events to ``socketio``; ``access`` checks credentials and scopes."""
 
     @socketio.on("connect")
     def connected(auth: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
+        if access is not None:
+            access.connect(sid, auth)  # HandshakeRefused -> connect_error with the envelope
         fanout.connect(sid)
         on_count(len(fanout.clients))
         hello = {"server": "ascep-gateway", "version": __version__, "time": iso_utc(), "sid": sid}
@@ -117,10 +136,12 @@ def register_handlers(
     @socketio.on("disconnect")
     def disconnected(reason: Any = None) -> None:
         fanout.disconnect(request.sid)  # type: ignore[attr-defined]
+        if access is not None:
+            access.disconnect(request.sid)  # type: ignore[attr-defined]
         on_count(len(fanout.clients))
 
     for event, (parse, act) in _subscription_actions(fanout, max_symbols).items():
-        socketio.on_event(event, _subscription_handler(event, parse, act))
+        socketio.on_event(event, _subscription_handler(event, parse, act, access))
 
     @socketio.on_error_default
     def unexpected(exc: BaseException) -> dict[str, Any]:

@@ -10,8 +10,8 @@ are ints under a lock, merged across processes by the sync loop. No Redis on the
 
 The key a request is assigned by, most specific first:
 
-1. ``principal_of(exchange)`` — the authenticated caller (JWT subject, API key id). Authentication
-   arrives with issue 17; until then the hook is ``None``.
+1. ``principal_of(exchange)`` — the authenticated caller (JWT subject, ``key:<id>`` of an API
+   key), set by the ``authenticate`` step; ``None`` for an anonymous caller.
 2. The header named by ``SPLIT_KEY_HEADER`` (``X-User-ID``).
 3. The client's address (``REMOTE_ADDR``; ``X-Forwarded-For`` is not trusted: anyone can set it).
 """

@@ -47,7 +47,7 @@ class Splits:
         self.table = SplitTable()
         self.counters = SplitCounters()
         self.store = SplitStore(client)
-        # principal_of: issue 17 passes the authenticated caller (JWT subject / API key id) here.
+        # principal_of: the authenticated caller (JWT subject / API key), before SPLIT_KEY_HEADER.
         self.key_of = key_resolver(settings.split_key_header, principal_of)
         self.collector = SplitCollector(self.table, self.counters)
         self.sync = SplitSync(
