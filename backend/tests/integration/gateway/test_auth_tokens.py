@@ -53,6 +53,7 @@ def secured_env(redis_url: str, upstream: HttpService, keys: KeyMaterial, **extr
         JWT_ISSUER=ISSUER,
         JWT_AUDIENCE=AUDIENCE,
         JWT_LEEWAY_SECONDS="5",
+        CORS_ORIGINS="http://localhost:5173",  # outside local mode only listed origins get CORS
         **extra,
     )
 
