@@ -7,6 +7,6 @@ app's URL map, so a route without ``@doc`` still appears (flagged ``x-undocument
 test fails on it) and a ``@doc`` without a route cannot.
 """
 
-from ascep.common.openapi.model import Body, Operation, Reply, doc, operations_of
+from ascep.common.openapi.model import Body, Component, Operation, Reply, doc, operations_of
 
-__all__ = ["Body", "Operation", "Reply", "doc", "operations_of"]
+__all__ = ["Body", "Component", "Operation", "Reply", "doc", "operations_of"]
