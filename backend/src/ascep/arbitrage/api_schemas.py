@@ -14,7 +14,9 @@ SIGNAL = Component("ArbitrageSignal", event_schema(ArbitrageSignal))
 CONFIG = Component("DetectorConfig", json_schema(DetectorConfig, complete=True))
 CONFIG_UPDATE = Component("DetectorConfigUpdate", json_schema(DetectorConfig, complete=False))
 
-SIGNAL_LIST = obj({"signals": array(SIGNAL), "count": INTEGER, "total_count": INTEGER, "timestamp": TIMESTAMP})
+SIGNAL_LIST = obj(
+    {"signals": array(SIGNAL), "count": INTEGER, "total_count": INTEGER, "timestamp": TIMESTAMP}
+)
 
 _COUNTS = {"type": "object", "additionalProperties": INTEGER}
 STATS = obj(

@@ -76,7 +76,11 @@ class Number:
         return f"number {self.minimum:g}-{self.maximum:g}"
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "integer" if self.integer else "number", "minimum": self.minimum, "maximum": self.maximum}
+        return {
+            "type": "integer" if self.integer else "number",
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+        }
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,13 @@ class NumberMap:
         return text
 
     def schema(self) -> dict[str, Any]:
+        mapping: dict[str, Any]
         if self.keys is None:
-            mapping = {"type": "object", "additionalProperties": self.value.schema(), "propertyNames": {"minLength": 1}}
+            mapping = {
+                "type": "object",
+                "additionalProperties": self.value.schema(),
+                "propertyNames": {"minLength": 1},
+            }
         else:
             properties = dict.fromkeys(self.keys, self.value.schema())
             mapping = {"type": "object", "properties": properties, "additionalProperties": False}

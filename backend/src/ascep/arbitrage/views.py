@@ -33,9 +33,13 @@ STATUSES = ("open", "closed")
 _LIMIT = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "Most signals to return (newest first).")
 _TYPE = choice_param("type", SIGNAL_TYPES, "Only signals of this type.")
 _STATUS = choice_param("status", STATUSES, "Only open or only closed signals.")
-_MIN_SPREAD = float_param("min_spread", "Only signals whose peak net spread (percent) reached this.", "percent")
+_MIN_SPREAD = float_param(
+    "min_spread", "Only signals whose peak net spread (percent) reached this.", "percent"
+)
 _SINCE = time_param("since", "Only signals last seen at or after this time.")
-_SIGNAL_ID = path_param("signal_id", "The signal's id (digits)", {"type": "string", "maxLength": 20}, example="1")
+_SIGNAL_ID = path_param(
+    "signal_id", "The signal's id (digits)", {"type": "string", "maxLength": 20}, example="1"
+)
 
 
 def register_views(app: Flask, blueprint: Blueprint) -> None:
@@ -120,7 +124,10 @@ def get_config() -> Response:
     "detector process within a second; nothing changes when any key is invalid.",
     body=Body(CONFIG_UPDATE, "Any subset of the options"),
     ok=CONFIG,
-    errors={400: "Not a JSON object, or an unknown option (details.field)", 422: "A bad value (details.field)"},
+    errors={
+        400: "Not a JSON object, or an unknown option (details.field)",
+        422: "A bad value (details.field)",
+    },
 )
 def update_config() -> Response:
     update = json_body()

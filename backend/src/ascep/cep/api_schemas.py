@@ -18,7 +18,7 @@ ALERT = Component("CepAlert", event_schema(CepAlert))
 
 def _stored_rule() -> dict[str, Any]:
     """A stored rule: the canonical rule plus the fields the server owns (not re-validated here)."""
-    properties = {name: {} for name in rule_schema()["properties"]}
+    properties: dict[str, Any] = {name: {} for name in rule_schema()["properties"]}
     properties |= {
         "name": STRING,
         "pattern": STRING,
@@ -39,7 +39,10 @@ DELETED = obj({"rule": STORED_RULE, "deleted": {"const": True}})
 VALID = obj({"valid": {"const": True}, "rule": OBJECT})
 
 _EVENTS = {"type": "array", "maxItems": MAX_REPLAY_EVENTS, "items": OBJECT}
-_UNTIL = {"type": "integer", "description": "epoch ms: windows still open then are closed (absence rules fire)"}
+_UNTIL = {
+    "type": "integer",
+    "description": "epoch ms: windows still open then are closed (absence rules fire)",
+}
 TEST_BODY = obj({"rule": RULE, "events": _EVENTS, "until": _UNTIL}, required=["rule", "events"])
 TEST_STORED_BODY = {
     "anyOf": [obj({"events": _EVENTS, "until": _UNTIL}, required=["events"]), _EVENTS],
@@ -59,4 +62,3 @@ REPLAY = obj(
 ALERTS = obj({"alerts": array(ALERT), "count": INTEGER, "limit": INTEGER, "rule_id": nullable(INTEGER)})
 STATS = obj({"engine": obj({"rules_loaded": INTEGER, "rules_active": INTEGER}), "rules": array(OBJECT)})
 SCHEMA = {"type": "object", "description": "the JSON Schema (draft 2020-12) of a rule"}
-

@@ -53,7 +53,9 @@ _ALERT_RULE = int_param("rule_id", None, 1, MAX_RULE_ID, "Only alerts of this ru
 _ID = {"raw_id": _RULE_ID}
 _NO_RULE = {404: "No rule with this id"}
 _INVALID = {422: "Invalid rule: details.path and details.errors name every problem (JSON paths)"}
-_RULE_BODY = Body(RULE, "A rule (the original ASCEP shape {name, pattern, action, conditions} is accepted too)")
+_RULE_BODY = Body(
+    RULE, "A rule (the original ASCEP shape {name, pattern, action, conditions} is accepted too)"
+)
 
 
 def _store() -> RuleStore:
@@ -132,7 +134,9 @@ def list_rules() -> Response:
     "Create a rule",
     body=_RULE_BODY,
     status=201,
-    ok=Reply("Created (canonical form with the server's fields)", ONE_RULE, headers={"Location": "the rule's URL"}),
+    ok=Reply(
+        "Created (canonical form with the server's fields)", ONE_RULE, headers={"Location": "the rule's URL"}
+    ),
     errors={**_INVALID, 409: "CEP_MAX_RULES rules exist already"},
 )
 def create_rule() -> tuple[Response, int, dict[str, str]]:
@@ -178,7 +182,9 @@ def get_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.put("/rules/<raw_id>")
-@doc("Replace a rule (new version)", params=_ID, body=_RULE_BODY, ok=ONE_RULE, errors={**_NO_RULE, **_INVALID})
+@doc(
+    "Replace a rule (new version)", params=_ID, body=_RULE_BODY, ok=ONE_RULE, errors={**_NO_RULE, **_INVALID}
+)
 def replace_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     doc = _store().replace(current, _checked(json_body()))

@@ -42,11 +42,16 @@ SHAPES: dict[type, Shape] = {
         notes={"price": "last trade when the source reports trades, else the bid/ask mid", "ts": "epoch ms"},
     ),
     events.ArbitrageSignal: Shape(
-        notes={"id": "null only before the store numbers the signal", "event": "open, update, close or touch"},
+        notes={
+            "id": "null only before the store numbers the signal",
+            "event": "open, update, close or touch",
+        },
     ),
     events.CepAlert: Shape(optional=frozenset({"alert_id", "detected_at"})),
     events.ServiceStatus: Shape(added={"timestamp": _ISO_TIME}),
-    events.TaskUpdate: Shape(optional=frozenset({"queued_ts", "started_ts", "finished_ts", "runtime_ms", "worker"})),
+    events.TaskUpdate: Shape(
+        optional=frozenset({"queued_ts", "started_ts", "finished_ts", "runtime_ms", "worker"})
+    ),
 }
 
 

@@ -213,15 +213,26 @@ def ready() -> Response:
 @ops_blueprint.get("/status")
 @doc(
     "Uptime, configuration (secrets masked) and the service's own status sections",
-    ok=obj({"service": STRING, "version": STRING, "uptime_seconds": NUMBER, "timestamp": TIMESTAMP,
-            "config": OBJECT}),
+    ok=obj(
+        {
+            "service": STRING,
+            "version": STRING,
+            "uptime_seconds": NUMBER,
+            "timestamp": TIMESTAMP,
+            "config": OBJECT,
+        }
+    ),
 )
 def status() -> Response:
     return jsonify(get_ops().status_report())
 
 
 @ops_blueprint.get("/metrics")
-@doc("Prometheus metrics", ok=Reply("Prometheus text exposition format", STRING, media="text/plain"), public=True)
+@doc(
+    "Prometheus metrics",
+    ok=Reply("Prometheus text exposition format", STRING, media="text/plain"),
+    public=True,
+)
 def metrics() -> Response:
     # ``content_type``, not ``mimetype``: Prometheus' type already names its charset, and Flask
     # would append a second one to a mimetype.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -21,6 +22,7 @@ from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
+from ascep.gateway.openapi.catalog import SpecCatalog
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
@@ -59,6 +61,8 @@ class Gateway:
     breakers: Breakers
     routing: HealthRouting
     splits: Splits
+    openapi: SpecCatalog
+    dashboard_dist: Path
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -73,6 +77,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.realtime.socketio.start_background_task(self.retry_budget.run, sleep)
         self.splits.start(self.realtime.socketio.start_background_task, sleep)
+        self.realtime.socketio.start_background_task(self.openapi.run, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -113,6 +118,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.retry_budget.stop()
         self.splits.stop()
+        self.openapi.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

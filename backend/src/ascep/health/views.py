@@ -33,7 +33,9 @@ _SINCE = Param(
     lambda: int_arg("since", now_ms() - _HOUR_MS, 0, 2**53),
 )
 _LIMIT = int_param("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT, "Most entries per list (the newest).")
-_NAME = path_param("name", "A watched service (its registry name, celery_worker, redis...)", example="gateway")
+_NAME = path_param(
+    "name", "A watched service (its registry name, celery_worker, redis...)", example="gateway"
+)
 _UNKNOWN = {404: "No watched service by that name (details list the known ones)"}
 
 

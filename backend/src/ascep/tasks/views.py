@@ -27,7 +27,9 @@ _MAX_LIMIT = 500
 
 _LIMIT = int_param("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT, "Most tasks to return (newest first).")
 _STATUS = choice_param("status", STATUSES, "Only tasks in this state.")
-_TASK_ID = {"task_id": path_param("task_id", "The task's id", {"type": "string", "maxLength": 64}, example="0")}
+_TASK_ID = {
+    "task_id": path_param("task_id", "The task's id", {"type": "string", "maxLength": 64}, example="0")
+}
 _NO_TASK = {404: "No task with this id"}
 
 
@@ -110,7 +112,9 @@ def one(task_id: str) -> Response:
 @doc(
     "An export's CSV, as a download",
     params=_TASK_ID,
-    ok=Reply("The CSV file", {"type": "string"}, media="text/csv", headers={"Content-Disposition": "attachment"}),
+    ok=Reply(
+        "The CSV file", {"type": "string"}, media="text/csv", headers={"Content-Disposition": "attachment"}
+    ),
     errors={404: "No such task, or it has no CSV result"},
 )
 def result_csv(task_id: str) -> Response:

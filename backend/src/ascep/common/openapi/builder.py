@@ -107,8 +107,8 @@ def build_spec(
             continue
         declared = operations_of(app.view_functions[rule.endpoint])
         for method in sorted((rule.methods or set()) - _IMPLICIT):
-            matching = [op for op in declared if op.applies_to(method)] or [None]
-            for op in matching:
+            matching: list[Operation | None] = [op for op in declared if op.applies_to(method)]
+            for op in matching or [None]:
                 path = (op.path if op is not None else None) or openapi_path(rule)
                 rendered = _operation(op, method, path, rule, tag, components, common_errors)
                 statuses.update(_error_statuses(rendered))
@@ -197,5 +197,7 @@ def _reply(reply: Reply, components: Components) -> dict[str, Any]:
     elif reply.media != "application/json":
         out["content"] = {reply.media: {"schema": {"type": "string"}}}
     if reply.headers:
-        out["headers"] = {name: {"description": text, "schema": {"type": "string"}} for name, text in reply.headers.items()}
+        out["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in reply.headers.items()
+        }
     return out

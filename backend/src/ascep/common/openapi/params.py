@@ -53,7 +53,9 @@ def float_param(name: str, description: str, unit: str = "") -> Param:
 
 def choice_param(name: str, choices: Sequence[str], description: str) -> Param:
     options = tuple(choices)
-    return Param(name, description, {"type": "string", "enum": list(options)}, lambda: choice_arg(name, options))
+    return Param(
+        name, description, {"type": "string", "enum": list(options)}, lambda: choice_arg(name, options)
+    )
 
 
 def text_param(name: str, description: str, max_length: int = 200) -> Param:
@@ -71,6 +73,8 @@ def time_param(name: str, description: str) -> Param:
     return Param(name, description, schema, lambda: time_arg(name))
 
 
-def path_param(name: str, description: str, schema: dict[str, Any] | None = None, example: Any = None) -> Param:
+def path_param(
+    name: str, description: str, schema: dict[str, Any] | None = None, example: Any = None
+) -> Param:
     """A path variable (read by Flask; declared here for its schema and description)."""
     return Param(name, description, schema or {"type": "string"}, location="path", example=example)

@@ -27,7 +27,7 @@ def service_spec(app: Flask) -> dict[str, Any]:
         spec = build_spec(
             app,
             title=f"ASCEP {service} API",
-            description=f"The HTTP API of the {service} service, as it serves it (paths without the gateway's /api).",
+            description=f"The {service} service's HTTP API as it serves it (without the gateway's /api).",
             tag=service,
         )
         app.extensions[_KEY] = spec
