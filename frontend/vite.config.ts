@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
@@ -11,6 +11,15 @@ const API_DOCS_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'swagger-ui-dist/swagger-ui.css',
   'swagger-ui-bundle.js': 'swagger-ui-dist/swagger-ui-bundle.js',
   'redoc.standalone.js': 'redoc/bundles/redoc.standalone.js',
+};
+
+// ReDoc's sidebar shows a logo it loads from its CDN; vendored, the URL becomes an empty inline
+// image (the page's CSP would block the CDN anyway). The build fails if the bundle changes so
+// much that the rewrite no longer applies, so an upgrade cannot bring the external load back.
+const REWRITES: Record<string, [string, string][]> = {
+  'redoc.standalone.js': [
+    ['https://cdn.redoc.ly/redoc/logo-mini.svg', 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E'],
+  ],
 };
 
 function apiDocsAssets(): Plugin {
@@ -27,7 +36,18 @@ function apiDocsAssets(): Plugin {
       mkdirSync(target, { recursive: true });
       for (const [name, source] of Object.entries(API_DOCS_ASSETS)) {
         const packageDir = dirname(require.resolve(`${source.split('/')[0]}/package.json`));
-        copyFileSync(join(packageDir, source.split('/').slice(1).join('/')), join(target, name));
+        const from = join(packageDir, source.split('/').slice(1).join('/'));
+        const rewrites = REWRITES[name] ?? [];
+        if (rewrites.length === 0) {
+          copyFileSync(from, join(target, name));
+          continue;
+        }
+        let text = readFileSync(from, 'utf8');
+        for (const [search, replacement] of rewrites) {
+          if (!text.includes(search)) throw new Error(`${source}: '${search}' not found; review the rewrite`);
+          text = text.split(search).join(replacement);
+        }
+        writeFileSync(join(target, name), text);
       }
     },
   };

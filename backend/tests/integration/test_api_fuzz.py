@@ -88,6 +88,7 @@ def _conforms(operation: Any, base_url: str) -> list[str]:
     return found
 
 
+@pytest.mark.timeout(300)
 def test_every_operation_conforms(api_schema: schemathesis.BaseSchema, platform: Platform) -> None:
     failures: list[str] = []
     operations = 0

@@ -121,3 +121,19 @@ class ResettingServer(_LoopbackServer):
             # SO_LINGER 0: close() sends RST instead of FIN (a reset, not an empty answer)
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()
+
+
+class SilentServer(_LoopbackServer):
+    """Accepts every connection and never answers (a hung peer): each is held open until stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections: list[socket.socket] = []
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        self.connections.append(conn)
+
+    def stop(self) -> None:
+        super().stop()
+        for conn in self.connections:
+            conn.close()

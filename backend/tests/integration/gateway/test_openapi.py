@@ -68,8 +68,10 @@ def test_ids_and_components_are_namespaced_without_collisions(platform: Platform
     assert doc["paths"]["/api/prices"]["get"]["operationId"] == "price_feed.get_prices"
     assert doc["paths"]["/api/health"]["get"]["operationId"] == "gateway.get_api_health"
     schemas = doc["components"]["schemas"]
-    assert "cep_engine.CepRule" in schemas and "cep_engine.CepRule_filter" in schemas
-    assert "ErrorEnvelope" in schemas and "price_feed.ErrorEnvelope" not in schemas  # shared, not copied
+    assert "cep_engine.CepRule" in schemas
+    assert "cep_engine.CepRule_filter" in schemas
+    assert "ErrorEnvelope" in schemas
+    assert "price_feed.ErrorEnvelope" not in schemas  # shared, not copied
     for path, _method, op in operations:
         tag = op["tags"][0]
         assert tag == ("gateway" if not _proxied(path) else service_registry.match(path[4:]).service.name)

@@ -147,8 +147,15 @@ class SpecCatalog:
                 changed = changed or before is None or before.spec != spec or before.error is not None
             else:
                 entry = Fetched(before.spec if before else None, before.fetched_at if before else None, error)
-                changed = changed or before is None or before.error is None
-                logger.warning("OpenAPI of %s not refreshed: %s", definition.name, error)
+                first = before is None or before.error is None
+                changed = changed or first
+                # Once per outage, not once per round: the document itself says it for as long as it lasts.
+                (logger.warning if first else logger.debug)(
+                    "OpenAPI of %s not refreshed (%s); %s",
+                    definition.name,
+                    error,
+                    "keeping its last good copy" if entry.spec is not None else "its paths are missing",
+                )
             self._fetched[definition.name] = entry
         self.refreshes += 1
         if changed or self._published is None:

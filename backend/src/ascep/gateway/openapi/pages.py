@@ -26,6 +26,7 @@ SWAGGER_PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>ASCEP API — Swagger UI</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>
 <body>
@@ -43,6 +44,7 @@ SWAGGER_INIT = f"""window.ui = SwaggerUIBundle({{
   displayOperationId: false,
   tryItOutEnabled: false,
   persistAuthorization: true,
+  validatorUrl: null,
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout",
 }});
@@ -53,6 +55,7 @@ REDOC_PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>ASCEP API — ReDoc</title>
+<link rel="icon" href="data:,">
 </head>
 <body>
 <div id="redoc"></div>
