@@ -111,7 +111,8 @@ class ResettingServer(_LoopbackServer):
                 if not chunk:
                     break
                 body += chunk
-            if not head.split(b" ", 2)[1].startswith(b"/health"):  # health checks are not calls
+            # health checks and the gateway's OpenAPI fetches are not calls
+            if not head.split(b" ", 2)[1].startswith((b"/health", b"/openapi.json")):
                 with self._lock:
                     self.requests += 1
                     self.bodies.append(body)

@@ -232,6 +232,7 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
         ops.status_sections["retry_budgets"] = gateway.retry_budget.budget.status
     ops.metrics.register(RoutingCollector(gateway.routing))
     ops.status_sections["splits"] = gateway.splits.status
+    ops.status_sections["openapi"] = gateway.openapi.status
     ops.metrics.register(gateway.splits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
