@@ -65,7 +65,8 @@ def test_hung_dead_and_returning_services(start_service: Callable[..., HttpServi
         assert services["arbitrage"]["state"] == "unavailable"  # hung: timed out, nothing to show
         assert services["cep_engine"]["state"] == "unavailable"  # refused
         assert "/api/signals" not in doc["paths"]
-        hung_state = requests.get(gateway.url + "/status", timeout=3).json()["openapi"]["services"]["arbitrage"]
+        status = requests.get(gateway.url + "/status", timeout=3).json()["openapi"]
+        hung_state = status["services"]["arbitrage"]
         assert hung_state["state"] == "unavailable"
         assert "Timeout" in hung_state["error"]
         assert "arbitrage" in doc["info"]["description"]
