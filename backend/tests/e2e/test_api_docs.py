@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from support.frontend import FRONTEND, ROOT, ensure_build
-from support.platform import Platform, running_platform
+from support.full_stack import Platform, running_platform
 from support.polling import wait_for
 from support.redis_server import RedisServer
 

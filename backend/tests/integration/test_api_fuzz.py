@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from support.platform import Platform, running_platform
+from support.full_stack import Platform, running_platform
 from support.polling import wait_for
 from support.redis_server import RedisServer
 

@@ -18,7 +18,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from ascep.service_registry import service_registry
-from support.platform import Platform, running_platform
+from support.full_stack import Platform, running_platform
 from support.polling import wait_for
 from support.redis_server import RedisServer
 

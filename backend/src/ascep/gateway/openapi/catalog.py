@@ -187,10 +187,9 @@ class SpecCatalog:
             raise SpecFetchError(type(exc).__name__) from exc
         try:
             spec = json.loads(b"".join(chunks))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise SpecFetchError("not JSON") from exc
-        if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
-            raise SpecFetchError("not an OpenAPI document (no paths)")
+        _check_shape(spec)
         return spec
 
     # --- building ----------------------------------------------------------------------------
@@ -230,3 +229,14 @@ class SpecCatalog:
             published = Published(document, json.dumps(document, separators=(",", ":")).encode())
             self._published = published
             return published
+
+
+def _check_shape(spec: Any) -> None:
+    """What the merge relies on; anything else in a service's document is passed through as is."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+        raise SpecFetchError("not an OpenAPI document (no paths)")
+    if not all(isinstance(item, dict) for item in spec["paths"].values()):
+        raise SpecFetchError("a path item is not an object")
+    components = spec.get("components", {})
+    if not isinstance(components, dict) or not all(isinstance(v, dict) for v in components.values()):
+        raise SpecFetchError("components is not an object of objects")

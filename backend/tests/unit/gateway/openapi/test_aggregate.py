@@ -130,3 +130,20 @@ def test_stale_and_unavailable_services_are_said() -> None:
     assert "price_feed" in merged["info"]["description"]
     assert "tasks" in merged["info"]["description"]
     validate(merged)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        [],
+        {"paths": []},
+        {"paths": {"/prices": []}},
+        {"paths": {}, "components": []},
+        {"paths": {}, "components": {"schemas": 1}},
+    ],
+)
+def test_a_malformed_service_document_is_refused_before_the_merge(hostile: Any) -> None:
+    from ascep.gateway.openapi.catalog import SpecFetchError, _check_shape
+
+    with pytest.raises(SpecFetchError):
+        _check_shape(hostile)
