@@ -1,6 +1,7 @@
 """A real service that fails, recovers and counts its calls: ``python flaky_upstream.py`` (``PORT``).
 
-Every path except ``/health`` and ``/control/*`` is a *call*: it is counted, waits ``delay_ms``,
+Every path except ``/health``, ``/openapi.json`` (the gateway's background probes: 404 here) and
+``/control/*`` is a *call*: it is counted, waits ``delay_ms``,
 then answers ``status`` with a small JSON body. ``POST /control/mode?status=500&delay_ms=0``
 changes how calls are answered; ``GET /control/calls`` returns ``{"calls": n}``;
 ``POST /control/reset`` sets the count back to 0. Breaker tests use it to see exactly how many
@@ -27,6 +28,8 @@ def app(environ, start_response):
     )
     if path == "/health":
         return _json(start_response, 200, {"status": "healthy"})
+    if path == "/openapi.json":
+        return _json(start_response, 404, {"error": "no document"})
     if path == "/control/mode":
         STATE["status"] = int(query.get("status", 200))
         STATE["delay_ms"] = int(query.get("delay_ms", 0))

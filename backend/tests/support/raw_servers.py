@@ -111,7 +111,8 @@ class ResettingServer(_LoopbackServer):
                 if not chunk:
                     break
                 body += chunk
-            if not head.split(b" ", 2)[1].startswith(b"/health"):  # health checks are not calls
+            # health checks and the gateway's OpenAPI fetches are not calls
+            if not head.split(b" ", 2)[1].startswith((b"/health", b"/openapi.json")):
                 with self._lock:
                     self.requests += 1
                     self.bodies.append(body)
@@ -120,4 +121,20 @@ class ResettingServer(_LoopbackServer):
         finally:
             # SO_LINGER 0: close() sends RST instead of FIN (a reset, not an empty answer)
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+
+class SilentServer(_LoopbackServer):
+    """Accepts every connection and never answers (a hung peer): each is held open until stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections: list[socket.socket] = []
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        self.connections.append(conn)
+
+    def stop(self) -> None:
+        super().stop()
+        for conn in self.connections:
             conn.close()

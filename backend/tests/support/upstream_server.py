@@ -5,7 +5,8 @@ steer the answer so one server covers every case: ``delay_ms`` (answer late), ``
 with that status), ``set_cookie`` (two Set-Cookie headers), ``bytes`` (a large streamed body),
 ``health`` via ``POST /control/health?status=unhealthy`` (what ``GET /health`` reports).
 ``ECHO_VERSION`` is reported in every echo (``version``) and announced; with ``ECHO_FAIL_EVERY=n``
-every n-th proxied call (not ``/health``) answers 500 — a canary that fails at a known rate.
+every n-th proxied call (not ``/health``, not the gateway's ``/openapi.json`` fetch, which gets a
+404 here) answers 500 — a canary that fails at a known rate.
 
 With ``ANNOUNCE_AS=<service>`` (and ``REDIS_URL``) it also announces itself for service discovery
 through ASCEP's own :class:`~ascep.common.discovery.ServiceAnnouncer`, like a real service, and
@@ -42,6 +43,8 @@ def app(environ, start_response):
         time.sleep(HEALTH["delay_ms"] / 1000)
         code = 503 if HEALTH["status"] == "unhealthy" else 200
         return _json(start_response, code, {"status": HEALTH["status"], "service": "upstream"})
+    if path == "/openapi.json":  # the gateway's background fetch: not a call, and no document here
+        return _json(start_response, 404, {"error": "no document"})
     CALLS[0] += 1
     if FAIL_EVERY and CALLS[0] % FAIL_EVERY == 0:
         failure = {"error": "planned failure", "pid": os.getpid(), "version": VERSION}

@@ -3,7 +3,8 @@
 An option is a field of a frozen dataclass whose metadata (:func:`option`) holds its *kind* (the
 type with its bounds) and its help. Everything else comes from that one declaration: validation
 of an update (:func:`apply_update`), the defaults (the field's), the plain answer of
-``GET /config`` (:func:`as_plain_dict`) and the README table (:func:`markdown_table`). A bad value
+``GET /config`` (:func:`as_plain_dict`), the README table (:func:`markdown_table`) and the JSON
+Schema of the OpenAPI document (:func:`json_schema`). A bad value
 raises :class:`ConfigValidationError` naming the option (dotted for a key inside one) and why.
 """
 
@@ -40,6 +41,10 @@ class Kind(Protocol):
 
     def describe(self) -> str: ...
 
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of a value (what ``parse`` accepts; cross-key rules are in words)."""
+        ...
+
 
 def _type_name(value: Any) -> str:
     return type(value).__name__
@@ -70,6 +75,13 @@ class Number:
             return f"integer {self.minimum}-{self.maximum}"
         return f"number {self.minimum:g}-{self.maximum:g}"
 
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "integer" if self.integer else "number",
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+        }
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -80,6 +92,9 @@ class Flag:
 
     def describe(self) -> str:
         return "boolean"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,21 @@ class NumberMap:
             text += f"; {' ≥ '.join(self.keys)}"
         return text
 
+    def schema(self) -> dict[str, Any]:
+        mapping: dict[str, Any]
+        if self.keys is None:
+            mapping = {
+                "type": "object",
+                "additionalProperties": self.value.schema(),
+                "propertyNames": {"minLength": 1},
+            }
+        else:
+            properties = dict.fromkeys(self.keys, self.value.schema())
+            mapping = {"type": "object", "properties": properties, "additionalProperties": False}
+        if self.one_for_all:
+            return {"anyOf": [mapping, self.value.schema()], "description": self.describe()}
+        return {**mapping, "description": self.describe()}
+
 
 @dataclass(frozen=True)
 class Subset:
@@ -149,6 +179,9 @@ class Subset:
 
     def describe(self) -> str:
         return f"list of {', '.join(self.choices)}"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"enum": list(self.choices)}}
 
 
 @dataclass(frozen=True)
@@ -194,6 +227,21 @@ def apply_update(current: T, update: Any) -> T:
         raise ConfigValidationError(unknown[0], f"unknown option; known: {', '.join(specs)}", unknown=True)
     changes = {name: specs[name].kind.parse(name, v, getattr(current, name)) for name, v in update.items()}
     return dataclasses.replace(current, **changes)  # type: ignore[type-var]
+
+
+def json_schema(options_class: type, *, complete: bool) -> dict[str, Any]:
+    """JSON Schema of the options: ``complete`` (every key, ``GET /config``) or an update (any keys)."""
+    defaults = as_plain_dict(options_class())
+    properties = {
+        name: {**spec.kind.schema(), "description": spec.help, "default": defaults[name]}
+        for name, spec in declared(options_class).items()
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if complete else [],
+        "additionalProperties": False,
+    }
 
 
 def markdown_table(options_class: type) -> str:

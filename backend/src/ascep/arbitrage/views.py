@@ -11,13 +11,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
 
+from ascep.arbitrage.api_schemas import CONFIG, CONFIG_UPDATE, SIGNAL, SIGNAL_LIST, STATS
 from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
 from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.runtime import ArbitrageRuntime
 from ascep.arbitrage.store import SignalStore
 from ascep.common.errors import BadRequest, NotFound, ValidationFailed
 from ascep.common.lifecycle import current_runtime
-from ascep.common.query import choice_arg, float_arg, int_arg, time_arg
+from ascep.common.openapi import Body, doc
+from ascep.common.openapi.params import choice_param, float_param, int_param, path_param, time_param
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.timeutil import iso_utc
 from ascep.common.web import json_body
@@ -27,6 +29,17 @@ arbitrage_blueprint = Blueprint("arbitrage", __name__)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 STATUSES = ("open", "closed")
+
+_LIMIT = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "Most signals to return (newest first).")
+_TYPE = choice_param("type", SIGNAL_TYPES, "Only signals of this type.")
+_STATUS = choice_param("status", STATUSES, "Only open or only closed signals.")
+_MIN_SPREAD = float_param(
+    "min_spread", "Only signals whose peak net spread (percent) reached this.", "percent"
+)
+_SINCE = time_param("since", "Only signals last seen at or after this time.")
+_SIGNAL_ID = path_param(
+    "signal_id", "The signal's id (digits)", {"type": "string", "maxLength": 20}, example="1"
+)
 
 
 def register_views(app: Flask, blueprint: Blueprint) -> None:
@@ -43,19 +56,17 @@ def _store() -> SignalStore:
 
 
 @arbitrage_blueprint.get("/signals")
+@doc("Stored signals, newest first", query=(_LIMIT, _TYPE, _STATUS, _MIN_SPREAD, _SINCE), ok=SIGNAL_LIST)
 def list_signals() -> Response:
-    limit, kind, status = (
-        int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        choice_arg("type", SIGNAL_TYPES),
-        choice_arg("status", STATUSES),
-    )
-    min_spread, since = float_arg("min_spread", "percent"), time_arg("since")
+    limit, kind, status = _LIMIT.read(), _TYPE.read(), _STATUS.read()
+    min_spread, since = _MIN_SPREAD.read(), _SINCE.read()
     store = _store()
     signals, total = store.query(limit=limit, type=kind, status=status, min_spread=min_spread, since_ms=since)
     return jsonify({"signals": signals, "count": len(signals), "total_count": total, "timestamp": iso_utc()})
 
 
 @arbitrage_blueprint.get("/signals/<signal_id>")
+@doc("One signal", params={"signal_id": _SIGNAL_ID}, ok=SIGNAL, errors={404: "Unknown or expired signal"})
 def one_signal(signal_id: str) -> Response:
     if not signal_id.isdigit():
         raise NotFound(f"no signal {signal_id!r}", {"id": signal_id})
@@ -82,6 +93,10 @@ def _stored_stats(store: SignalStore) -> dict[str, Any]:
 
 
 @arbitrage_blueprint.get("/stats")
+@doc(
+    "Detection statistics: stored counters (when Redis answers) and this process's engine",
+    ok=STATS,
+)
 def stats() -> Response:
     body: dict[str, Any] = {}
     try:
@@ -97,11 +112,23 @@ def stats() -> Response:
 
 
 @arbitrage_blueprint.get("/config")
+@doc("The live detector configuration", ok=CONFIG)
 def get_config() -> Response:
     return jsonify(_engine().config.as_dict())
 
 
 @arbitrage_blueprint.route("/config", methods=["PUT", "POST"])
+@doc(
+    "Change some options of the live configuration",
+    description="Only the keys given change (a map with fixed keys merges per key). Applied by every "
+    "detector process within a second; nothing changes when any key is invalid.",
+    body=Body(CONFIG_UPDATE, "Any subset of the options"),
+    ok=CONFIG,
+    errors={
+        400: "Not a JSON object, or an unknown option (details.field)",
+        422: "A bad value (details.field)",
+    },
+)
 def update_config() -> Response:
     update = json_body()
     if not isinstance(update, dict):

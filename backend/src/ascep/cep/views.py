@@ -13,6 +13,19 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from ascep.cep.api_schemas import (
+    ALERTS,
+    DELETED,
+    ONE_RULE,
+    REPLAY,
+    RULE,
+    RULE_LIST,
+    SCHEMA,
+    STATS,
+    TEST_BODY,
+    TEST_STORED_BODY,
+    VALID,
+)
 from ascep.cep.engine import Engine
 from ascep.cep.errors import RuleValidationError
 from ascep.cep.replay import MAX_REPLAY_EVENTS, replay
@@ -25,7 +38,8 @@ from ascep.cep.webhook_targets import webhook_target_errors
 from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
 from ascep.common.lifecycle import current_runtime
-from ascep.common.query import int_arg
+from ascep.common.openapi import Body, Reply, doc
+from ascep.common.openapi.params import int_param, path_param
 from ascep.common.web import json_body
 
 cep_blueprint = Blueprint("cep", __name__)
@@ -33,6 +47,16 @@ cep_blueprint = Blueprint("cep", __name__)
 DEFAULT_ALERT_LIMIT = 50
 #: Rule ids come from a Redis counter, a signed 64-bit integer: none is larger.
 MAX_RULE_ID = 2**63 - 1
+
+_RULE_ID = path_param("raw_id", "The rule's id (digits)", {"type": "string", "maxLength": 20}, example="1")
+_LIMIT = int_param("limit", DEFAULT_ALERT_LIMIT, 1, 1000, "Most alerts to return (newest first).")
+_ALERT_RULE = int_param("rule_id", None, 1, MAX_RULE_ID, "Only alerts of this rule.")
+_ID = {"raw_id": _RULE_ID}
+_NO_RULE = {404: "No rule with this id"}
+_INVALID = {422: "Invalid rule: details.path and details.errors name every problem (JSON paths)"}
+_RULE_BODY = Body(
+    RULE, "A rule (the original ASCEP shape {name, pattern, action, conditions} is accepted too)"
+)
 
 
 def _store() -> RuleStore:
@@ -109,12 +133,22 @@ def _announce(doc: Mapping[str, Any]) -> None:
 
 
 @cep_blueprint.get("/rules")
+@doc("Every stored rule", ok=RULE_LIST)
 def list_rules() -> Response:
     rules = _store().all()
     return jsonify({"rules": rules, "count": len(rules)})
 
 
 @cep_blueprint.post("/rules")
+@doc(
+    "Create a rule",
+    body=_RULE_BODY,
+    status=201,
+    ok=Reply(
+        "Created (canonical form with the server's fields)", ONE_RULE, headers={"Location": "the rule's URL"}
+    ),
+    errors={**_INVALID, 409: "CEP_MAX_RULES rules exist already"},
+)
 def create_rule() -> tuple[Response, int, dict[str, str]]:
     spec = _checked(json_body())
     try:
@@ -126,16 +160,24 @@ def create_rule() -> tuple[Response, int, dict[str, str]]:
 
 
 @cep_blueprint.get("/rules/schema")
+@doc("The JSON Schema every rule is validated with", ok=SCHEMA)
 def schema() -> Response:
     return jsonify(rule_schema())
 
 
 @cep_blueprint.post("/rules/validate")
+@doc("Validate a rule without storing it", body=_RULE_BODY, ok=VALID, errors=_INVALID)
 def validate() -> Response:
     return jsonify({"valid": True, "rule": _checked(json_body())})
 
 
 @cep_blueprint.post("/rules/test")
+@doc(
+    "Replay events through a rule (deterministic, no side effects)",
+    body=Body(TEST_BODY),
+    ok=REPLAY,
+    errors={400: "No rule, events not a list, too many events, bad until", **_INVALID},
+)
 def test_rule() -> Response:
     body = json_body()
     if not isinstance(body, Mapping) or "rule" not in body:
@@ -144,11 +186,15 @@ def test_rule() -> Response:
 
 
 @cep_blueprint.get("/rules/<raw_id>")
+@doc("One rule", params=_ID, ok=ONE_RULE, errors=_NO_RULE)
 def get_rule(raw_id: str) -> Response:
     return jsonify({"rule": _existing(_rule_id(raw_id))})
 
 
 @cep_blueprint.put("/rules/<raw_id>")
+@doc(
+    "Replace a rule (new version)", params=_ID, body=_RULE_BODY, ok=ONE_RULE, errors={**_NO_RULE, **_INVALID}
+)
 def replace_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     doc = _store().replace(current, _checked(json_body()))
@@ -157,6 +203,13 @@ def replace_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.patch("/rules/<raw_id>")
+@doc(
+    "Change some top-level fields of a rule (a given conditions replaces the old one)",
+    params=_ID,
+    body=Body({"type": "object", "description": "top-level fields of a rule"}),
+    ok=ONE_RULE,
+    errors={400: "Not a JSON object", **_NO_RULE, **_INVALID},
+)
 def patch_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     changes = json_body()
@@ -170,6 +223,7 @@ def patch_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.delete("/rules/<raw_id>")
+@doc("Delete a rule", params=_ID, ok=DELETED, errors=_NO_RULE)
 def delete_rule(raw_id: str) -> Response:
     rule_id = _rule_id(raw_id)
     current = _existing(rule_id)
@@ -179,6 +233,13 @@ def delete_rule(raw_id: str) -> Response:
 
 
 @cep_blueprint.post("/rules/<raw_id>/test")
+@doc(
+    "Replay events through a stored rule",
+    params=_ID,
+    body=Body(TEST_STORED_BODY),
+    ok=REPLAY,
+    errors={400: "events not a list, too many events, bad until", **_NO_RULE, **_INVALID},
+)
 def test_stored_rule(raw_id: str) -> Response:
     current = _existing(_rule_id(raw_id))
     body = json_body()
@@ -207,15 +268,16 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
 
 
 @cep_blueprint.get("/alerts")
+@doc("Recent alerts, newest first", query=(_LIMIT, _ALERT_RULE), ok=ALERTS)
 def alerts() -> Response:
-    limit = int_arg("limit", DEFAULT_ALERT_LIMIT, 1, 1000)
-    rule_id = int_arg("rule_id", None, 1, MAX_RULE_ID)
+    limit, rule_id = _LIMIT.read(), _ALERT_RULE.read()
     store: AlertStore = current_runtime(CepRuntime).alerts
     found = store.recent(limit or DEFAULT_ALERT_LIMIT, rule_id)
     return jsonify({"alerts": found, "count": len(found), "limit": limit, "rule_id": rule_id})
 
 
 @cep_blueprint.get("/stats")
+@doc("Engine and per-rule statistics of this process", ok=STATS)
 def stats() -> Response:
     runner = _runner()
     with runner.lock:

@@ -23,6 +23,7 @@ from flask import Flask
 from ascep.common.config import COMMON_SETTINGS, CommonSettings, Setting
 from ascep.common.data_epoch import DataEpochWatch
 from ascep.common.hosts import HostAllowList, refuse_host
+from ascep.common.openapi.views import openapi_blueprint
 from ascep.common.ops import Ops, ops_blueprint
 from ascep.common.web import install_error_handlers, install_request_context
 
@@ -77,6 +78,7 @@ def create_service_app(
     ops = Ops(service=service, settings=declared, config=app.config)
     app.extensions["ascep.ops"] = ops
     app.register_blueprint(ops_blueprint)
+    app.register_blueprint(openapi_blueprint)
     # Half the usual Redis timeouts: this runs inside /health, which must answer well within the
     # health monitor's probe timeout even while Redis hangs.
     redis = settings.redis

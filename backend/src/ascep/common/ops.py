@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from prometheus_client import (
@@ -34,6 +34,8 @@ from ascep import __version__
 from ascep.common.config import Setting, public_summary
 from ascep.common.errors import ServiceUnavailable
 from ascep.common.health_status import HealthStatus, severity, worst
+from ascep.common.openapi import Reply, doc
+from ascep.common.openapi.schemas import NUMBER, OBJECT, STRING, TIMESTAMP, nullable, obj
 from ascep.common.timeutil import iso_utc
 from ascep.common.web import error_response
 
@@ -140,8 +142,31 @@ def get_ops(app: Flask | None = None) -> Ops:
 
 ops_blueprint = Blueprint("ops", __name__)
 
+_STATUSES = list(get_args(HealthStatus))
+_CHECK = obj({"status": {"enum": _STATUSES}, "detail": {}})
+HEALTH_REPORT = obj(
+    {
+        "status": {"enum": _STATUSES},
+        "reason": nullable(STRING),
+        "service": STRING,
+        "version": STRING,
+        "uptime_seconds": NUMBER,
+        "timestamp": TIMESTAMP,
+        "checks": {"type": "object", "additionalProperties": _CHECK},
+    }
+)
+READY_REPORT = obj({"ready": {"type": "boolean"}, "service": STRING, "checks": {"type": "object"}})
+
 
 @ops_blueprint.get("/health")
+@doc(
+    "Liveness of this process",
+    description="`status` and, when it is not healthy, `reason` in words; 503 (envelope plus the "
+    "same report) while unhealthy.",
+    ok=HEALTH_REPORT,
+    errors={503: "Unhealthy: the envelope next to the report"},
+    public=True,
+)
 def health() -> Response:
     ops = get_ops()
     results = ops.run_checks(ops.health_checks)
@@ -165,6 +190,12 @@ def health() -> Response:
 
 
 @ops_blueprint.get("/ready")
+@doc(
+    "Readiness: may this process take traffic?",
+    ok=READY_REPORT,
+    errors={503: "Not ready: the envelope next to the report"},
+    public=True,
+)
 def ready() -> Response:
     ops = get_ops()
     results = ops.run_checks(ops.readiness_checks)
@@ -180,11 +211,28 @@ def ready() -> Response:
 
 
 @ops_blueprint.get("/status")
+@doc(
+    "Uptime, configuration (secrets masked) and the service's own status sections",
+    ok=obj(
+        {
+            "service": STRING,
+            "version": STRING,
+            "uptime_seconds": NUMBER,
+            "timestamp": TIMESTAMP,
+            "config": OBJECT,
+        }
+    ),
+)
 def status() -> Response:
     return jsonify(get_ops().status_report())
 
 
 @ops_blueprint.get("/metrics")
+@doc(
+    "Prometheus metrics",
+    ok=Reply("Prometheus text exposition format", STRING, media="text/plain"),
+    public=True,
+)
 def metrics() -> Response:
     # ``content_type``, not ``mimetype``: Prometheus' type already names its charset, and Flask
     # would append a second one to a mimetype.

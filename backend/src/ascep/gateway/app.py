@@ -14,6 +14,7 @@ from ascep.common.app_factory import ServiceApp, create_service_app
 from ascep.common.asyncmode import blocking_call_runner
 from ascep.common.errors import ConfigError
 from ascep.common.lifecycle import install_runtime
+from ascep.common.openapi.views import service_spec
 from ascep.common.ops import CheckResult, get_ops, redis_check
 from ascep.common.redis_client import is_reachable
 from ascep.gateway.access_views import bp as access_bp
@@ -27,6 +28,8 @@ from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.metrics import GatewayMetrics
+from ascep.gateway.openapi.catalog import SpecCatalog
+from ascep.gateway.openapi.views import bp as api_docs_bp
 from ascep.gateway.proxy import steps
 from ascep.gateway.proxy.bulkhead import Bulkhead, BulkheadCollector
 from ascep.gateway.proxy.deadlines import set_deadline
@@ -38,12 +41,12 @@ from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.access import SocketAccess
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
-from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceRegistry
+from ascep.gateway.routing import RESERVED_ENDPOINTS, ServiceDefinition, ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
 from ascep.gateway.split_views import bp as splits_bp
 from ascep.gateway.upstreams.assembly import build_breakers, build_health_routing
 from ascep.gateway.upstreams.discovery import DiscoveryListener
-from ascep.gateway.upstreams.instances import build_upstreams
+from ascep.gateway.upstreams.instances import Upstreams, build_upstreams
 from ascep.gateway.upstreams.retry_wiring import build_retries, has_untried
 from ascep.gateway.upstreams.routing_metrics import RoutingCollector
 from ascep.gateway.upstreams.selection import select_upstream
@@ -157,6 +160,18 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         active_connections=lambda: realtime.active_connections,
         bridge_status=realtime.bridge.status,
     )
+    dist_dir = resolve_dist_dir(settings.dashboard_dist)
+    openapi = SpecCatalog(
+        registry,
+        lambda: service_spec(app),
+        lambda d: _spec_source(upstreams, forwarder, d),
+        auth_required=settings.auth_mode == "required",
+        refresh_s=settings.openapi_refresh_seconds,
+        fetch_timeout_s=settings.openapi_fetch_timeout,
+        max_bytes=settings.openapi_max_spec_bytes,
+        async_mode=settings.async_mode,
+        trust_env=settings.proxy_trust_env,
+    )
     gateway = Gateway(
         app=app,
         settings=settings,
@@ -184,13 +199,16 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         retry_budget=retries.sync,
         splits=splits,
         auth=auth,
+        openapi=openapi,
+        dashboard_dist=dist_dir,
     )
     install_runtime(app, gateway)
-    install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
+    install_dashboard(app, dist_dir)
     app.register_blueprint(bp)
     app.register_blueprint(splits_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(access_bp)
+    app.register_blueprint(api_docs_bp)
     _register_ops(gateway, metrics)
     return app
 
@@ -209,6 +227,12 @@ def _cors_policy(settings: GatewaySettings, app: ServiceApp) -> CorsPolicy:
         logger.info("CORS: only CORS_ORIGINS may call the API from a browser: %s",
                     ", ".join(sorted(policy.origins)) or "none (same-origin only)")  # fmt: skip
     return policy
+
+
+def _spec_source(upstreams: Upstreams, forwarder: Forwarder, definition: ServiceDefinition) -> str:
+    """Where to fetch a service's ``/openapi.json``: a routable instance, else its first address."""
+    routable = upstreams[definition.name].routable()
+    return routable[0].base_url if routable else forwarder.base_url(definition)
 
 
 def _default_registry() -> ServiceRegistry:
@@ -245,6 +269,7 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops.metrics.register(RoutingCollector(gateway.routing))
     ops.status_sections["splits"] = gateway.splits.status
     ops.status_sections["auth"] = gateway.auth.status
+    ops.status_sections["openapi"] = gateway.openapi.status
     ops.metrics.register(gateway.splits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",

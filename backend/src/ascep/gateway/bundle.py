@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -22,6 +23,7 @@ from ascep.gateway.auth.wiring import Auth
 from ascep.gateway.health_aggregator import HealthAggregator
 from ascep.gateway.latency.recorder import LatencyRecorder
 from ascep.gateway.latency.store import LatencyStore
+from ascep.gateway.openapi.catalog import SpecCatalog
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
@@ -61,6 +63,8 @@ class Gateway:
     routing: HealthRouting
     splits: Splits
     auth: Auth
+    openapi: SpecCatalog
+    dashboard_dist: Path
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -76,6 +80,7 @@ class Gateway:
             self.realtime.socketio.start_background_task(self.retry_budget.run, sleep)
         self.splits.start(self.realtime.socketio.start_background_task, sleep)
         self.auth.start(self.realtime.socketio.start_background_task, sleep)
+        self.realtime.socketio.start_background_task(self.openapi.run, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -117,6 +122,7 @@ class Gateway:
             self.retry_budget.stop()
         self.splits.stop()
         self.auth.stop()
+        self.openapi.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

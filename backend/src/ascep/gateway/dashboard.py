@@ -11,7 +11,8 @@ navigating says it prefers ``text/html`` (``Accept: text/html,...,*/*;q=0.8``), 
 - Any other GET/HEAD path that prefers HTML — ``/`` and client-side routes such as ``/prices`` —
   gets ``index.html``; the router in the page takes it from there.
 - ``/api/*`` and ``/socket.io`` never reach Flask's routing (the dispatcher and Socket.IO take
-  them first); ``/health``, ``/ready``, ``/status``, ``/metrics`` are left alone.
+  them first); ``/health``, ``/ready``, ``/status``, ``/metrics``, ``/openapi.json`` and the API
+  documentation (``/docs``, ``/docs/...``, ``/redoc``) are left alone.
 - No build (no ``index.html`` in the directory): nothing changes, ``/`` is JSON as before.
 """
 
@@ -26,8 +27,8 @@ from werkzeug.security import safe_join
 logger = logging.getLogger(__name__)
 
 #: Paths the gateway answers itself, whatever the Accept header says.
-OWN_PATHS = frozenset({"/health", "/ready", "/status", "/metrics"})
-RESERVED_PREFIXES = ("/api/", "/socket.io")
+OWN_PATHS = frozenset({"/health", "/ready", "/status", "/metrics", "/openapi.json", "/docs", "/redoc"})
+RESERVED_PREFIXES = ("/api/", "/socket.io", "/docs/")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 

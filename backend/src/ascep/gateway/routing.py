@@ -23,7 +23,17 @@ from ascep.gateway.upstreams.policy import DEFAULT_POLICY, UpstreamPolicy
 
 #: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
 RESERVED_ENDPOINTS: frozenset[str] = frozenset(
-    {"/gateway", "/health", "/latency", "/services", "/auth", "/users"}
+    {
+        "/gateway",
+        "/health",
+        "/latency",
+        "/services",
+        "/auth",
+        "/users",
+        "/openapi.json",
+        "/openapi.yaml",
+        "/asyncapi.json",
+    }
 )
 
 HTTP_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

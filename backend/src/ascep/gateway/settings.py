@@ -351,6 +351,24 @@ class GatewaySettings(CommonSettings):
         "Directory of the built dashboard served at `/` to browsers; empty: `frontend/dist` of the "
         "checkout. No `index.html` there: `/` stays JSON only.",
     )
+    openapi_refresh_seconds: float = setting(
+        30.0,
+        "How often the gateway asks every service for its `/openapi.json` (in the background) to "
+        "rebuild `/api/openapi.json`; a change shows within this.",
+        minimum=1.0,
+        maximum=60.0,
+    )
+    openapi_fetch_timeout: float = setting(
+        2.0,
+        "Seconds one service's `/openapi.json` may take, whole answer included; slower counts as "
+        "unreachable (its last good copy stays, marked stale).",
+        minimum=0.1,
+    )
+    openapi_max_spec_bytes: int = setting(
+        4 * 1024 * 1024,
+        "Largest `/openapi.json` the gateway accepts from a service; larger counts as unreachable.",
+        minimum=1024,
+    )
 
 
 SETTINGS: tuple[Setting, ...] = GatewaySettings.own()

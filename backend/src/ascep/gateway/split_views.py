@@ -13,15 +13,22 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound
+from ascep.common.openapi import Body, Reply, doc
+from ascep.common.openapi.params import path_param
 from ascep.common.web import json_body
 from ascep.gateway.bundle import Gateway
+from ascep.gateway.openapi.schemas import SPLIT, SPLIT_UPDATE, SPLITS
 from ascep.gateway.upstreams.splits import FORCE_HEADER, Split, parse_split
 from ascep.gateway.views import gateway
 
 bp = Blueprint("splits", __name__, url_prefix="/api/gateway/splits")
 
+_SERVICE = {"service": path_param("service", "A registered service's name", example="price_feed")}
+_NOT_REGISTERED = "No service of that name is registered"
+
 
 @bp.get("")
+@doc("Every traffic split this process applies, with the rollback settings", ok=SPLITS)
 def list_splits() -> Response:
     gw = gateway()
     splits = {service: _view(gw, split) for service, split in sorted(gw.splits.table.splits.items())}
@@ -29,12 +36,20 @@ def list_splits() -> Response:
 
 
 @bp.get("/<service>")
+@doc("One service's split", params=_SERVICE, ok=SPLIT, errors={404: _NOT_REGISTERED + ", or it has no split"})
 def get_split(service: str) -> Response:
     gw = gateway()
     return jsonify(_view(gw, _existing(gw, service)))
 
 
 @bp.put("/<service>")
+@doc(
+    "Set a service's split: stable version first, then the canary",
+    params=_SERVICE,
+    body=Body(SPLIT_UPDATE),
+    ok=SPLIT,
+    errors={404: _NOT_REGISTERED, 422: "Invalid split (details.field)"},
+)
 def put_split(service: str) -> Response:
     gw = gateway()
     _registered(gw, service)
@@ -43,6 +58,13 @@ def put_split(service: str) -> Response:
 
 
 @bp.delete("/<service>")
+@doc(
+    "Remove a service's split (every call goes to the stable selection again)",
+    params=_SERVICE,
+    replies={204: Reply("Removed")},
+    status=204,
+    errors={404: _NOT_REGISTERED + ", or it has no split"},
+)
 def delete_split(service: str) -> Response:
     gw = gateway()
     _registered(gw, service)

@@ -10,11 +10,14 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from ascep import __version__
 from ascep.common.errors import ServiceUnavailable
-from ascep.common.query import int_arg, text_arg
+from ascep.common.openapi import doc
+from ascep.common.openapi.params import Param, int_param, text_param
+from ascep.common.query import int_arg
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import error_response
 from ascep.gateway.bundle import Gateway
 from ascep.gateway.latency.report import MAX_BUCKETS, latency_report
+from ascep.gateway.openapi.schemas import INDEX, LATENCY, PLATFORM_HEALTH, SERVICES
 from ascep.gateway.upstreams.instances import describe_upstream
 
 bp = Blueprint("gateway", __name__)
@@ -24,7 +27,24 @@ def gateway() -> Gateway:
     return current_app.extensions["ascep.gateway"]
 
 
+_WINDOW = Param(
+    "window",
+    "Seconds back from now (default and maximum: LATENCY_RETENTION_SECONDS).",
+    {"type": "integer", "minimum": 1},
+    lambda: int_arg("window", gateway().retention_seconds, 1, gateway().retention_seconds),
+)
+_BUCKETS = int_param("buckets", None, 1, MAX_BUCKETS, "Also a time series of this many buckets.")
+_SERVICE = text_param("service", "Only this service (404 if unknown).")
+_ENDPOINT = text_param("endpoint", "Only this endpoint of the service (404 if unknown).")
+
+
 @bp.get("/")
+@doc(
+    "The gateway: version, services, routes and links",
+    description="A browser (Accept preferring text/html) gets the dashboard instead when it is built.",
+    ok=INDEX,
+    public=True,
+)
 def index() -> Response:
     gw = gateway()
     return jsonify(
@@ -47,12 +67,21 @@ def index() -> Response:
                 "status": "/status",
                 "metrics": "/metrics",
                 "socketio": "/socket.io",
+                "docs": "/docs",
+                "redoc": "/redoc",
+                "openapi": "/api/openapi.json",
+                "asyncapi": "/api/asyncapi.json",
             },
         }
     )
 
 
 @bp.get("/api/health")
+@doc(
+    "Health of the whole platform (every service, Redis, the gateway)",
+    ok=PLATFORM_HEALTH,
+    errors={503: "The platform is unhealthy: the envelope next to the report"},
+)
 def aggregated_health() -> Response:
     report = gateway().health.poll()
     if report["status"] == "unhealthy":
@@ -61,15 +90,20 @@ def aggregated_health() -> Response:
 
 
 @bp.get("/api/latency")
+@doc(
+    "Latency statistics of proxied calls (percentiles per service and endpoint)",
+    query=(_WINDOW, _BUCKETS, _SERVICE, _ENDPOINT),
+    ok=LATENCY,
+    errors={404: "Unknown service or endpoint"},
+)
 def latency() -> Response:
     gw = gateway()
-    window = int_arg("window", gw.retention_seconds, 1, gw.retention_seconds)
-    buckets = int_arg("buckets", None, 1, MAX_BUCKETS)
+    window, buckets = _WINDOW.read(), _BUCKETS.read()
     report = latency_report(
         gw.registry,
         gw.latency_store,
-        service=text_arg("service"),
-        endpoint=text_arg("endpoint"),
+        service=_SERVICE.read(),
+        endpoint=_ENDPOINT.read(),
         window_seconds=window,
         buckets=buckets,
     )
@@ -79,6 +113,7 @@ def latency() -> Response:
 
 
 @bp.get("/api/services")
+@doc("Every registered service: addresses, routes, policy, health, latency, instances", ok=SERVICES)
 def services() -> Response:
     gw = gateway()
     latency: dict[str, Any] | None
@@ -105,7 +140,8 @@ def services() -> Response:
         entry["routable_instances"] = len(instances.routable())
         now = time.monotonic()
         entry["instances"] = [
-            {**describe_upstream(u, now), **gw.routing.report(u)} for u in instances.members  # one snapshot
+            {**describe_upstream(u, now), **gw.routing.report(u)}
+            for u in instances.members  # one snapshot
         ]
         listing.append(entry)
     return jsonify({"services": listing, "count": len(listing), "latency_available": latency is not None})

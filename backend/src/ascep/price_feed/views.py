@@ -15,16 +15,27 @@ from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound
 from ascep.common.lifecycle import current_runtime
+from ascep.common.openapi import doc
+from ascep.common.openapi.params import int_param, path_param, time_param
 from ascep.common.price_history import DEFAULT_LIMIT, MAX_LIMIT, read_history
-from ascep.common.query import int_arg, time_arg
 from ascep.common.symbols import Pair
 from ascep.common.timeutil import iso_utc
+from ascep.price_feed.api_schemas import ALL_PRICES, HISTORY, PRICE, SOURCES
 from ascep.price_feed.feed import PriceFeed
 from ascep.price_feed.runtime import PriceFeedRuntime
 
 prices_blueprint = Blueprint("prices", __name__)
 
 HISTORY_SUFFIX = "/history"
+
+_SYMBOL = path_param(
+    "symbol",
+    "BTCUSDT, EUR/USD (as EURUSD, eur-usd or EUR%2FUSD), case-insensitive",
+    {"type": "string", "minLength": 1, "maxLength": 40},
+    example="BTCUSDT",
+)
+_LIMIT = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "Most records to return (the newest).")
+_SINCE = time_param("since", "Only records at or after this time.")
 
 
 def _feed() -> PriceFeed:
@@ -39,6 +50,7 @@ def _resolve(raw: str) -> Pair:
 
 
 @prices_blueprint.get("/prices")
+@doc("Latest price of every instrument", ok=ALL_PRICES)
 def all_prices() -> Response:
     latest = _feed().latest
     prices = {symbol: latest[symbol].to_dict() for symbol in sorted(list(latest))}
@@ -46,6 +58,21 @@ def all_prices() -> Response:
 
 
 @prices_blueprint.get("/prices/<path:rest>")
+@doc(
+    "Latest price of one instrument",
+    path="/prices/{symbol}",
+    params={"symbol": _SYMBOL},
+    ok=PRICE,
+    errors={404: "Unknown symbol (details list the known ones), or no price yet"},
+)
+@doc(
+    "Stored price history of one instrument, oldest first",
+    path="/prices/{symbol}/history",
+    params={"symbol": _SYMBOL},
+    query=(_LIMIT, _SINCE),
+    ok=HISTORY,
+    errors={404: "Unknown symbol (details list the known ones)"},
+)
 def one_symbol(rest: str) -> Response:
     rest = rest.strip("/")
     if rest.lower().endswith(HISTORY_SUFFIX):
@@ -59,7 +86,7 @@ def one_symbol(rest: str) -> Response:
 
 def _history(raw_symbol: str) -> Response:
     pair = _resolve(raw_symbol)
-    limit, since = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), time_arg("since")
+    limit, since = _LIMIT.read(), _SINCE.read()
     records = read_history(current_runtime(PriceFeedRuntime).reader, pair.symbol, limit, since)
     body: dict[str, Any] = {
         "symbol": pair.symbol,
@@ -72,5 +99,6 @@ def _history(raw_symbol: str) -> Response:
 
 
 @prices_blueprint.get("/sources")
+@doc("Status of every price source (connection, rates, errors, injected mispricing)", ok=SOURCES)
 def sources() -> Response:
     return jsonify(_feed().sources_report())

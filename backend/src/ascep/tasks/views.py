@@ -10,9 +10,11 @@ from kombu.exceptions import OperationalError
 
 from ascep.common.errors import BadRequest, Conflict, NotFound
 from ascep.common.lifecycle import current_runtime
-from ascep.common.query import choice_arg, int_arg
+from ascep.common.openapi import Body, Reply, doc
+from ascep.common.openapi.params import choice_param, int_param, path_param
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.common.web import json_body
+from ascep.tasks.api_schemas import ACCEPTED, CATALOG, LIST, ONE, SUBMISSION
 from ascep.tasks.catalog import Catalog
 from ascep.tasks.celery_setup import RUN_TASK
 from ascep.tasks.records import FAILED, FINISHED, QUEUED, STATUSES, TaskRecords, public
@@ -22,6 +24,13 @@ tasks_blueprint = Blueprint("tasks", __name__)
 
 _DEFAULT_LIMIT = 50
 _MAX_LIMIT = 500
+
+_LIMIT = int_param("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT, "Most tasks to return (newest first).")
+_STATUS = choice_param("status", STATUSES, "Only tasks in this state.")
+_TASK_ID = {
+    "task_id": path_param("task_id", "The task's id", {"type": "string", "maxLength": 64}, example="0")
+}
+_NO_TASK = {404: "No task with this id"}
 
 
 def _records() -> TaskRecords:
@@ -40,11 +49,23 @@ def _record(task_id: str) -> dict[str, Any]:
 
 
 @tasks_blueprint.get("/tasks/catalog")
+@doc("The jobs that can be submitted, each with the JSON Schema of its args", ok=CATALOG)
 def catalog() -> Response:
     return jsonify({"tasks": [job.describe() for job in _catalog()]})
 
 
 @tasks_blueprint.post("/tasks")
+@doc(
+    "Submit a task",
+    body=Body(SUBMISSION),
+    status=202,
+    ok=Reply("Queued", ACCEPTED),
+    errors={
+        400: "Not a JSON object, or unknown fields",
+        422: "Unknown job, or its args do not fit its schema (details.field)",
+        503: "Redis or the task broker is unavailable",
+    },
+)
 def submit() -> tuple[Response, int]:
     body = json_body()
     if not isinstance(body, dict):
@@ -74,19 +95,28 @@ def _not_queued(task_id: str) -> None:
 
 
 @tasks_blueprint.get("/tasks")
+@doc("Recent tasks, newest first (without results)", query=(_LIMIT, _STATUS), ok=LIST)
 def recent() -> Response:
-    limit = int_arg("limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
-    status = choice_arg("status", STATUSES)
+    limit, status = _LIMIT.read(), _STATUS.read()
     tasks = _records().recent(limit, status)
     return jsonify({"tasks": tasks, "count": len(tasks)})
 
 
 @tasks_blueprint.get("/tasks/<task_id>")
+@doc("One task, with its result", params=_TASK_ID, ok=ONE, errors=_NO_TASK)
 def one(task_id: str) -> Response:
     return jsonify({"task": _record(task_id)})
 
 
 @tasks_blueprint.get("/tasks/<task_id>/result.csv")
+@doc(
+    "An export's CSV, as a download",
+    params=_TASK_ID,
+    ok=Reply(
+        "The CSV file", {"type": "string"}, media="text/csv", headers={"Content-Disposition": "attachment"}
+    ),
+    errors={404: "No such task, or it has no CSV result"},
+)
 def result_csv(task_id: str) -> Response:
     """An export's CSV as a download, so a browser or ``curl -O`` gets a file, not JSON."""
     record = _record(task_id)
@@ -102,6 +132,13 @@ def result_csv(task_id: str) -> Response:
 
 
 @tasks_blueprint.post("/tasks/<task_id>/cancel")
+@doc(
+    "Cancel a task",
+    params=_TASK_ID,
+    ok=Reply("Cancelled (it was not running yet)", ACCEPTED),
+    replies={202: Reply("Cancellation requested (the worker stops at its next progress report)", ACCEPTED)},
+    errors={**_NO_TASK, 409: "The task has finished already"},
+)
 def cancel(task_id: str) -> tuple[Response, int]:
     _record(task_id)
     accepted, before = _records().request_cancel(task_id)

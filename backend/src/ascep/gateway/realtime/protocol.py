@@ -17,6 +17,41 @@ from ascep.common.events import ArbitrageSignal, EventFormatError
 SIGNAL_TYPES = frozenset({"direct", "triangular", "cycle"})
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,31}$")
 
+# JSON Schemas of what clients send, next to the parsers that enforce them (the AsyncAPI document
+# of ``/api/asyncapi.json`` shows these); the symbol limit is a setting, given at build time.
+
+
+def price_subscription_schema(max_symbols: int) -> dict[str, Any]:
+    return {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": {
+            "symbols": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_symbols,
+                "items": {"type": "string", "pattern": _SYMBOL.pattern},
+                "description": "omit for every symbol; EURUSD finds EUR/USD",
+            },
+            "batch": {
+                "type": "boolean",
+                "default": False,
+                "description": "price_batch instead of price_update",
+            },
+        },
+    }
+
+
+SIGNAL_FILTER_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {
+        "types": {"type": "array", "minItems": 1, "items": {"enum": sorted(SIGNAL_TYPES)}},
+        "min_spread_percentage": {"type": "number", "minimum": 0, "description": "compared with the peak"},
+    },
+}
+EMPTY_SCHEMA: dict[str, Any] = {"type": ["object", "null"], "maxProperties": 0}
+
 
 @dataclass(frozen=True)
 class PriceSubscription:

@@ -160,6 +160,33 @@ def forced_arm(value: str | None) -> Arm | None:
     return arm
 
 
+#: The JSON Schema of a ``PUT /api/gateway/splits/<service>`` body, next to the parser that
+#: enforces it (and what a schema cannot say: different versions, points summing to 10 000).
+SPLIT_UPDATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["arms"],
+    "additionalProperties": False,
+    "properties": {
+        "arms": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "description": f"the stable version first, then the canary; basis points sum to {BASIS_POINTS}",
+            "items": {
+                "type": "object",
+                "required": ["version", "basis_points"],
+                "additionalProperties": False,
+                "properties": {
+                    "version": {"type": "string", "pattern": _VERSION.pattern},
+                    "basis_points": {"type": "integer", "minimum": 0, "maximum": BASIS_POINTS},
+                },
+            },
+        },
+        "salt": {"type": ["string", "null"], "minLength": 1, "maxLength": _SALT_MAX},
+    },
+}
+
+
 def parse_split(service: str, document: object) -> Split:
     """Validate an API body ``{"arms": [{version, basis_points}, {version, basis_points}], "salt"?}``.
 
