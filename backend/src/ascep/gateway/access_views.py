@@ -12,16 +12,28 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ascep.common.errors import NotFound, ValidationFailed
+from ascep.common.openapi import Body, Reply, doc
+from ascep.common.openapi.params import path_param
 from ascep.common.web import json_body
 from ascep.gateway.auth.api_keys import is_key_id
 from ascep.gateway.auth.authenticator import EVERYONE
 from ascep.gateway.auth.principal import ENVIRON_KEY
 from ascep.gateway.auth.users import USERNAME, check_password, check_scopes, check_username
+from ascep.gateway.openapi.schemas import (
+    API_KEY_CREATE,
+    API_KEYS,
+    NEW_API_KEY,
+    USER,
+    USER_CREATE,
+    USERS,
+)
 from ascep.gateway.views import gateway
 
 bp = Blueprint("access", __name__, url_prefix="/api/gateway")
 
 MAX_NAME_CHARS = 100
+_KEY_ID = {"key_id": path_param("key_id", "An API key's id", example="k3f9a0c1d2e4")}
+_USERNAME = {"username": path_param("username", "A user's name", example="alice")}
 
 
 def _caller() -> str:
@@ -36,6 +48,13 @@ def _object() -> dict[str, Any]:
 
 
 @bp.post("/keys")
+@doc(
+    "Create an API key (the key is shown once)",
+    body=Body(API_KEY_CREATE),
+    ok=NEW_API_KEY,
+    status=201,
+    errors=(422,),
+)
 def create_key() -> tuple[Response, int]:
     body = _object()
     name = body.get("name")
@@ -46,12 +65,20 @@ def create_key() -> tuple[Response, int]:
 
 
 @bp.get("/keys")
+@doc("Every API key (never the secret)", ok=API_KEYS)
 def list_keys() -> Response:
     records = sorted(gateway().auth.store.keys(), key=lambda r: r.created_at)
     return jsonify({"keys": [r.describe() for r in records], "count": len(records)})
 
 
 @bp.delete("/keys/<key_id>")
+@doc(
+    "Revoke an API key on every gateway process",
+    params=_KEY_ID,
+    replies={204: Reply("Revoked")},
+    status=204,
+    errors=(404,),
+)
 def revoke_key(key_id: str) -> Response:
     if not is_key_id(key_id):
         raise NotFound(f"no API key {key_id[:40]!r}", {"id": key_id[:40]})
@@ -60,6 +87,7 @@ def revoke_key(key_id: str) -> Response:
 
 
 @bp.post("/users")
+@doc("Create a user", body=Body(USER_CREATE), ok=USER, status=201, errors=(409, 422))
 def create_user() -> tuple[Response, int]:
     body = _object()
     record = gateway().auth.create_user(
@@ -72,12 +100,20 @@ def create_user() -> tuple[Response, int]:
 
 
 @bp.get("/users")
+@doc("Every user (never a password hash)", ok=USERS)
 def list_users() -> Response:
     records = sorted(gateway().auth.store.users(), key=lambda r: r.username)
     return jsonify({"users": [r.describe() for r in records], "count": len(records)})
 
 
 @bp.delete("/users/<username>")
+@doc(
+    "Delete a user; its tokens stop working",
+    params=_USERNAME,
+    replies={204: Reply("Deleted")},
+    status=204,
+    errors=(404,),
+)
 def delete_user(username: str) -> Response:
     if not USERNAME.fullmatch(username):
         raise NotFound("no such user", {"username": username[:64]})

@@ -14,12 +14,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ascep.common.errors import BadRequest, PayloadTooLarge
+from ascep.common.openapi import Body, doc
 from ascep.common.web import json_body
 from ascep.gateway.auth.authenticator import EVERYONE
 from ascep.gateway.auth.grants import GRANT_TYPES
 from ascep.gateway.auth.own_routes import VERIFIED_KEY
 from ascep.gateway.auth.principal import ENVIRON_KEY, Principal
 from ascep.gateway.auth.tokens import IssuedToken, Verified
+from ascep.gateway.openapi.schemas import AUTH_CONFIG, CALLER, TOKEN, TOKEN_REQUEST
 from ascep.gateway.views import gateway
 
 bp = Blueprint("auth", __name__)
@@ -30,6 +32,7 @@ MAX_FORM_BYTES = 16 * 1024
 
 
 @bp.get("/api/auth/config")
+@doc("How to sign in: the auth mode, the token endpoint and its grants", ok=AUTH_CONFIG, public=True)
 def auth_config() -> Response:
     auth = gateway().auth
     return jsonify(
@@ -45,6 +48,14 @@ def auth_config() -> Response:
 
 
 @bp.post(TOKEN_ENDPOINT)
+@doc(
+    "OAuth 2 token endpoint: a short-lived JWT for a user's password or an API key's credentials",
+    description="Form-encoded (RFC 6749) or JSON; client credentials may also come as HTTP Basic.",
+    body=Body(TOKEN_REQUEST, media="application/x-www-form-urlencoded"),
+    ok=TOKEN,
+    errors={401: "Wrong credentials", 503: "Token issuing is off (no signing key) or Redis is away"},
+    public=True,
+)
 def token() -> Response:
     fields = _token_request()
     grants = gateway().auth.grants
@@ -90,6 +101,7 @@ def _token_request() -> dict[str, Any]:
 
 
 @bp.get("/api/users/me")
+@doc("Who the caller is and which scopes it has", ok=CALLER)
 def me() -> Response:
     principal: Principal = request.environ.get(ENVIRON_KEY, EVERYONE)
     verified: Verified | None = request.environ.get(VERIFIED_KEY)

@@ -4,6 +4,7 @@
 | --- | --- |
 | ``/health``, ``/ready`` (load balancers, supervisors) | nothing |
 | ``/api/auth/config``, ``/api/auth/token`` (how to sign in) | nothing |
+| ``/api/openapi.json``/``.yaml``, ``/api/asyncapi.json``, ``/docs``, ``/redoc`` | nothing |
 | ``/``, the dashboard's files (the sign-in form must load) | nothing |
 | ``/socket.io`` | checked in the handshake (``auth``), not here |
 | ``/api/users/me`` | any valid credential |
@@ -39,7 +40,19 @@ VERIFIED_KEY = "ascep.verified"
 #: Any valid credential, whatever its scopes.
 AUTHENTICATED = "authenticated"
 
-PUBLIC_PATHS = frozenset({"/health", "/ready", "/api/auth/config", "/api/auth/token"})
+#: The API documents are public too: /docs must load them before anyone signs in, and what
+#: the platform's endpoints look like is no secret (what they return is).
+PUBLIC_PATHS = frozenset(
+    {
+        "/health",
+        "/ready",
+        "/api/auth/config",
+        "/api/auth/token",
+        "/api/openapi.json",
+        "/api/openapi.yaml",
+        "/api/asyncapi.json",
+    }
+)
 ADMIN_PATHS = frozenset({"/status"})
 ADMIN_PREFIX = "/api/gateway/"
 SOCKETIO_PREFIX = "/socket.io"

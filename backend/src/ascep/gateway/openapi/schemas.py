@@ -104,3 +104,56 @@ SPLITS = obj(
     }
 )
 SPLIT_UPDATE = SPLIT_UPDATE_SCHEMA
+
+SCOPE_NAME: dict[str, Any] = {"enum": ["read", "write", "admin"]}
+AUTH_CONFIG = obj(
+    {
+        "mode": {"enum": ["off", "required"]},
+        "token_endpoint": STRING,
+        "grant_types": array(STRING),
+        "token_issuing": BOOLEAN,
+        "token_ttl_seconds": INTEGER,
+        "scopes": array(STRING),
+    }
+)
+TOKEN_REQUEST = obj(
+    {
+        "grant_type": {"enum": ["password", "client_credentials"]},
+        "username": STRING,
+        "password": STRING,
+        "client_id": STRING,
+        "client_secret": STRING,
+        "scope": {"type": "string", "description": "Space-separated scopes to narrow the token to"},
+    },
+    required=["grant_type"],
+)
+TOKEN = obj(
+    {"access_token": STRING, "token_type": {"enum": ["Bearer"]}, "expires_in": INTEGER, "scope": STRING}
+)
+CALLER = obj(
+    {
+        "subject": STRING,
+        "kind": {"enum": ["jwt", "api_key", "anonymous"]},
+        "scopes": array(STRING),
+        "key_id": nullable(STRING),
+        "authenticated": BOOLEAN,
+        "auth_mode": {"enum": ["off", "required"]},
+        "expires_at": nullable(INTEGER),
+    }
+)
+_RECORD = {"id": STRING, "scopes": array(STRING), "created_at": STRING, "created_by": STRING}
+API_KEY = obj({**_RECORD, "name": STRING})
+NEW_API_KEY = obj({**_RECORD, "name": STRING, "key": {"type": "string", "description": "Shown once"}})
+API_KEYS = obj({"keys": array(API_KEY), "count": INTEGER})
+API_KEY_CREATE = obj(
+    {"name": {"type": "string", "minLength": 1, "maxLength": 100}, "scopes": array(SCOPE_NAME)}
+)
+USER = obj({**_RECORD, "username": STRING})
+USERS = obj({"users": array(USER), "count": INTEGER})
+USER_CREATE = obj(
+    {
+        "username": STRING,
+        "password": {"type": "string", "minLength": 12, "maxLength": 1024},
+        "scopes": array(SCOPE_NAME),
+    }
+)
