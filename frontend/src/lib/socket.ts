@@ -229,6 +229,8 @@ function createSocket(): SocketLike {
     reconnectionDelayMax: 3_000,
     randomizationFactor: 0.3,
     timeout: 5_000,
+    // Protocol 2: only what this page subscribes to (a client saying nothing gets every price).
+    auth: { protocol: 2 },
   };
   return (base ? io(base, options) : io(options)) as unknown as SocketLike;
 }
