@@ -231,6 +231,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
     if not isinstance(rule, Mapping):
         raise ValidationFailed("invalid rule: a rule must be a JSON object", {"path": f"${prefix}"})
     _size_checked(rule, prefix)
+    rule = resolve_condition_symbols(rule, current_runtime(CepRuntime).symbols)
     try:
         result = replay(rule, events, _engine().limits, until=until, pause=lambda: time.sleep(0))
     except RuleValidationError as exc:
