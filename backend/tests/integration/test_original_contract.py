@@ -134,6 +134,11 @@ def assert_original_fields(rule: dict[str, Any]) -> None:
     assert isinstance(rule["conditions"], dict)
 
 
+def signal_of_rule(client: RecordingClient, rule_id: int) -> dict[str, Any] | None:
+    """The first ``arbitrage_signal`` a rule's ``create_signal`` produced, as the client got it."""
+    return next((s for s in client.events("arbitrage_signal") if s.get("rule_id") == rule_id), None)
+
+
 def original_client(stack: Stack) -> RecordingClient:
     """The original dashboard's connection: declares nothing, subscribes to three forex symbols."""
     client = RecordingClient(stack.gateway.url, protocol=None)
@@ -265,10 +270,10 @@ def test_original_rules_fire_from_real_price_events_and_reach_original_clients(s
 
         # create_signal: a cep_signal for alert subscribers, an arbitrage_signal for original clients
         signal = wait_for(
-            lambda: next((s for s in old.events("arbitrage_signal") if s.get("rule_id") == spike["rule_id"]),
-                         None),
-            timeout=10, message="the CEP signal as an arbitrage_signal",
-        )  # fmt: skip
+            lambda: signal_of_rule(old, spike["rule_id"]),
+            timeout=10,
+            message="the CEP signal as an arbitrage_signal",
+        )
         assert (signal["type"], signal["rule_name"], signal["pattern"]) == (
             "cep_signal",
             "DOT jump",
@@ -350,6 +355,9 @@ def test_an_original_client_gets_every_symbol_and_every_signal_without_subscribi
     stack: Stack,
 ) -> None:
     symbols = set(requests.get(f"{stack.api}/prices", timeout=5).json()["prices"])
+    wide = {"name": "wide spread", "pattern": "arbitrage_opportunity", "action": "create_signal",
+            "conditions": {"spread_threshold": 0.5}}  # fmt: skip
+    watcher = create(stack, wide)
     old = original_client(stack)
     new = RecordingClient(stack.gateway.url)
     try:
@@ -384,10 +392,22 @@ def test_an_original_client_gets_every_symbol_and_every_signal_without_subscribi
         assert isinstance(signal["spread_percentage"], float)
         assert isinstance(signal["symbols"], list)
         assert signal["severity"] in ("low", "medium", "high")
+        # ... which the arbitrage_opportunity rule turns into a CEP signal, as the original dashboard shows it
+        cep = wait_for(
+            lambda: signal_of_rule(old, watcher["rule_id"]), timeout=10, message="the rule's signal"
+        )
+        assert (cep["type"], cep["pattern"], cep["rule_name"]) == (
+            "cep_signal",
+            "arbitrage_opportunity",
+            "wide spread",
+        )
+        assert cep["spread_percentage"] >= 0.5
+        assert cep["symbols"] == ["BTCUSDT", "BTCUSDT"]  # the matched signal's legs
         assert new.events("arbitrage_signal") == []  # protocol 2 without a signal subscription
     finally:
         old.close()
         new.close()
+        requests.delete(f"{stack.api}/rules/{watcher['rule_id']}", timeout=5)
 
 
 def test_an_unknown_protocol_is_refused_at_the_handshake(stack: Stack) -> None:
