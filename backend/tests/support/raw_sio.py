@@ -40,14 +40,16 @@ def event_packet(event: str, data: Any = None) -> str:
 class RawSocketIO:
     """One connected client; a reader thread records ``(arrival time, packet)`` for every packet."""
 
-    def __init__(self, http_url: str, *, rcvbuf: int | None = None, read: bool = True) -> None:
+    def __init__(
+        self, http_url: str, *, rcvbuf: int | None = None, read: bool = True, protocol: int | None = 2
+    ) -> None:
         sockopt = ((socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf),) if rcvbuf else ()
         self.ws = websocket.create_connection(
             ws_url(http_url), sockopt=sockopt, timeout=10, skip_utf8_validation=True
         )
         opened = self.ws.recv()
         assert opened.startswith("0{"), opened
-        self.ws.send("40")
+        self.ws.send("40" + (json.dumps({"protocol": protocol}) if protocol is not None else ""))
         ack = self.ws.recv()
         assert ack.startswith("40"), ack
         self.sid = json.loads(ack[2:])["sid"]

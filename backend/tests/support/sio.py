@@ -16,6 +16,7 @@ RECORDED_EVENTS = (
     "price_batch",
     "arbitrage_signal",
     "cep_alert",
+    "cep_signal",
     "service_status",
     "task_update",
     "circuit_state",
@@ -26,9 +27,20 @@ RECORDED_EVENTS = (
 
 
 class RecordingClient:
-    """Connects to a gateway and keeps every event (with its arrival time) in order."""
+    """Connects to a gateway and keeps every event (with its arrival time) in order.
 
-    def __init__(self, url: str, transports: list[str] | None = None, auth: Any = None) -> None:
+    ``protocol`` is what the handshake declares: 2 (subscriptions, what these tests are about)
+    unless a test says otherwise; ``None`` declares nothing, as an original ASCEP client. ``auth``
+    (credentials: ``{"token": ...}`` or ``{"api_key": ...}``) is sent with it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        transports: list[str] | None = None,
+        auth: Any = None,
+        protocol: int | None = 2,
+    ) -> None:
         # UTF-8 validation in websocket-client is pure Python (~6 ms per 4 KB event); the gateway
         # sends valid JSON text, and the test process must not be the bottleneck.
         self.client = socketio.Client(
@@ -40,6 +52,8 @@ class RecordingClient:
         for event in RECORDED_EVENTS:
             self.client.on(event, self._recorder(event))
         self.client.on("disconnect", self._on_disconnect)
+        if protocol is not None:
+            auth = {**(auth or {}), "protocol": protocol}
         self.client.connect(url, transports=transports or ["websocket"], wait_timeout=10, auth=auth)
 
     def _recorder(self, event: str):

@@ -45,7 +45,8 @@ export function lastHandshakeCredential(): Credential | null {
  * The `auth` option: a function, which socket.io-client calls at every connection attempt, so a
  * reconnection presents the credential of the moment and not the one the socket was created with.
  */
-export function handshakeAuth(callback: (payload: Record<string, string>) => void): void {
+export function handshakeAuth(callback: (payload: Record<string, string | number>) => void): void {
   handshakeCredential = getCredential();
-  callback(socketAuthPayload(handshakeCredential));
+  // Protocol 2: only what this page subscribes to (a client saying nothing gets every price).
+  callback({ ...socketAuthPayload(handshakeCredential), protocol: 2 });
 }

@@ -109,6 +109,15 @@ class DetectorConfig:
     enabled_types: tuple[str, ...] = field(
         default=SIGNAL_TYPES, metadata=option(Subset(SIGNAL_TYPES, "type"), "Signal types produced.")
     )
+    max_new_signals_per_tick: int = field(
+        default=20,
+        metadata=option(
+            Number(1, 10_000, integer=True),
+            "Most signals opened by one detection pass (a tick, or the full rescan after a config "
+            "change), fewer legs and more profit first; the others open on a later tick of their pairs "
+            "(the original `max_signals_per_cycle`). Updates and closes are never held back.",
+        ),
+    )
     suppress_dominated: bool = field(
         default=True,
         metadata=option(

@@ -98,5 +98,6 @@ class ArbitrageEngine:
                 "opened": self.tracker.opened,
                 "updated": self.tracker.updated,
                 "closed": self.tracker.closed,
+                "deferred": self.tracker.deferred,
             },
         }

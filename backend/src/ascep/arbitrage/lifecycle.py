@@ -124,6 +124,7 @@ class SignalTracker:
         self._by_edge: dict[tuple[str, str], set[str]] = {}  # directed currency pair -> keys
         self.opened = 0
         self.suppressed = 0
+        self.deferred = 0  # new opportunities past max_new_signals_per_tick in their pass
         self.updated = 0
         self.closed = 0
 
@@ -143,9 +144,15 @@ class SignalTracker:
         """
         events: list[SignalEvent] = []
         seen: set[str] = set()
+        room = self.config.max_new_signals_per_tick
         for opportunity in _shortest_first(found):
             seen.add(opportunity.key)
-            events.extend(self._seen(opportunity, now_ms))
+            if opportunity.key not in self.open and room <= 0:
+                self.deferred += 1
+                continue
+            produced = self._seen(opportunity, now_ms)
+            room -= sum(1 for event in produced if event.kind == "open")
+            events.extend(produced)
         for key in sorted(covered - seen):
             if not self.open[key].provisional:
                 events.append(self._close(self.open[key], "disappeared", now_ms))

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
 
+from ascep.arbitrage.aliases import AliasConflict, resolve_aliases, with_aliases
 from ascep.arbitrage.api_schemas import CONFIG, CONFIG_UPDATE, SIGNAL, SIGNAL_LIST, STATS
 from ascep.arbitrage.config import SIGNAL_TYPES, ConfigValidationError, apply_update
 from ascep.arbitrage.engine import ArbitrageEngine
@@ -114,7 +115,8 @@ def stats() -> Response:
 @arbitrage_blueprint.get("/config")
 @doc("The live detector configuration", ok=CONFIG)
 def get_config() -> Response:
-    return jsonify(_engine().config.as_dict())
+    """Every option, and the original ASCEP names of some (``cross_currency_threshold``...)."""
+    return jsonify(with_aliases(_engine().config.as_dict()))
 
 
 @arbitrage_blueprint.route("/config", methods=["PUT", "POST"])
@@ -135,10 +137,13 @@ def update_config() -> Response:
         raise BadRequest("the body must be a JSON object of options", {"field": "$"})
     engine = _engine()
     try:
-        new = apply_update(engine.config, update)
+        new = apply_update(engine.config, resolve_aliases(update, engine.config))
     except ConfigValidationError as exc:
         error = BadRequest if exc.unknown else ValidationFailed
-        raise error(str(exc), {"field": exc.field, "reason": exc.reason}) from exc
+        details: dict[str, Any] = {"field": exc.field, "reason": exc.reason}
+        if isinstance(exc, AliasConflict):
+            details["fields"] = list(exc.fields)
+        raise error(str(exc), details) from exc
     _store().save_config(new.as_dict())  # Redis down: the global 503, and nothing applied
     engine.request_config(new)
-    return jsonify(new.as_dict())
+    return jsonify(with_aliases(new.as_dict()))

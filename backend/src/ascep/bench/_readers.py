@@ -36,7 +36,7 @@ async def reader(
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with websockets.connect(ws_url, max_size=None, compression=None, ping_interval=None) as ws:
         await ws.recv()  # Engine.IO open packet
-        await ws.send("40")
+        await ws.send('40{"protocol":2}')  # subscriptions: only what it subscribes to
         while not str(await ws.recv()).startswith("40"):
             pass
         await ws.send("42" + json.dumps(["subscribe_prices", {"batch": batch}]))

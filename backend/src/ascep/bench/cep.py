@@ -161,7 +161,10 @@ def end_to_end(rate: int, seconds: float) -> dict[str, Any] | None:
                         latencies.append((time.time() - sent) * 1000)
 
         client.on("cep_alert", on_alert)
-        client.connect(f"http://127.0.0.1:{gw_port}", transports=["websocket"], wait_timeout=10)
+        # Protocol 2: only the alerts it subscribes to, not every tick of the benchmark.
+        client.connect(
+            f"http://127.0.0.1:{gw_port}", transports=["websocket"], wait_timeout=10, auth={"protocol": 2}
+        )
         client.call("subscribe_alerts", None, timeout=10)
         bus = redis.Redis.from_url(redis_url)
         sent = _publish(bus, rate, seconds)

@@ -1,9 +1,9 @@
-"""Run the actions of fired rules: emit_alert, publish, webhook, log.
+"""Run the actions of fired rules: emit_alert, emit_signal, publish, webhook, log.
 
-Redis work for one batch of firings goes out in one pipeline (store + publish), webhooks are
-handed to :class:`~ascep.cep.webhook.WebhookWorker`; nothing here waits on anything slow. When
-Redis is down the batch's alerts are counted as lost and the engine goes on: an alert about the
-past is worth less than keeping up with the present.
+Redis work for one batch of firings goes out in one pipeline (store + publish + the rules'
+trigger counts), webhooks are handed to :class:`~ascep.cep.webhook.WebhookWorker`; nothing here
+waits on anything slow. When Redis is down the batch's alerts are counted as lost and the engine
+goes on: an alert about the past is worth less than keeping up with the present.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from typing import Any
 
 import redis
 
+from ascep.cep.alert_payload import signal_of
 from ascep.cep.engine import Firing
 from ascep.cep.store import AlertStore
+from ascep.cep.triggers import TriggerStore
 from ascep.cep.webhook import WebhookWorker
 from ascep.common import channels
 from ascep.common.events import CepAlert, encode
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS, LazyClient
-from ascep.common.timeutil import iso_utc
+from ascep.common.timeutil import iso_utc, now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +45,14 @@ class ActionRunner:
         client_factory: Callable[[], redis.Redis],
         alerts: AlertStore,
         webhooks: WebhookWorker,
+        triggers: TriggerStore | None = None,
     ) -> None:
         self._redis = LazyClient(client_factory)
         self.alerts = alerts
         self.webhooks = webhooks
+        self.triggers = triggers
         self.emitted = 0
+        self.signals = 0
         self.published = 0
         self.lost = 0
         self.redis_errors = 0
@@ -56,8 +61,10 @@ class ActionRunner:
     def run(self, firings: Iterable[Firing]) -> None:
         stored: list[str] = []
         publishes: list[tuple[str, str]] = []
+        fired: list[int] = []
         for firing in self._claim(list(firings)):
             alert = _emitted(firing.alert)
+            fired.append(firing.rule.rule_id)
             encoded: str | None = None
             for action in firing.rule.actions:
                 kind = action.get("type")
@@ -67,14 +74,16 @@ class ActionRunner:
                     publishes.append((channel, encoded))
                     if kind == "emit_alert":
                         stored.append(encoded)
+                elif kind == "emit_signal":
+                    publishes.append((channels.CEP_SIGNALS, encode(signal_of(firing.rule, alert, action))))
                 elif kind == "webhook":
                     self.webhooks.submit(action, alert)
                 elif kind == "log":
                     level = _LEVELS.get(action.get("level", "info"), logging.INFO)
                     logger.log(level, "rule %s (%s) %s: %s", alert["rule_id"], alert["rule"],
                                alert["partition"], alert["message"])  # fmt: skip
-        if publishes:
-            self._send(stored, publishes)
+        if publishes or fired:
+            self._send(stored, publishes, fired)
 
     def _claim(self, firings: list[Firing]) -> list[Firing]:
         """Keep the firings this process is first to claim.
@@ -100,14 +109,17 @@ class ActionRunner:
         self.duplicates += sum(1 for ok in won if not ok)
         return [f for f, ok in zip(firings, won, strict=True) if ok]
 
-    def _send(self, stored: list[str], publishes: list[tuple[str, str]]) -> None:
+    def _send(self, stored: list[str], publishes: list[tuple[str, str]], fired: list[int]) -> None:
         try:
             pipe = self._redis.get().pipeline(transaction=False)
             self.alerts.push(pipe, stored)
             for channel, payload in publishes:
                 pipe.publish(channel, payload)
+            if self.triggers is not None:
+                self.triggers.record(pipe, fired, now_ms())
             pipe.execute()
             self.emitted += len(stored)
+            self.signals += sum(1 for channel, _ in publishes if channel == channels.CEP_SIGNALS)
             self.published += len(publishes)
         except REDIS_UNAVAILABLE_ERRORS as exc:
             self.lost += len(publishes)
@@ -118,6 +130,7 @@ class ActionRunner:
     def status(self) -> dict[str, Any]:
         return {
             "alerts_emitted": self.emitted,
+            "signals_emitted": self.signals,
             "messages_published": self.published,
             "lost_redis_down": self.lost,
             "claimed_by_other_process": self.duplicates,

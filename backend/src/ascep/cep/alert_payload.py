@@ -1,4 +1,4 @@
-"""The ``cep_alert`` payload of a match, and the message templates of ``emit_alert``."""
+"""The ``cep_alert`` payload of a match, the ``cep_signal`` of ``emit_signal``, and message templates."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from ascep.cep.fields import MISSING, getter
 from ascep.cep.patterns import Match
 from ascep.cep.patterns.base import text
 from ascep.cep.rules import CompiledRule
-from ascep.common.events import CepAlert
-from ascep.common.timeutil import iso_utc
+from ascep.common.events import CepAlert, CepSignal
+from ascep.common.timeutil import iso_utc, now_ms
 
 MAX_MATCHED_EVENTS = 20
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
@@ -52,10 +52,20 @@ def render(
     A small substitution instead of ``str.format`` on purpose: format strings can reach object
     attributes, and rule templates come from API clients.
     """
-    context: dict[str, Any] = dict(match.events[-1]) if match.events else {}
-    context.update(partition)
-    context.update({"rule": rule.name, "message": message, "values": match.values})
+    last = match.events[-1] if match.events else {}
+    return _substitute(template, _context(rule.name, partition, last, match.values, message))
 
+
+def _context(
+    rule: str, partition: Mapping[str, Any], last: Mapping[str, Any], values: Any, message: str
+) -> dict[str, Any]:
+    context: dict[str, Any] = dict(last)
+    context.update(partition)
+    context.update({"rule": rule, "message": message, "values": values})
+    return context
+
+
+def _substitute(template: str, context: Mapping[str, Any]) -> str:
     def substitute(found: re.Match[str]) -> str:
         value = getter(found.group(1))(context)
         if value is MISSING:
@@ -63,3 +73,46 @@ def render(
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     return _TEMPLATE.sub(substitute, template)
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def signal_of(rule: CompiledRule, alert: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`CepSignal` an ``emit_signal`` action publishes for an emitted ``alert``."""
+    events = alert.get("matched_events") or []
+    last: Mapping[str, Any] = events[-1] if events else {}
+    partition = alert.get("partition") or {}
+    symbol = partition.get("symbol", last.get("symbol"))
+    listed = last.get("symbols")
+    if isinstance(symbol, str):
+        symbols: tuple[str, ...] = (symbol,)
+    elif isinstance(listed, list) and all(isinstance(s, str) for s in listed):
+        symbols = tuple(listed)
+    else:
+        symbols = ()
+    message = alert["message"]
+    template = action.get("message")
+    if template:
+        message = _substitute(template, _context(rule.name, partition, last, alert["values"], message))
+    detected = now_ms()
+    return CepSignal(
+        id=f"cep_{alert['alert_id']}",
+        rule_id=rule.rule_id,
+        rule_name=rule.name,
+        pattern=rule.spec["pattern"],
+        stream=alert["stream"],
+        symbols=symbols,
+        partition=dict(partition),
+        severity=action.get("severity") or rule.severity,
+        message=message,
+        values=dict(alert["values"]),
+        event_data=dict(last),
+        spread=_number(last.get("spread")),
+        spread_percentage=_number(last.get("spread_percentage")),
+        alert_id=alert["alert_id"],
+        event_ts=alert["ts"],
+        ts=detected,
+        timestamp=iso_utc(detected),
+    ).to_dict()

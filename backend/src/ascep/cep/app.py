@@ -19,9 +19,11 @@ from ascep.cep.runner import EngineRunner
 from ascep.cep.runtime import CepRuntime
 from ascep.cep.settings import SERVICE_NAME, CepSettings, egress_policy_from, limits_from
 from ascep.cep.store import AlertStore, RuleStore
+from ascep.cep.triggers import TriggerStore
 from ascep.cep.views import cep_blueprint
 from ascep.cep.webhook import WebhookWorker
 from ascep.common.app_factory import create_service_app, data_epoch
+from ascep.common.instruments import configured_index
 from ascep.common.lifecycle import install_runtime
 from ascep.common.ops import CheckResult, get_ops, redis_check
 
@@ -40,12 +42,13 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         time.sleep,
         egress_policy_from(settings),
     )
-    actions = ActionRunner(settings.redis.client, alerts, webhooks)
+    actions = ActionRunner(settings.redis.client, alerts, webhooks, TriggerStore(client))
     runner = EngineRunner(settings.redis_url, engine, store, actions, sleep=time.sleep,
                           tick_interval=settings.cep_tick_interval_s)  # fmt: skip
     store.floor = runner.highest_version  # ids above every rule in memory, even after a data loss
     runner.watch_data_epoch(data_epoch(app))
-    runtime = CepRuntime(settings, client, engine, store, alerts, actions, webhooks, runner)
+    runtime = CepRuntime(settings, client, engine, store, alerts, actions, webhooks, runner,
+                         symbols=configured_index(settings))  # fmt: skip
     install_runtime(app, runtime)
     app.register_blueprint(cep_blueprint)
     _install_ops(app, runtime)

@@ -15,8 +15,8 @@ from ascep.cep.durations import to_ms
 from ascep.cep.errors import RuleError, RuleValidationError, join_path
 from ascep.cep.filters import Predicate, compile_filter, is_symbol_pin, symbols_of
 from ascep.cep.limits import Limits
-from ascep.cep.normalise import normalise
-from ascep.cep.patterns import PATTERNS, Pattern
+from ascep.cep.normalise import normalise, unknown_pattern
+from ascep.cep.patterns import Pattern, pattern_class
 from ascep.cep.schema import SERVER_FIELDS, schema_errors
 from ascep.common import channels
 
@@ -53,6 +53,9 @@ def canonical(raw: Any) -> dict[str, Any]:
     if too_deep is not None:
         message = f"a rule nests at most {MAX_RULE_NESTING} levels deep"
         raise RuleValidationError([RuleError(too_deep, message)])
+    unknown = unknown_pattern(rule)
+    if unknown is not None:
+        raise RuleValidationError([unknown])
     errors = schema_errors(rule)
     if errors:
         raise RuleValidationError(errors)
@@ -99,7 +102,8 @@ def validate_rule(
 
 
 def _compile(rule: dict[str, Any], limits: Limits, rule_id: int, version: int) -> CompiledRule:
-    pattern_cls = PATTERNS[rule["pattern"]]
+    pattern_cls = pattern_class(rule["pattern"])
+    assert pattern_cls is not None  # canonical() refused any other name
     where_spec = rule.get("where")
     where = compile_filter(where_spec, "$.where") if where_spec else None
     pattern = pattern_cls(rule["conditions"], limits, "$.conditions")

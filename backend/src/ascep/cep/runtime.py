@@ -8,7 +8,7 @@ belongs here, with whoever decided this process runs the engine, and never in ``
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
@@ -19,6 +19,7 @@ from ascep.cep.runner import EngineRunner
 from ascep.cep.settings import CepSettings
 from ascep.cep.store import AlertStore, RuleStore
 from ascep.cep.webhook import WebhookWorker
+from ascep.common.symbols import SymbolIndex
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class CepRuntime:
     webhooks: WebhookWorker
     runner: EngineRunner
     started: bool = False
+    #: The price feed's instruments: original-shape rules' symbols are resolved against them.
+    symbols: SymbolIndex = field(default_factory=SymbolIndex)
 
     def start(self) -> None:
         tune_gc()

@@ -18,14 +18,16 @@ from jsonschema.exceptions import ValidationError
 from ascep.cep.durations import DURATION_SCHEMA
 from ascep.cep.errors import RuleError, join_path
 from ascep.cep.filters import FILTER_SCHEMA
-from ascep.cep.patterns import default_patterns
+from ascep.cep.patterns import CUSTOM_NAME, default_patterns
+from ascep.cep.patterns.custom import Custom
 from ascep.common.channels import CEP_PUBLISH_PREFIX
 
 STREAMS = ("prices", "signals", "alerts")
 SEVERITIES = ("low", "medium", "high", "critical")
-ACTION_TYPES = ("emit_alert", "publish", "webhook", "log")
+ACTION_TYPES = ("emit_alert", "emit_signal", "publish", "webhook", "log")
 #: Fields the server owns: accepted on input (so a GET can be PUT back) and ignored.
-SERVER_FIELDS = ("rule_id", "created_at", "updated_at", "version", "error")
+#: ``last_triggered``/``trigger_count`` live apart from the rule (see :mod:`ascep.cep.triggers`).
+SERVER_FIELDS = ("rule_id", "created_at", "updated_at", "version", "error", "last_triggered", "trigger_count")
 
 _ACTION_SCHEMAS: dict[str, dict[str, Any]] = {
     "emit_alert": {
@@ -33,6 +35,14 @@ _ACTION_SCHEMAS: dict[str, dict[str, Any]] = {
             "type": "string",
             "maxLength": 1000,
             "description": "Template; {field} takes the value from the last matched event.",
+        },
+        "severity": {"enum": list(SEVERITIES)},
+    },
+    "emit_signal": {
+        "message": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "Template, as for emit_alert; the signal goes out on cep_signals.",
         },
         "severity": {"enum": list(SEVERITIES)},
     },
@@ -109,18 +119,33 @@ def rule_schema() -> dict[str, Any]:
                 "uniqueItems": True,
             },
             "where": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/filter"}]},
-            "pattern": {"enum": [p.name for p in patterns]},
+            "pattern": {
+                "description": (
+                    "a built-in pattern name, or any other name (a letter, then up to 63 letters, "
+                    "digits, '_', '.', '-') for a custom pattern with conditions.custom_condition"
+                ),
+                "anyOf": [{"enum": [p.name for p in patterns]}, {"type": "string", "pattern": CUSTOM_NAME}],
+            },
             "conditions": {"type": "object"},
             "action": {"type": "array", "minItems": 1, "maxItems": 10, "items": {"$ref": "#/$defs/action"}},
             "cooldown": DURATION_SCHEMA,
             "severity": {"enum": list(SEVERITIES)},
         },
         "allOf": [
+            *(
+                {
+                    "if": {"properties": {"pattern": {"const": p.name}}, "required": ["pattern"]},
+                    "then": {"properties": {"conditions": p.schema}},
+                }
+                for p in patterns
+            ),
             {
-                "if": {"properties": {"pattern": {"const": p.name}}, "required": ["pattern"]},
-                "then": {"properties": {"conditions": p.schema}},
-            }
-            for p in patterns
+                "if": {
+                    "properties": {"pattern": {"not": {"enum": [p.name for p in patterns]}}},
+                    "required": ["pattern"],
+                },
+                "then": {"properties": {"conditions": Custom.schema}},
+            },
         ],
         "$defs": {"filter": FILTER_SCHEMA, "action": _action_schema()},
     }

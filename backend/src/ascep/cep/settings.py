@@ -8,14 +8,18 @@ from ascep.cep.limits import Limits
 from ascep.common.config import CommonSettings, Setting, port_setting, setting
 from ascep.common.egress import EgressPolicy
 from ascep.common.errors import ConfigError
+from ascep.common.instruments import InstrumentSettings
 from ascep.service_registry import registered_port
 
 SERVICE_NAME = "cep_engine"
 
 
 @dataclass(frozen=True, kw_only=True)
-class CepSettings(CommonSettings):
-    """Every setting of the CEP engine, typed; built once by ``create_app``."""
+class CepSettings(InstrumentSettings, CommonSettings):
+    """Every setting of the CEP engine, typed; built once by ``create_app``.
+
+    The instruments (``CRYPTO_SYMBOLS``, ``FOREX_SYMBOLS``) are the price feed's: rules in the
+    original shape name symbols the way people type them, resolved against the same index."""
 
     port: int = port_setting(registered_port(SERVICE_NAME))
     cep_max_window_events: int = setting(10_000, "Most events a rule keeps per partition window.", minimum=1)

@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 
+from ascep.cep.triggers import TriggerStore, with_triggers
 from ascep.common import channels
 from ascep.common.events import RuleChange, encode
 from ascep.common.redis_client import LazyClient
@@ -156,6 +157,25 @@ class RuleStore:
         self._seen(docs)
         return sorted(docs, key=lambda d: d["rule_id"])
 
+    def listed(self) -> list[dict[str, Any]]:
+        """Every rule with its ``trigger_count`` and ``last_triggered`` (one round trip)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hvals(channels.CEP_RULES_KEY)
+        pipe.hgetall(channels.CEP_RULE_TRIGGERS_KEY)
+        raws, triggers = pipe.execute()
+        docs = [json.loads(raw) for raw in raws]
+        self._seen(docs)
+        return with_triggers(sorted(docs, key=lambda d: d["rule_id"]), triggers)
+
+    def shown(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """One rule as the API shows it: with its ``trigger_count`` and ``last_triggered``."""
+        rule_id = doc["rule_id"]
+        count, last = self.client.hmget(
+            channels.CEP_RULE_TRIGGERS_KEY, [f"{rule_id}:count", f"{rule_id}:last"]
+        )
+        found = {k: v for k, v in ((f"{rule_id}:count", count), (f"{rule_id}:last", last)) if v is not None}
+        return with_triggers([dict(doc)], found)[0]
+
     def replace(self, current: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
         """Store ``spec`` as the new content of ``current`` (same id and creation time)."""
         doc = {
@@ -172,7 +192,8 @@ class RuleStore:
         pipe = self.client.pipeline(transaction=True)
         pipe.hdel(channels.CEP_RULES_KEY, str(rule_id))
         pipe.publish(channels.CEP_RULE_CHANGES, encode(RuleChange.delete(rule_id).to_dict()))
-        removed, _ = pipe.execute()
+        TriggerStore.forget(pipe, rule_id)
+        removed, *_ = pipe.execute()
         return bool(removed)
 
     def record_error(self, rule_id: int, message: str) -> dict[str, Any] | None:

@@ -3,6 +3,11 @@
 Rules are read from Redis (the shared truth), so every engine process answers the same. A change
 is stored and announced on the bus, and also applied to this process's engine right away so a
 client that creates a rule and then publishes an event never races the announcement.
+
+The original ASCEP clients are served as they are: ``PUT`` with only some fields (their toggle
+sends ``{"enabled": false}``) merges them into the stored rule, every rule shown carries
+``trigger_count`` and ``last_triggered``, answers carry the original ``message``, and
+``POST /rules/<id>/test`` takes one bare event and answers ``result`` too.
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from ascep.cep.runner import EngineRunner
 from ascep.cep.runtime import CepRuntime
 from ascep.cep.schema import SERVER_FIELDS, rule_schema
 from ascep.cep.store import AlertStore, RuleLimitReached, RuleStore
+from ascep.cep.symbols import resolve_condition_symbols
 from ascep.cep.webhook_targets import webhook_target_errors
 from ascep.common.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ascep.common.events import encode
 from ascep.common.lifecycle import current_runtime
 from ascep.common.openapi import Body, Reply, doc
 from ascep.common.openapi.params import int_param, path_param
+from ascep.common.timeutil import iso_utc
 from ascep.common.web import json_body
 
 cep_blueprint = Blueprint("cep", __name__)
@@ -47,6 +54,8 @@ cep_blueprint = Blueprint("cep", __name__)
 DEFAULT_ALERT_LIMIT = 50
 #: Rule ids come from a Redis counter, a signed 64-bit integer: none is larger.
 MAX_RULE_ID = 2**63 - 1
+#: A ``PUT`` body holding all of these replaces the rule; one with fewer is a partial update.
+REPLACEMENT_FIELDS = ("name", "pattern", "conditions")
 
 _RULE_ID = path_param("raw_id", "The rule's id (digits)", {"type": "string", "maxLength": 20}, example="1")
 _LIMIT = int_param("limit", DEFAULT_ALERT_LIMIT, 1, 1000, "Most alerts to return (newest first).")
@@ -104,6 +113,7 @@ def _checked(raw: Any, prefix: str = "") -> dict[str, Any]:
     and its deliveries are refused one by one (counted, logged with the rule id).
     """
     _size_checked(raw, prefix)
+    raw = resolve_condition_symbols(raw, current_runtime(CepRuntime).symbols)
     try:
         validate_rule(raw, _engine().limits)
         spec = canonical(raw)
@@ -132,11 +142,19 @@ def _announce(doc: Mapping[str, Any]) -> None:
     _runner().apply_change({"op": "upsert", "rule": doc})
 
 
+def _answer(doc: Mapping[str, Any], message: str | None = None, **extra: Any) -> Response:
+    """``{"rule": <doc with trigger_count, last_triggered>}``, plus the original ``message``."""
+    body: dict[str, Any] = {"rule": _store().shown(doc), **extra}
+    if message is not None:
+        body["message"] = message
+    return jsonify(body)
+
+
 @cep_blueprint.get("/rules")
 @doc("Every stored rule", ok=RULE_LIST)
 def list_rules() -> Response:
-    rules = _store().all()
-    return jsonify({"rules": rules, "count": len(rules)})
+    rules = _store().listed()
+    return jsonify({"rules": rules, "count": len(rules), "timestamp": iso_utc()})
 
 
 @cep_blueprint.post("/rules")
@@ -156,7 +174,7 @@ def create_rule() -> tuple[Response, int, dict[str, str]]:
     except RuleLimitReached as exc:
         raise Conflict(str(exc), {"limit": exc.limit, "setting": "CEP_MAX_RULES"}) from exc
     _announce(doc)
-    return jsonify({"rule": doc}), 201, {"Location": f"/rules/{doc['rule_id']}"}
+    return _answer(doc, "Rule created successfully"), 201, {"Location": f"/rules/{doc['rule_id']}"}
 
 
 @cep_blueprint.get("/rules/schema")
@@ -188,7 +206,7 @@ def test_rule() -> Response:
 @cep_blueprint.get("/rules/<raw_id>")
 @doc("One rule", params=_ID, ok=ONE_RULE, errors=_NO_RULE)
 def get_rule(raw_id: str) -> Response:
-    return jsonify({"rule": _existing(_rule_id(raw_id))})
+    return _answer(_existing(_rule_id(raw_id)))
 
 
 @cep_blueprint.put("/rules/<raw_id>")
@@ -196,10 +214,14 @@ def get_rule(raw_id: str) -> Response:
     "Replace a rule (new version)", params=_ID, body=_RULE_BODY, ok=ONE_RULE, errors={**_NO_RULE, **_INVALID}
 )
 def replace_rule(raw_id: str) -> Response:
+    """A whole rule replaces the stored one; a body with only some fields is merged into it."""
     current = _existing(_rule_id(raw_id))
-    doc = _store().replace(current, _checked(json_body()))
+    body = json_body()
+    if isinstance(body, Mapping) and not all(field in body for field in REPLACEMENT_FIELDS):
+        return _merge(current, body)
+    doc = _store().replace(current, _checked(body))
     _announce(doc)
-    return jsonify({"rule": doc})
+    return _answer(doc, "Rule updated successfully")
 
 
 @cep_blueprint.patch("/rules/<raw_id>")
@@ -215,21 +237,34 @@ def patch_rule(raw_id: str) -> Response:
     changes = json_body()
     if not isinstance(changes, Mapping):
         raise BadRequest("a PATCH body must be a JSON object of top-level fields", {"path": "$"})
+    return _merge(current, changes)
+
+
+def _merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> Response:
+    """Apply the top-level fields of ``changes`` to ``current`` and validate the result.
+
+    A given ``conditions`` replaces the old one. Symbols given the original way, in
+    ``conditions.symbol(s)``, replace the stored ``where`` unless ``where`` is given too (they are
+    how the original shape says "this symbol", not an extra filter on top of the old one).
+    """
     merged = {k: v for k, v in current.items() if k not in SERVER_FIELDS}
-    merged.update(changes)
+    conditions = changes.get("conditions")
+    if "where" not in changes and isinstance(conditions, Mapping) and {"symbol", "symbols"} & set(conditions):
+        merged["where"] = None
+    merged.update({k: v for k, v in changes.items() if k not in SERVER_FIELDS})
     doc = _store().replace(current, _checked(merged))
     _announce(doc)
-    return jsonify({"rule": doc})
+    return _answer(doc, "Rule updated successfully")
 
 
 @cep_blueprint.delete("/rules/<raw_id>")
 @doc("Delete a rule", params=_ID, ok=DELETED, errors=_NO_RULE)
 def delete_rule(raw_id: str) -> Response:
     rule_id = _rule_id(raw_id)
-    current = _existing(rule_id)
+    current = _store().shown(_existing(rule_id))
     _store().delete(rule_id)
     _runner().apply_change({"op": "delete", "rule_id": rule_id})
-    return jsonify({"rule": current, "deleted": True})
+    return jsonify({"rule": current, "deleted": True, "message": "Rule deleted successfully"})
 
 
 @cep_blueprint.post("/rules/<raw_id>/test")
@@ -241,10 +276,17 @@ def delete_rule(raw_id: str) -> Response:
     errors={400: "events not a list, too many events, bad until", **_NO_RULE, **_INVALID},
 )
 def test_stored_rule(raw_id: str) -> Response:
+    """``{"events": [...]}``, a bare list, or — as the original API took it — one bare event."""
     current = _existing(_rule_id(raw_id))
     body = json_body()
     if isinstance(body, list):
         body = {"events": body}
+    elif isinstance(body, Mapping) and "events" not in body:
+        response = _replay(current, {"events": [body]})
+        result = response.get_json()
+        result.update(rule_id=current["rule_id"], rule_name=current["name"], test_data=body,
+                      result=result["count"] > 0, timestamp=iso_utc())  # fmt: skip
+        return jsonify(result)
     return _replay(current, body)
 
 
@@ -260,6 +302,7 @@ def _replay(rule: Any, body: Any, prefix: str = "") -> Response:
     if not isinstance(rule, Mapping):
         raise ValidationFailed("invalid rule: a rule must be a JSON object", {"path": f"${prefix}"})
     _size_checked(rule, prefix)
+    rule = resolve_condition_symbols(rule, current_runtime(CepRuntime).symbols)
     try:
         result = replay(rule, events, _engine().limits, until=until, pause=lambda: time.sleep(0))
     except RuleValidationError as exc:

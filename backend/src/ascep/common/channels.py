@@ -45,6 +45,8 @@ KEY_PREFIX: Final = read_key_prefix()
 PRICE_UPDATES: Final = "price_updates"
 ARBITRAGE_SIGNALS: Final = "arbitrage_signals"
 CEP_ALERTS: Final = "cep_alerts"
+#: A rule's ``emit_signal`` action (the original ASCEP ``create_signal`` channel and name).
+CEP_SIGNALS: Final = "cep_signals"
 SERVICE_STATUS: Final = "service_status"
 TASK_UPDATES: Final = "task_updates"
 #: A gateway changed an instance's circuit breaker (published by the Redis script that changed it).
@@ -59,6 +61,7 @@ EVENT_PRICE_UPDATE: Final = "price_update"
 EVENT_PRICE_BATCH: Final = "price_batch"
 EVENT_ARBITRAGE_SIGNAL: Final = "arbitrage_signal"
 EVENT_CEP_ALERT: Final = "cep_alert"
+EVENT_CEP_SIGNAL: Final = "cep_signal"
 EVENT_SERVICE_STATUS: Final = "service_status"
 EVENT_TASK_UPDATE: Final = "task_update"
 EVENT_CIRCUIT_STATE: Final = "circuit_state"
@@ -239,6 +242,10 @@ CEP_RULE_SEQ_KEY: Final = f"{KEY_PREFIX}cep:rule_seq"
 
 #: List of the latest ``cep_alert`` payloads, newest first, capped (LTRIM) at ``CEP_ALERTS_MAX``.
 CEP_ALERTS_KEY: Final = f"{KEY_PREFIX}cep:alerts"
+
+#: Hash: ``<rule id>:count`` -> times the rule fired (all engine processes), ``<rule id>:last`` ->
+#: epoch ms of its latest firing; written only by the script in :mod:`ascep.cep.triggers`.
+CEP_RULE_TRIGGERS_KEY: Final = f"{KEY_PREFIX}cep:rule_triggers"
 
 
 def cep_alert_claim_key(rule_id: int, version: int, partition: str, ts: int) -> str:

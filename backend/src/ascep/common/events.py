@@ -13,6 +13,7 @@ class                     channel                                     producer
 :class:`PriceUpdate`      ``price_updates``                           price feed (and outsiders)
 :class:`ArbitrageSignal`  ``arbitrage_signals``                       arbitrage detector
 :class:`CepAlert`         ``cep_alerts``                              CEP engine (``emit_alert``)
+:class:`CepSignal`        ``cep_signals``                             CEP engine (``emit_signal``)
 :class:`ServiceStatus`    ``service_status``                          health monitor
 :class:`TaskUpdate`       ``task_updates``                            tasks API and workers
 :class:`ConfigChange`     ``<prefix>config_changes`` (internal)       arbitrage ``PUT /config``
@@ -362,6 +363,87 @@ class CepAlert:
             depth=_integer(data, "depth"),
             alert_id=_optional_text(data, "alert_id"),
             detected_at=_optional_text(data, "detected_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CepSignal:
+    """A rule's ``emit_signal`` action (channel ``cep_signals``; the original ASCEP ``create_signal``).
+
+    Shaped so the original dashboard can show it in its signal list as it is, which is how the
+    gateway forwards it to clients speaking the original protocol (Socket.IO ``arbitrage_signal``
+    with ``type: "cep_signal"``); others get Socket.IO ``cep_signal``. ``id`` is ``cep_`` plus the
+    match's ``alert_id``; ``symbols`` holds the partition's (or the event's) symbol when it has
+    one; ``spread``/``spread_percentage`` are the matched event's when it is an arbitrage signal,
+    else 0; ``event_data`` is the last matched event; ``ts``/``timestamp`` are the detection time.
+    """
+
+    id: str
+    rule_id: int
+    rule_name: str
+    pattern: str
+    stream: str
+    symbols: tuple[str, ...]
+    partition: dict[str, Any]
+    severity: str
+    message: str
+    values: dict[str, Any]
+    event_data: dict[str, Any]
+    spread: float
+    spread_percentage: float
+    alert_id: str
+    event_ts: int
+    ts: int
+    timestamp: str
+    type: str = "cep_signal"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "rule": self.rule_name,
+            "pattern": self.pattern,
+            "stream": self.stream,
+            "symbols": list(self.symbols),
+            "partition": self.partition,
+            "severity": self.severity,
+            "message": self.message,
+            "values": self.values,
+            "event_data": self.event_data,
+            "spread": self.spread,
+            "spread_percentage": self.spread_percentage,
+            "alert_id": self.alert_id,
+            "event_ts": self.event_ts,
+            "ts": self.ts,
+            "timestamp": self.timestamp,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CepSignal:
+        symbols = _sequence(data, "symbols")
+        if not all(isinstance(s, str) for s in symbols):
+            raise EventFormatError("symbols", "must be a list of strings")
+        return cls(
+            id=_text(data, "id"),
+            rule_id=_integer(data, "rule_id"),
+            rule_name=_string(data, "rule_name"),
+            pattern=_text(data, "pattern"),
+            stream=_text(data, "stream"),
+            symbols=symbols,
+            partition=_mapping(data, "partition"),
+            severity=_text(data, "severity"),
+            message=_string(data, "message"),
+            values=_mapping(data, "values"),
+            event_data=_mapping(data, "event_data"),
+            spread=_required_number(data, "spread"),
+            spread_percentage=_required_number(data, "spread_percentage"),
+            alert_id=_text(data, "alert_id"),
+            event_ts=_integer(data, "event_ts"),
+            ts=_integer(data, "ts"),
+            timestamp=_text(data, "timestamp"),
+            type=_text(data, "type"),
         )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ascep.common.config import setting
+from ascep.common.errors import ConfigError
+from ascep.common.symbols import SymbolError, SymbolIndex, crypto_pair, forex_pair
 
 DEFAULT_CRYPTO_SYMBOLS: tuple[str, ...] = (
     "BTCUSDT",
@@ -56,3 +58,18 @@ class InstrumentSettings:
     forex_symbols: tuple[str, ...] = setting(
         DEFAULT_FOREX_SYMBOLS, "Simulated forex pairs (`EUR/USD` spelling)."
     )
+
+
+def configured_index(settings: InstrumentSettings) -> SymbolIndex:
+    """The price feed's index of instruments, from the price feed's settings (any service that
+    resolves symbols the way ``/prices/<symbol>`` does builds it from the same settings)."""
+    pairs = []
+    for name, symbols, parse in (
+        ("CRYPTO_SYMBOLS", settings.crypto_symbols, crypto_pair),
+        ("FOREX_SYMBOLS", settings.forex_symbols, forex_pair),
+    ):
+        try:
+            pairs += [parse(symbol) for symbol in symbols]
+        except SymbolError as exc:
+            raise ConfigError(name, str(exc)) from exc
+    return SymbolIndex(pairs)

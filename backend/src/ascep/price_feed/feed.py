@@ -22,10 +22,12 @@ from typing import Any
 
 from ascep.common.errors import ConfigError
 from ascep.common.events import PriceUpdate
+from ascep.common.instruments import configured_index
 from ascep.common.symbols import Pair, SymbolError, SymbolIndex, crypto_pair, forex_pair
 from ascep.common.timeutil import iso_utc
 from ascep.price_feed import catalog
 from ascep.price_feed.binance_client import BinanceOptions, BinanceSource
+from ascep.price_feed.ingest import IngestOptions, PushSources
 from ascep.price_feed.market_sim import SimulatedMarket
 from ascep.price_feed.mispricing import MispricingInjector
 from ascep.price_feed.publisher import RedisPublisher
@@ -85,6 +87,22 @@ class PriceFeed:
             )
         if forex:
             self.forex = self._forex_source(settings, forex, random.Random(seed + 1))
+        self.push = PushSources(self._push_index(settings), self._ingest_options(settings), self.emit)
+
+    def _push_index(self, settings: PriceFeedSettings) -> SymbolIndex:
+        """Every configured instrument, including those no running source quotes (pushable too)."""
+        try:
+            return configured_index(settings)
+        except ConfigError:  # a list the plan does not use is malformed: push what runs
+            return self.index
+
+    @staticmethod
+    def _ingest_options(settings: PriceFeedSettings) -> IngestOptions:
+        return IngestOptions(
+            max_batch=settings.price_ingest_max_batch,
+            max_sources=settings.price_ingest_max_sources,
+            max_clock_skew_ms=int(settings.price_ingest_max_clock_skew_s * 1000),
+        )
 
     @staticmethod
     def _binance_options(settings: PriceFeedSettings, pairs: list[Pair]) -> BinanceOptions:
@@ -117,13 +135,13 @@ class PriceFeed:
             rng=rng,
             now=time.monotonic(),
         )
-        return SimulatedSource(
-            "forex", market, settings.forex_tick_rate, self.emit, injector=injector
-        )
+        return SimulatedSource("forex", market, settings.forex_tick_rate, self.emit, injector=injector)
 
     # --- the one sink of every source ---
     def emit(self, record: PriceUpdate, received_ns: int) -> None:
-        self.latest[record.symbol] = record
+        current = self.latest.get(record.symbol)
+        if current is None or record.ts >= current.ts:  # a pushed tick may be older than another source's
+            self.latest[record.symbol] = record
         self.last_emit_at = time.monotonic()
         self.publisher.submit(record, received_ns)
 
@@ -183,7 +201,8 @@ class PriceFeed:
     # --- reports ---
     def sources_report(self) -> dict[str, Any]:
         return {
-            "sources": {source.name: source.report() for source in self.sources()},
+            "sources": {source.name: source.report() for source in self.sources()} | self.push.snapshots(),
+            "push": self.push.report(),
             "crypto_mode": self.plan.crypto,
             "active_crypto_source": self.active_crypto_source(),
             "timestamp": iso_utc(),

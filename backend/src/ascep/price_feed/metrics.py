@@ -35,16 +35,16 @@ class PriceFeedCollector(Collector):
         age = GaugeMetricFamily(
             "price_feed_source_last_message_age_seconds", "Seconds since the last message", labels=["source"]
         )
-        for source in self.feed.sources():
-            status = source.status
-            messages.add_metric([source.name], status.messages)
-            emitted.add_metric([source.name], status.published)
-            reconnects.add_metric([source.name], status.reconnects)
+        statuses = [(source.name, source.status) for source in self.feed.sources()]
+        for name, status in statuses + self.feed.push.status_list():
+            messages.add_metric([name], status.messages)
+            emitted.add_metric([name], status.published)
+            reconnects.add_metric([name], status.reconnects)
             for kind, count in status.errors.items():
-                errors.add_metric([source.name, kind], count)
+                errors.add_metric([name, kind], count)
             last = status.last_message_age()
             if last is not None:
-                age.add_metric([source.name], last)
+                age.add_metric([name], last)
         yield from (messages, emitted, reconnects, errors, age)
 
         pub = self.feed.publisher

@@ -88,6 +88,24 @@ class PriceFeedSettings(InstrumentSettings, CommonSettings):
         minimum=10,
     )
     publish_batch_size: int = setting(500, "Most records per pipelined Redis round trip.", minimum=1)
+    price_ingest_max_batch: int = setting(
+        1000,
+        "Most ticks in one `POST /prices`; a larger batch is a 422 and nothing of it is published.",
+        minimum=1,
+        maximum=100_000,
+    )
+    price_ingest_max_sources: int = setting(
+        16,
+        "Most distinct `source` names pushed ticks may carry (each is listed in `/sources`); a new one "
+        "beyond is a 422.",
+        minimum=1,
+    )
+    price_ingest_max_clock_skew_s: float = setting(
+        5.0,
+        "How far ahead of this clock a pushed tick's time may be (it is then taken as now); further "
+        "is a 422.",
+        minimum=0.0,
+    )
 
 
 SETTINGS: tuple[Setting, ...] = PriceFeedSettings.own()

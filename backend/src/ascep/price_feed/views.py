@@ -9,19 +9,22 @@ ambiguous.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from ascep.common.errors import NotFound
+from ascep.common.errors import NotFound, ValidationFailed
 from ascep.common.lifecycle import current_runtime
 from ascep.common.openapi import doc
 from ascep.common.openapi.params import int_param, path_param, time_param
 from ascep.common.price_history import DEFAULT_LIMIT, MAX_LIMIT, read_history
 from ascep.common.symbols import Pair
-from ascep.common.timeutil import iso_utc
+from ascep.common.timeutil import iso_utc, now_ms
+from ascep.common.web import json_body
 from ascep.price_feed.api_schemas import ALL_PRICES, HISTORY, PRICE, SOURCES
 from ascep.price_feed.feed import PriceFeed
+from ascep.price_feed.ingest import TickError
 from ascep.price_feed.runtime import PriceFeedRuntime
 
 prices_blueprint = Blueprint("prices", __name__)
@@ -43,9 +46,10 @@ def _feed() -> PriceFeed:
 
 
 def _resolve(raw: str) -> Pair:
-    pair = _feed().index.resolve(raw)
+    index = _feed().push.index  # every configured instrument, pushed ones included
+    pair = index.resolve(raw)
     if pair is None:
-        raise NotFound(f"unknown symbol {raw!r}", {"symbol": raw, "known": _feed().index.symbols()})
+        raise NotFound(f"unknown symbol {raw!r}", {"symbol": raw, "known": index.symbols()})
     return pair
 
 
@@ -55,6 +59,30 @@ def all_prices() -> Response:
     latest = _feed().latest
     prices = {symbol: latest[symbol].to_dict() for symbol in sorted(list(latest))}
     return jsonify({"prices": prices, "timestamp": iso_utc(), "total_pairs": len(prices)})
+
+
+@prices_blueprint.post("/prices")
+def push_prices() -> Response:
+    """Ingest ticks pushed by a client (one, ``{"prices": [...]}`` or a list): see :mod:`.ingest`."""
+    received_ns = time.monotonic_ns()
+    body = json_body()
+    push = _feed().push
+    try:
+        records, batch = push.parse(body, now_ms())
+    except TickError as exc:
+        raise ValidationFailed(f"invalid price update: {exc}", {"path": exc.path, **exc.details}) from exc
+    done = push.publish(records, received_ns)
+    count = len(done.published)
+    message = "Price update received" if not batch else f"{count} price updates received"
+    return jsonify(
+        {
+            "status": "success",
+            "message": message,
+            "accepted": count,
+            "skipped_stale": done.stale,
+            "prices": [record.to_dict() for record in done.published],
+        }
+    )
 
 
 @prices_blueprint.get("/prices/<path:rest>")

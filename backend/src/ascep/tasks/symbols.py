@@ -12,25 +12,12 @@ from __future__ import annotations
 import redis
 
 from ascep.common import channels
-from ascep.common.errors import ConfigError
-from ascep.common.instruments import InstrumentSettings
+from ascep.common.instruments import InstrumentSettings, configured_index
 from ascep.common.redis_replies import texts
-from ascep.common.symbols import SymbolError, SymbolIndex, compact, crypto_pair, forex_pair
+from ascep.common.symbols import compact
 from ascep.tasks.catalog import SymbolResolver
 
-
-def configured_index(settings: InstrumentSettings) -> SymbolIndex:
-    """The price feed's index of instruments, from the price feed's settings."""
-    pairs = []
-    for setting, symbols, parse in (
-        ("CRYPTO_SYMBOLS", settings.crypto_symbols, crypto_pair),
-        ("FOREX_SYMBOLS", settings.forex_symbols, forex_pair),
-    ):
-        try:
-            pairs += [parse(symbol) for symbol in symbols]
-        except SymbolError as exc:
-            raise ConfigError(setting, str(exc)) from exc
-    return SymbolIndex(pairs)
+__all__ = ["configured_index", "symbol_resolver"]
 
 
 def symbol_resolver(settings: InstrumentSettings, client: redis.Redis) -> SymbolResolver:

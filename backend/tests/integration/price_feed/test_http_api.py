@@ -168,4 +168,5 @@ def test_sources_and_unknown_route(client: FlaskClient) -> None:
             assert key in entry
         assert entry["errors"] == 0
     assert_envelope(client.get("/nope"), 404, "NOT_FOUND")
-    assert_envelope(client.post("/prices"), 405, "METHOD_NOT_ALLOWED")
+    assert_envelope(client.delete("/prices"), 405, "METHOD_NOT_ALLOWED")
+    assert_envelope(client.post("/prices"), 400, "BAD_REQUEST")  # POST ingests ticks: this one is not JSON

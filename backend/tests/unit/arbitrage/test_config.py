@@ -107,6 +107,7 @@ def test_get_config_answer_is_plain_json_of_the_defaults() -> None:
         "update_threshold_percentage": 0.02,
         "close_margin_percentage": 0.005,
         "enabled_types": ["direct", "triangular", "cycle"],
+        "max_new_signals_per_tick": 20,
         "suppress_dominated": True,
     }
 

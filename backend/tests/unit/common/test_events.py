@@ -13,6 +13,7 @@ import redis
 from ascep.arbitrage.config import DetectorConfig
 from ascep.arbitrage.engine import ArbitrageEngine
 from ascep.arbitrage.store import SignalStore
+from ascep.cep.alert_payload import signal_of
 from ascep.cep.engine import Engine
 from ascep.cep.rules import validate_rule
 from ascep.cep.store import RuleStore
@@ -20,6 +21,7 @@ from ascep.common import channels
 from ascep.common.events import (
     ArbitrageSignal,
     CepAlert,
+    CepSignal,
     ConfigChange,
     EventFormatError,
     PriceUpdate,
@@ -68,6 +70,15 @@ def _alert_payload() -> dict[str, Any]:
     return firing.alert
 
 
+def _cep_signal_payload() -> dict[str, Any]:
+    """What an ``emit_signal`` action publishes (the real producer, from a real match)."""
+    spec = {"name": "above", "pattern": "threshold", "partition_by": ["symbol"], "severity": "high",
+            "conditions": {"field": "price", "op": ">", "value": 100, "mode": "level"}}  # fmt: skip
+    rule = validate_rule(spec, rule_id=3, version=3)
+    alert = {**_alert_payload(), "alert_id": "a" * 32, "detected_at": "2023-11-14T22:13:21.000Z"}
+    return signal_of(rule, alert, {"type": "emit_signal", "message": "{symbol} at {price}"})
+
+
 def _task_record() -> dict[str, Any]:
     return {
         "id": "abc", "name": "export_prices", "args": {"symbol": "BTCUSDT"}, "status": "running",
@@ -83,6 +94,7 @@ ROUND_TRIPS: list[tuple[type, Callable[[], dict[str, Any]]]] = [
     (ArbitrageSignal, lambda: _signal_payloads()[0]),
     (CepAlert, _alert_payload),
     (CepAlert, lambda: {**_alert_payload(), "alert_id": "f" * 32, "detected_at": "2023-11-14T22:13:21.000Z"}),
+    (CepSignal, _cep_signal_payload),
     (ServiceStatus, SERVICE_STATUS.to_dict),
     (TaskUpdate, _task_record),
     (ConfigChange, CONFIG_CHANGE.to_dict),
@@ -112,6 +124,7 @@ def test_extra_fields_from_other_publishers_are_tolerated(cls: Any, payload: Cal
         (ArbitrageSignal, {**_signal_payloads()[0], "legs": "EUR"}, "legs"),
         (ArbitrageSignal, {**_signal_payloads()[0], "spread_percentage": None}, "spread_percentage"),
         (CepAlert, {**_alert_payload(), "partition": ["BTCUSDT"]}, "partition"),
+        (CepSignal, {**_cep_signal_payload(), "symbols": "BTCUSDT"}, "symbols"),
         (ServiceStatus, {**SERVICE_STATUS.to_dict(), "status": "fine"}, "status"),
         (TaskUpdate, {**_task_record(), "has_result": "no"}, "has_result"),
         (ConfigChange, {"config": {}}, "service"),

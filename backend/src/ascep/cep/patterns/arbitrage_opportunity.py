@@ -31,7 +31,10 @@ class ArbitrageOpportunity(FieldPattern):
     aliases: ClassVar[dict[str, str]] = {
         "threshold": "min_spread_percentage",
         "min_spread": "min_spread_percentage",
+        "spread_threshold": "min_spread_percentage",
     }
+    #: Original ASCEP: ``spread_threshold`` defaulted to 0.1 %.
+    original_defaults: ClassVar[dict[str, Any]] = {"min_spread_percentage": 0.1}
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)

@@ -63,6 +63,9 @@ class Pattern:
     default_stream: ClassVar[str] = "prices"
     #: Old parameter names (original ASCEP rules) -> current names.
     aliases: ClassVar[dict[str, str]] = {}
+    #: What the original ASCEP engine assumed when a rule in its shape left a parameter out
+    #: (applied only to rules sent in that shape, see :func:`ascep.cep.normalise.normalise`).
+    original_defaults: ClassVar[dict[str, Any]] = {}
     #: ``True`` when the pattern can match without an event arriving (``on_time``).
     uses_timers: ClassVar[bool] = False
 
@@ -71,12 +74,16 @@ class Pattern:
         self.limits = limits
 
     @classmethod
-    def normalise(cls, conditions: Mapping[str, Any]) -> dict[str, Any]:
-        """Rename legacy parameters; runs before schema validation."""
+    def normalise(cls, conditions: Mapping[str, Any], *, original: bool = False) -> dict[str, Any]:
+        """Rename legacy parameters (and, for a rule in the original shape, fill in the original
+        engine's defaults); runs before schema validation."""
         out = dict(conditions)
         for old, new in cls.aliases.items():
             if old in out and new not in out:
                 out[new] = out.pop(old)
+        if original:
+            for name, value in cls.original_defaults.items():
+                out.setdefault(name, value)
         return out
 
     def new_state(self) -> Any:

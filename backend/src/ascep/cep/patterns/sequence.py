@@ -54,8 +54,8 @@ class Sequence(Pattern):
     }
 
     @classmethod
-    def normalise(cls, conditions: Mapping[str, Any]) -> dict[str, Any]:
-        out = super().normalise(conditions)
+    def normalise(cls, conditions: Mapping[str, Any], *, original: bool = False) -> dict[str, Any]:
+        out = super().normalise(conditions, original=original)
         if "steps" not in out and "first" in out and "then" in out:
             first, then = out.pop("first"), out.pop("then")
             out["steps"] = [{"name": "first", "where": first}, {"name": "then", "where": then}]

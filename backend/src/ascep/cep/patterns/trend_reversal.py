@@ -1,4 +1,9 @@
-"""``trend_reversal``: the short moving average crosses the long one (golden/death cross)."""
+"""``trend_reversal``: the short moving average crosses the long one (golden/death cross).
+
+``min_separation_percent`` (the original ASCEP rules' ``threshold``) asks for a clear cross: the
+averages must end up at least that far apart (in % of the long one) on the other side, so two
+averages running side by side do not report a reversal on every wobble.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ class TrendReversal(FieldPattern):
             "short": {"type": "integer", "minimum": 1},
             "long": {"type": "integer", "minimum": 2},
             "direction": {"enum": ["bullish", "bearish", "both"], "default": "both"},
+            "min_separation_percent": {"type": "number", "minimum": 0, "default": 0},
         },
     }
     example: ClassVar[dict[str, Any]] = {"short": 5, "long": 20, "direction": "both"}
@@ -44,7 +50,12 @@ class TrendReversal(FieldPattern):
         "long_window": "long",
         "fast": "short",
         "slow": "long",
+        "ma_short": "short",
+        "ma_long": "long",
+        "threshold": "min_separation_percent",
     }
+    #: The original ASCEP dashboard's own example (its engine had no defaults: it never fired).
+    original_defaults: ClassVar[dict[str, Any]] = {"short": 10, "long": 50}
 
     def __init__(self, conditions: Mapping[str, Any], limits: Limits, path: str = "$.conditions") -> None:
         super().__init__(conditions, limits, path)
@@ -57,6 +68,7 @@ class TrendReversal(FieldPattern):
         direction = conditions.get("direction", "both")
         self.bullish = direction in ("bullish", "both")
         self.bearish = direction in ("bearish", "both")
+        self.separation = float(conditions.get("min_separation_percent", 0)) / 100.0
 
     def new_state(self) -> _State:
         return _State(self.short, self.long)
@@ -70,7 +82,8 @@ class TrendReversal(FieldPattern):
         if len(state.long) < self.long:
             return None
         short_ma, long_ma = state.short.sum / self.short, state.long.sum / self.long
-        side = 1 if short_ma > long_ma else -1 if short_ma < long_ma else 0
+        gap = abs(long_ma) * self.separation
+        side = 1 if short_ma > long_ma + gap else -1 if short_ma < long_ma - gap else 0
         if side == 0:
             return None
         before, state.side = state.side, side

@@ -13,6 +13,9 @@ half-way:
   when ``batch_max`` updates wait) instead of one event per tick.
 * **Backpressure.** Room emits skip lagging clients; what they miss is conflated or held for them
   and sent when they catch up.
+* **Protocols.** A client of the original protocol is subscribed to every price and every signal
+  when it connects, and its ``subscribe_*`` keep it so (they still resolve and acknowledge); CEP
+  signals reach it as ``arbitrage_signal``, as the original gateway sent them.
 """
 
 from __future__ import annotations
@@ -22,14 +25,24 @@ from collections import Counter
 from typing import Any
 
 from ascep.common import channels
+from ascep.common.symbols import compact
 from ascep.gateway.realtime.backpressure import Backpressure
 from ascep.gateway.realtime.emitter import Emitter
-from ascep.gateway.realtime.protocol import PriceSubscription, SignalFilter
+from ascep.gateway.realtime.protocol import (
+    PROTOCOL_ORIGINAL,
+    PROTOCOL_SUBSCRIPTIONS,
+    PriceSubscription,
+    SignalFilter,
+)
 from ascep.gateway.realtime.subscriptions import (
+    ALL_PRICES,
+    ALL_SIGNALS,
     ROOM_ALERTS,
     ROOM_BATCH_ALL,
+    ROOM_ORIGINAL_SIGNALS,
     ROOM_PRICES_ALL,
     ClientState,
+    Resolution,
     Subscriptions,
     price_room,
     resolve_symbols,
@@ -53,6 +66,7 @@ class Fanout:
             emitter, backlog_max=backlog_max, queue_high=queue_high, queue_low=queue_low
         )
         self.latest: dict[str, dict[str, Any]] = {}
+        self._by_compact: dict[str, str] = {}  # compact spelling -> symbol, for subscriptions
         self._lock = threading.Lock()
         self._batch_all: list[dict[str, Any]] = []
         self._batch_by_symbol: dict[str, list[dict[str, Any]]] = {}
@@ -64,9 +78,23 @@ class Fanout:
         return self.subscriptions.clients
 
     # ----------------------------------------------------------------- membership
-    def connect(self, sid: str) -> None:
+    def connect(self, sid: str, protocol: int = PROTOCOL_SUBSCRIPTIONS) -> None:
+        """Register a client; one of the original protocol starts subscribed to everything."""
         with self._lock:
-            self.subscriptions.connect(sid)
+            self.subscriptions.connect(sid, protocol)
+            if protocol == PROTOCOL_ORIGINAL:
+                self.subscriptions.subscribe_prices(sid, ALL_PRICES)
+                self.subscriptions.subscribe_signals(sid, ALL_SIGNALS)
+                self.subscriptions.subscribe_original_signals(sid, True)
+
+    def protocol_of(self, sid: str) -> int:
+        client = self.subscriptions.clients.get(sid)
+        return client.protocol if client is not None else PROTOCOL_SUBSCRIPTIONS
+
+    def resolve(self, subscription: PriceSubscription) -> Resolution:
+        """``subscription`` in the feed's spellings, with the symbols no price was seen for."""
+        with self._lock:
+            return resolve_symbols(subscription, self.latest, self._by_compact)
 
     def disconnect(self, sid: str) -> None:
         with self._lock:
@@ -74,11 +102,15 @@ class Fanout:
                 self.backpressure.forget(sid)
 
     def subscribe_prices(self, sid: str, subscription: PriceSubscription) -> PriceSubscription:
-        """Join the price rooms and send the snapshot; returns the subscription as resolved."""
+        """Join the price rooms and send the snapshot; returns the subscription as delivered
+        (resolved; every symbol for a client of the original protocol)."""
         with self._lock:
             self.subscriptions.unsubscribe_prices(sid)
             self.backpressure.forget_prices(sid)
-            subscription = resolve_symbols(subscription, self.latest)
+            if self.subscriptions.clients[sid].protocol == PROTOCOL_ORIGINAL:
+                subscription = PriceSubscription(None, subscription.batch)
+            else:
+                subscription = resolve_symbols(subscription, self.latest, self._by_compact).subscription
             if subscription.batch:
                 self._flush_batches()  # what is pending predates this client's snapshot
             self.subscriptions.subscribe_prices(sid, subscription)
@@ -99,11 +131,16 @@ class Fanout:
 
     def subscribe_signals(self, sid: str, signal_filter: SignalFilter) -> None:
         with self._lock:
+            if self.subscriptions.clients[sid].protocol == PROTOCOL_ORIGINAL:
+                signal_filter = ALL_SIGNALS
+                self.subscriptions.subscribe_original_signals(sid, True)
             self.subscriptions.subscribe_signals(sid, signal_filter)
 
     def unsubscribe_signals(self, sid: str) -> None:
         with self._lock:
             self.subscriptions.unsubscribe_signals(sid)
+            if self.subscriptions.clients[sid].original_signals:
+                self.subscriptions.subscribe_original_signals(sid, False)
 
     def subscribe_alerts(self, sid: str, subscribed: bool) -> None:
         with self._lock:
@@ -114,6 +151,8 @@ class Fanout:
         """Seed the latest-price cache (from Redis at connect) without emitting anything."""
         with self._lock:
             current = self.latest.get(payload["symbol"])
+            if current is None:
+                self._by_compact[compact(payload["symbol"])] = payload["symbol"]
             if current is None or payload["ts"] > current["ts"]:
                 self.latest[payload["symbol"]] = payload
 
@@ -121,9 +160,9 @@ class Fanout:
         with self._lock:
             symbol = payload["symbol"]
             previous = self.latest.get(symbol)
-            if previous is not None and (
-                payload["ts"] < previous["ts"] or (payload["ts"] == previous["ts"] and payload == previous)
-            ):
+            if previous is None:
+                self._by_compact[compact(symbol)] = symbol  # a new symbol: once per symbol
+            elif payload["ts"] < previous["ts"] or (payload["ts"] == previous["ts"] and payload == previous):
                 self.stale_dropped += 1
                 return
             self.latest[symbol] = payload
@@ -166,6 +205,21 @@ class Fanout:
                 if self.subscriptions.clients[sid].alerts:
                     self.backpressure.hold(sid, channels.EVENT_CEP_ALERT, payload)
 
+    def on_cep_signal(self, payload: dict[str, Any]) -> None:
+        """A rule's signal: ``cep_signal`` to alert subscribers, and ``arbitrage_signal`` to
+        original-protocol clients taking signals (how the original gateway delivered it)."""
+        with self._lock:
+            skip = self.backpressure.skip
+            self.emitter.emit(channels.EVENT_CEP_SIGNAL, payload, ROOM_ALERTS, skip)
+            self.emitter.emit(channels.EVENT_ARBITRAGE_SIGNAL, payload, ROOM_ORIGINAL_SIGNALS, skip)
+            self.delivered[channels.EVENT_CEP_SIGNAL] += 1
+            for sid in self.backpressure.lagging:
+                client = self.subscriptions.clients[sid]
+                if client.alerts:
+                    self.backpressure.hold(sid, channels.EVENT_CEP_SIGNAL, payload)
+                if client.original_signals:
+                    self.backpressure.hold(sid, channels.EVENT_ARBITRAGE_SIGNAL, payload)
+
     def on_broadcast(self, event: str, payload: dict[str, Any]) -> None:
         """Low-volume platform events (service status, task progress) go to every client."""
         with self._lock:
@@ -207,8 +261,10 @@ class Fanout:
 
     def status(self) -> dict[str, Any]:
         with self._lock:
+            original = sum(1 for c in self.subscriptions.clients.values() if c.protocol == PROTOCOL_ORIGINAL)
             return {
                 "clients": len(self.subscriptions.clients),
+                "clients_by_protocol": {"1": original, "2": len(self.subscriptions.clients) - original},
                 "lagging_clients": len(self.backpressure.lagging),
                 "symbols_cached": len(self.latest),
                 "conflated_updates": self.backpressure.conflated_total,

@@ -3,6 +3,8 @@
 Every subscription event is acknowledged twice, as the contract promises: the ack callback gets
 ``{"ok": true, ...}`` and a ``subscription_confirmed`` event follows. A malformed payload gets an
 ``error`` event (the HTTP envelope) and ``{"ok": false, ...}`` as ack; the connection stays up.
+The protocol a client speaks is read from its handshake (:func:`.protocol.parse_protocol`); an
+unknown one refuses the connection with the envelope as the ``connect_error`` data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
+from flask_socketio import ConnectionRefusedError as Refused
 from flask_socketio import SocketIO, emit
 
 from ascep import __version__
@@ -70,14 +73,29 @@ def _subscription_actions(fanout: Fanout, max_symbols: int) -> dict[str, tuple[C
         emit(channels.EVENT_SUBSCRIPTION_CONFIRMED, confirmation)
         return confirmation
 
+    def delivery(sid: str) -> dict[str, Any]:
+        speaks = fanout.protocol_of(sid)
+        return {
+            "protocol": speaks,
+            "delivery": "all" if speaks == protocol.PROTOCOL_ORIGINAL else "subscribed",
+        }
+
     def subscribe_prices(sid: str, subscription: protocol.PriceSubscription) -> dict[str, Any]:
+        resolution = fanout.resolve(subscription)
+        confirmation = {
+            **resolution.subscription.describe(),
+            "resolved": resolution.resolved,
+            "unknown": list(resolution.unknown),
+            **delivery(sid),
+        }
         # Confirm first: the snapshot the fan-out sends while joining must follow the confirmation.
-        confirmed(subscription.describe())
-        return fanout.subscribe_prices(sid, subscription).describe()
+        confirmed(confirmation)
+        fanout.subscribe_prices(sid, resolution.subscription)
+        return confirmation
 
     def subscribe_signals(sid: str, signal_filter: protocol.SignalFilter) -> dict[str, Any]:
         fanout.subscribe_signals(sid, signal_filter)
-        return confirmed(signal_filter.describe())
+        return confirmed({**signal_filter.describe(), **delivery(sid)})
 
     def unsubscribe(stream: str, leave: Callable[[str], None]) -> Action:
         def act(sid: str, _: None) -> dict[str, Any]:
@@ -127,9 +145,22 @@ def register_handlers(
         sid: str = request.sid  # type: ignore[attr-defined]
         if access is not None:
             access.connect(sid, auth)  # HandshakeRefused -> connect_error with the envelope
-        fanout.connect(sid)
+        try:
+            speaks = protocol.parse_protocol(auth, request.args.get("protocol"))
+        except EventFormatError as exc:
+            error = ValidationFailed(f"{exc.field} {exc.reason}", {"field": exc.field})
+            # CONNECT_ERROR data {"message", "data": envelope}: socket.io-client's err.message, err.data
+            raise Refused(error.message, error.envelope(new_request_id())) from exc
+        fanout.connect(sid, speaks)
         on_count(len(fanout.clients))
-        hello = {"server": "ascep-gateway", "version": __version__, "time": iso_utc(), "sid": sid}
+        hello = {
+            "message": "Connected to ASCEP API Gateway",  # what the original gateway said
+            "server": "ascep-gateway",
+            "version": __version__,
+            "time": iso_utc(),
+            "sid": sid,
+            "protocol": speaks,
+        }
         # Sent once the handler has returned, so it follows the namespace's connect acknowledgement.
         socketio.start_background_task(socketio.emit, channels.EVENT_CONNECTED, hello, to=sid)
 

@@ -2,6 +2,15 @@
 
 The contract is strict on purpose: an unknown key or a wrong type is answered with an ``error``
 event naming the field, so a client bug shows up at once instead of as silently missing data.
+
+Which protocol a client speaks is said once, in the handshake (:func:`parse_protocol`):
+
+* **1, the original ASCEP protocol** (the default: an original client sends nothing, and must
+  keep working unchanged): every ``price_update`` and every ``arbitrage_signal`` goes to every
+  client from the moment it connects, as the original gateway did; ``subscribe_*`` only
+  acknowledge (and send a price snapshot), they do not narrow delivery.
+* **2, subscriptions**: nothing until the client subscribes, then only what it subscribed to
+  (symbols, signal filters, batches). ASCEP's own dashboard says so explicitly.
 """
 
 from __future__ import annotations
@@ -51,6 +60,36 @@ SIGNAL_FILTER_SCHEMA: dict[str, Any] = {
     },
 }
 EMPTY_SCHEMA: dict[str, Any] = {"type": ["object", "null"], "maxProperties": 0}
+#: The original ASCEP protocol: everything to everyone, subscriptions only acknowledged.
+PROTOCOL_ORIGINAL = 1
+#: Per-subscription delivery.
+PROTOCOL_SUBSCRIPTIONS = 2
+PROTOCOLS = (PROTOCOL_ORIGINAL, PROTOCOL_SUBSCRIPTIONS)
+#: What a client that says nothing speaks: the original clients say nothing.
+DEFAULT_PROTOCOL = PROTOCOL_ORIGINAL
+
+
+def _protocol_value(raw: Any, where: str) -> int:
+    if isinstance(raw, bool) or raw not in (*PROTOCOLS, *(str(p) for p in PROTOCOLS)):
+        raise EventFormatError(
+            where, f"must be 1 (the original ASCEP protocol) or 2 (subscriptions), got {str(raw)[:20]!r}"
+        )
+    return int(raw)
+
+
+def parse_protocol(auth: Any, query: str | None) -> int:
+    """The protocol a connecting client speaks: ``auth={"protocol": 2}`` or ``?protocol=2``.
+
+    ``auth`` that is not an object is left to whoever reads it (authentication); both ways
+    naming different protocols is an error, as is an unknown one.
+    """
+    from_auth = auth.get("protocol") if isinstance(auth, Mapping) else None
+    chosen = [_protocol_value(from_auth, "auth.protocol")] if from_auth is not None else []
+    if query is not None:
+        chosen.append(_protocol_value(query, "query.protocol"))
+    if len(set(chosen)) > 1:
+        raise EventFormatError("protocol", "auth.protocol and the protocol query parameter disagree")
+    return chosen[0] if chosen else DEFAULT_PROTOCOL
 
 
 @dataclass(frozen=True)

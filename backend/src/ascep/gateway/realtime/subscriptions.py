@@ -2,9 +2,13 @@
 
 Per-event price clients join ``prices:*`` or ``prices:<SYMBOL>``; batch clients join
 ``prices_batch:*`` / ``prices_batch:<SYMBOL>``; signal clients share one room per distinct filter;
-alert clients join ``alerts``. One emit then encodes a packet once for a whole room. The counts
-let the fan-out skip work nobody is listening for (no batch is built without a batch client).
-Not thread-safe on its own: :class:`~ascep.gateway.realtime.fanout.Fanout` holds the lock.
+alert clients join ``alerts``; clients of the original protocol that take signals also join
+``original:signals`` (CEP signals reach them as ``arbitrage_signal``). One emit then encodes a
+packet once for a whole room. The counts let the fan-out skip work nobody is listening for (no
+batch is built without a batch client). An original-protocol client is simply subscribed to
+every price and every signal — the same rooms as anyone asking for everything — so it costs the
+hot path nothing extra. Not thread-safe on its own:
+:class:`~ascep.gateway.realtime.fanout.Fanout` holds the lock.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ascep.common.symbols import compact
 from ascep.gateway.realtime.emitter import Emitter
-from ascep.gateway.realtime.protocol import PriceSubscription, SignalFilter
+from ascep.gateway.realtime.protocol import PROTOCOL_SUBSCRIPTIONS, PriceSubscription, SignalFilter
 
 ROOM_PRICES_ALL = "prices:*"
 ROOM_BATCH_ALL = "prices_batch:*"
 ROOM_ALERTS = "alerts"
+#: Original-protocol clients taking signals: CEP signals reach them as ``arbitrage_signal``.
+ROOM_ORIGINAL_SIGNALS = "original:signals"
+ALL_PRICES = PriceSubscription(None, batch=False)
+ALL_SIGNALS = SignalFilter(None, None)
 
 
 def price_room(symbol: str, batch: bool) -> str:
@@ -30,23 +39,44 @@ def signal_room(filter_key: str) -> str:
     return f"signals:{filter_key}"
 
 
-def resolve_symbols(subscription: PriceSubscription, known: Collection[str]) -> PriceSubscription:
-    """Accept ``EURUSD`` for a feed that names the pair ``EUR/USD`` (``known``: symbols seen)."""
+@dataclass(frozen=True)
+class Resolution:
+    """A price subscription with every symbol in the feed's spelling, and what could not be."""
+
+    subscription: PriceSubscription
+    resolved: dict[str, str]  # as asked -> as the feed spells it (only those that differ)
+    unknown: tuple[str, ...]  # no price seen for these (yet): kept, they flow if they appear
+
+
+def resolve_symbols(
+    subscription: PriceSubscription, known: Collection[str], by_compact: Mapping[str, str]
+) -> Resolution:
+    """``BTC/USDT`` → ``BTCUSDT``, ``EURUSD`` → ``EUR/USD``: the spelling-free lookup of
+    ``GET /prices/<symbol>`` over the symbols seen (``by_compact``: compact form → symbol)."""
     if subscription.symbols is None:
-        return subscription
-    unslashed = {s.replace("/", ""): s for s in known if "/" in s}
-    resolved = frozenset(
-        s if s in known else unslashed.get(s.replace("/", ""), s) for s in subscription.symbols
-    )
-    return PriceSubscription(resolved, subscription.batch)
+        return Resolution(subscription, {}, ())
+    resolved: dict[str, str] = {}
+    unknown: list[str] = []
+    out: set[str] = set()
+    for asked in subscription.symbols:
+        symbol = asked if asked in known else by_compact.get(compact(asked))
+        if symbol is None:
+            unknown.append(asked)
+            symbol = asked
+        elif symbol != asked:
+            resolved[asked] = symbol
+        out.add(symbol)
+    return Resolution(PriceSubscription(frozenset(out), subscription.batch), resolved, tuple(sorted(unknown)))
 
 
 @dataclass
 class ClientState:
     sid: str
+    protocol: int = PROTOCOL_SUBSCRIPTIONS
     prices: PriceSubscription | None = None
     signals: SignalFilter | None = None
     alerts: bool = False
+    original_signals: bool = False  # in ROOM_ORIGINAL_SIGNALS
 
 
 class Subscriptions:
@@ -58,8 +88,9 @@ class Subscriptions:
         self.batch_symbol_listeners: Counter[str] = Counter()
         self._signal_groups: dict[str, tuple[SignalFilter, int]] = {}
 
-    def connect(self, sid: str) -> None:
-        self.clients[sid] = ClientState(sid)
+    def connect(self, sid: str, protocol: int = PROTOCOL_SUBSCRIPTIONS) -> ClientState:
+        client = self.clients[sid] = ClientState(sid, protocol)
+        return client
 
     def disconnect(self, sid: str) -> bool:
         """Forget the client (Socket.IO drops its rooms itself); False if it was unknown."""
@@ -102,6 +133,13 @@ class Subscriptions:
 
     def unsubscribe_signals(self, sid: str) -> None:
         self._forget_signals(self.clients[sid], leave_rooms=True)
+
+    def subscribe_original_signals(self, sid: str, subscribed: bool) -> None:
+        self.clients[sid].original_signals = subscribed
+        if subscribed:
+            self.emitter.enter_room(sid, ROOM_ORIGINAL_SIGNALS)
+        else:
+            self.emitter.leave_room(sid, ROOM_ORIGINAL_SIGNALS)
 
     def subscribe_alerts(self, sid: str, subscribed: bool) -> None:
         self.clients[sid].alerts = subscribed
