@@ -48,6 +48,7 @@ SHAPES: dict[type, Shape] = {
         },
     ),
     events.CepAlert: Shape(optional=frozenset({"alert_id", "detected_at"})),
+    events.CepSignal: Shape(added={"rule": {"type": "string", "description": "same as rule_name"}}),
     events.ServiceStatus: Shape(added={"timestamp": _ISO_TIME}),
     events.TaskUpdate: Shape(
         optional=frozenset({"queued_ts", "started_ts", "finished_ts", "runtime_ms", "worker"})

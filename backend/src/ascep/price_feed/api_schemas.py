@@ -51,3 +51,37 @@ SOURCES = obj(
         "timestamp": TIMESTAMP,
     }
 )
+
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+#: One pushed tick, as :func:`ascep.price_feed.ingest.parse_tick` accepts it (it names the field
+#: it refuses, with the rules this schema cannot say: a known symbol, bid <= ask, the clock skew).
+PUSHED_TICK = obj(
+    {
+        "symbol": {"type": "string", "minLength": 1, "maxLength": 32, "description": "BTCUSDT or BTC/USDT"},
+        "price": {**_POSITIVE, "description": "required unless both bid and ask are given"},
+        "bid": _POSITIVE,
+        "ask": _POSITIVE,
+        "volume": {"type": "number", "minimum": 0},
+        "source": {"type": "string", "pattern": "^[a-z][a-z0-9_.-]{0,31}$", "default": "external"},
+        "ts": {"type": "integer", "minimum": 1, "description": "epoch ms"},
+        "timestamp": {"type": "string", "maxLength": 64, "description": "ISO 8601 (UTC without a zone)"},
+        "type": {"enum": ["price_update"]},
+    },
+    required=["symbol"],
+)
+PUSH_BODY = {
+    "oneOf": [
+        PUSHED_TICK,
+        obj({"prices": {"type": "array", "minItems": 1, "items": PUSHED_TICK}}),
+        {"type": "array", "minItems": 1, "items": PUSHED_TICK},
+    ]
+}
+PUSH_RESULT = obj(
+    {
+        "status": {"enum": ["success"]},
+        "message": STRING,
+        "accepted": INTEGER,
+        "skipped_stale": INTEGER,
+        "prices": array(PRICE),
+    }
+)

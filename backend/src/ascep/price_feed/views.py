@@ -16,13 +16,13 @@ from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound, ValidationFailed
 from ascep.common.lifecycle import current_runtime
-from ascep.common.openapi import doc
+from ascep.common.openapi import Body, doc
 from ascep.common.openapi.params import int_param, path_param, time_param
 from ascep.common.price_history import DEFAULT_LIMIT, MAX_LIMIT, read_history
 from ascep.common.symbols import Pair
 from ascep.common.timeutil import iso_utc, now_ms
 from ascep.common.web import json_body
-from ascep.price_feed.api_schemas import ALL_PRICES, HISTORY, PRICE, SOURCES
+from ascep.price_feed.api_schemas import ALL_PRICES, HISTORY, PRICE, PUSH_BODY, PUSH_RESULT, SOURCES
 from ascep.price_feed.feed import PriceFeed
 from ascep.price_feed.ingest import TickError
 from ascep.price_feed.runtime import PriceFeedRuntime
@@ -62,6 +62,12 @@ def all_prices() -> Response:
 
 
 @prices_blueprint.post("/prices")
+@doc(
+    "Push ticks from outside (one, {prices: [...]} or a list): published like any source",
+    body=Body(PUSH_BODY),
+    ok=PUSH_RESULT,
+    errors={422: "A tick is invalid (details.path names it); nothing was published"},
+)
 def push_prices() -> Response:
     """Ingest ticks pushed by a client (one, ``{"prices": [...]}`` or a list): see :mod:`.ingest`."""
     received_ns = time.monotonic_ns()

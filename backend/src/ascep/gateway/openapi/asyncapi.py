@@ -17,7 +17,7 @@ from typing import Any
 from ascep import __version__
 from ascep.common import channels
 from ascep.common.event_schemas import event_schema
-from ascep.common.events import ArbitrageSignal, CepAlert, PriceUpdate, ServiceStatus, TaskUpdate
+from ascep.common.events import ArbitrageSignal, CepAlert, CepSignal, PriceUpdate, ServiceStatus, TaskUpdate
 from ascep.common.openapi.schemas import (
     ERROR_ENVELOPE,
     INTEGER,
@@ -65,7 +65,16 @@ _SPLIT_ROLLBACK = obj(
     required=["service", "stable", "canary", "reason"],
     description="Published by the Redis script that rolled the canary back (payload built there).",
 )
-_CONNECTED = obj({"server": STRING, "version": STRING, "time": TIMESTAMP, "sid": STRING})
+_CONNECTED = obj(
+    {
+        "server": STRING,
+        "version": STRING,
+        "time": TIMESTAMP,
+        "sid": STRING,
+        "message": {"type": "string", "description": "human greeting, as the original ASCEP sent"},
+        "protocol": {"enum": [1, 2], "description": "what the handshake declared (1: the original)"},
+    }
+)
 _CONFIRMED = obj({"stream": {"enum": ["prices", "signals", "alerts"]}, "subscribed": {"type": "boolean"}},
                  required=["stream", "subscribed"])  # fmt: skip
 
@@ -73,6 +82,7 @@ _SCHEMAS: dict[str, Any] = {
     "PriceUpdate": event_schema(PriceUpdate),
     "ArbitrageSignal": event_schema(ArbitrageSignal),
     "CepAlert": event_schema(CepAlert),
+    "CepSignal": event_schema(CepSignal),
     "ServiceStatus": event_schema(ServiceStatus),
     "TaskUpdate": event_schema(TaskUpdate),
     "CircuitState": _CIRCUIT_STATE,
@@ -97,6 +107,7 @@ def server_events() -> dict[str, tuple[str, Any]]:
         c.EVENT_PRICE_BATCH: ("every 50 ms at most, to batch subscribers", _BATCH),
         c.EVENT_ARBITRAGE_SIGNAL: ("to signal subscribers whose filter matches", _ref("ArbitrageSignal")),
         c.EVENT_CEP_ALERT: ("to alert subscribers", _ref("CepAlert")),
+        c.EVENT_CEP_SIGNAL: ("to alert subscribers: a rule's create_signal action", _ref("CepSignal")),
         c.EVENT_SERVICE_STATUS: ("to every client: a watched target changed status", _ref("ServiceStatus")),
         c.EVENT_TASK_UPDATE: ("to every client: a task changed", _ref("TaskUpdate")),
         c.EVENT_CIRCUIT_STATE: ("to every client: a circuit breaker changed", _ref("CircuitState")),
@@ -127,6 +138,7 @@ BUS_CHANNELS: dict[str, str] = {
     channels.PRICE_UPDATES: "PriceUpdate",
     channels.ARBITRAGE_SIGNALS: "ArbitrageSignal",
     channels.CEP_ALERTS: "CepAlert",
+    channels.CEP_SIGNALS: "CepSignal",
     channels.SERVICE_STATUS: "ServiceStatus",
     channels.TASK_UPDATES: "TaskUpdate",
     channels.CIRCUIT_STATE: "CircuitState",
