@@ -24,8 +24,8 @@ def test_every_socketio_event_constant_is_documented() -> None:
 
 def test_every_public_bus_channel_is_documented() -> None:
     c = channels
-    public = {c.PRICE_UPDATES, c.ARBITRAGE_SIGNALS, c.CEP_ALERTS, c.CEP_SIGNALS, c.SERVICE_STATUS, c.TASK_UPDATES}
-    public |= {c.CIRCUIT_STATE, c.SPLIT_ROLLBACK}
+    public = {c.PRICE_UPDATES, c.ARBITRAGE_SIGNALS, c.CEP_ALERTS, c.CEP_SIGNALS, c.SERVICE_STATUS}
+    public |= {c.TASK_UPDATES, c.CIRCUIT_STATE, c.SPLIT_ROLLBACK}
     assert set(BUS_CHANNELS) == public
     addresses = {c["address"] for name, c in _document()["channels"].items() if name.startswith("bus_")}
     assert addresses == public
