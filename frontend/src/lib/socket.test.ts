@@ -160,7 +160,8 @@ describe('access (issue 17)', () => {
     expect(lastHandshakeCredential()).toEqual({ kind: 'bearer', value: 'jwt-2' });
     setCredential({ kind: 'api_key', value: 'key-1' });
     options.auth((payload) => sent.push(payload));
-    expect(sent).toEqual([{}, { token: 'jwt-1' }, { token: 'jwt-2' }, { api_key: 'key-1' }]);
+    // Every handshake also declares protocol 2 (only what this page subscribes to; issue 19).
+    expect(sent).toEqual([{ protocol: 2 }, { token: 'jwt-1', protocol: 2 }, { token: 'jwt-2', protocol: 2 }, { api_key: 'key-1', protocol: 2 }]);
     // Never in the URL: no query option carries it.
     expect(JSON.stringify(options)).not.toContain('jwt-2');
     expect('query' in options).toBe(false);
