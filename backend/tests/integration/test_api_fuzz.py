@@ -11,6 +11,7 @@ services, and the exclusions below each say why.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,7 +43,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def platform(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     with redis_server.client() as client:
         client.flushall()
-    with running_platform(redis_server.url, tmp_path_factory.mktemp("fuzz")) as started:
+    # A signing key, so the token endpoint is fuzzed for real (without one it answers 503, by design).
+    overrides = {"JWT_SECRET": secrets.token_urlsafe(48)}
+    with running_platform(redis_server.url, tmp_path_factory.mktemp("fuzz"), overrides) as started:
         yield started
 
 

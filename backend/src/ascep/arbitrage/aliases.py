@@ -100,3 +100,27 @@ def resolve_aliases(update: Any, options: Any) -> Any:
             merged = out.get(alias.option)
             out[alias.option] = {**(merged if isinstance(merged, Mapping) else {}), alias.key: value}
     return out
+
+
+def with_alias_schemas(schema: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
+    """``schema`` (an options schema) with each alias documented as its target is.
+
+    ``complete``: the ``GET`` answer, where every alias is present; an update may give any.
+    """
+    properties = dict(schema["properties"])
+    for alias in ALIASES:
+        target = properties[alias.option]
+        if alias.key is not None:
+            target = next(
+                option["properties"][alias.key]
+                for option in target.get("anyOf", [target])
+                if option.get("type") == "object"
+            )
+        properties[alias.name] = {
+            **{k: v for k, v in target.items() if k not in ("description", "default")},
+            "description": f"The original ASCEP name of `{alias.target}` (the same value).",
+        }
+    out = {**schema, "properties": properties}
+    if complete:
+        out["required"] = [*schema.get("required", ()), *(a.name for a in ALIASES)]
+    return out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ascep.arbitrage.aliases import with_alias_schemas
 from ascep.arbitrage.config import SEVERITIES, SIGNAL_TYPES, DetectorConfig
 from ascep.arbitrage.options import json_schema
 from ascep.common.event_schemas import event_schema
@@ -11,8 +12,12 @@ from ascep.common.openapi import Component
 from ascep.common.openapi.schemas import INTEGER, NUMBER, TIMESTAMP, array, nullable, obj
 
 SIGNAL = Component("ArbitrageSignal", event_schema(ArbitrageSignal))
-CONFIG = Component("DetectorConfig", json_schema(DetectorConfig, complete=True))
-CONFIG_UPDATE = Component("DetectorConfigUpdate", json_schema(DetectorConfig, complete=False))
+CONFIG = Component(
+    "DetectorConfig", with_alias_schemas(json_schema(DetectorConfig, complete=True), complete=True)
+)
+CONFIG_UPDATE = Component(
+    "DetectorConfigUpdate", with_alias_schemas(json_schema(DetectorConfig, complete=False), complete=False)
+)
 
 SIGNAL_LIST = obj(
     {"signals": array(SIGNAL), "count": INTEGER, "total_count": INTEGER, "timestamp": TIMESTAMP}
