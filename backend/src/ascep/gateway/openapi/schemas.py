@@ -49,6 +49,8 @@ LATENCY = obj(
         "services": {"type": "object", "additionalProperties": OBJECT},
         "retention_seconds": INTEGER,
         "max_samples_per_endpoint": INTEGER,
+        "data_since": nullable(TIMESTAMP),
+        "data_since_ts": nullable(INTEGER),
         "bucket_seconds": nullable(NUMBER),
         "series": array(OBJECT),
     },
