@@ -17,7 +17,9 @@ def test_oldest_sample_over_several_keys_and_none_when_empty(redis_client: redis
     assert store.oldest_ms([a, b]) is None
     assert store.oldest_ms([]) is None
     now = int(time.time() * 1000)
-    store.write([Sample("svc", "/a", "GET", 200, 0.01, now - 5000), Sample("svc", "/b", "GET", 200, 0.02, now - 9000)])
+    store.write(
+        [Sample("svc", "/a", "GET", 200, 0.01, now - 5000), Sample("svc", "/b", "GET", 200, 0.02, now - 9000)]
+    )
     store.write([Sample("svc", "/a", "GET", 200, 0.01, now)])
     assert store.oldest_ms([a, b]) == now - 9000
     assert store.oldest_ms([a]) == now - 5000

@@ -165,7 +165,11 @@ class HealthTracker:
             # Rises and falls, newest first: "decided here" by this process's checks, else
             # adopted from the process that runs them (``shared``).
             "transitions": [
-                {"to": "healthy" if healthy else "unhealthy", "at": iso_utc(at * 1000), "decided": "here" if here else "shared"}
+                {
+                    "to": "healthy" if healthy else "unhealthy",
+                    "at": iso_utc(at * 1000),
+                    "decided": "here" if here else "shared",
+                }
                 for healthy, at, here in reversed(counters.transitions)
             ],
         }
