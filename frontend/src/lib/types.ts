@@ -249,6 +249,34 @@ export interface ErrorEnvelope {
   request_id?: string;
 }
 
+/** `circuit_state`: a gateway changed an instance's circuit breaker (`instance` is its id). */
+export interface CircuitStateEvent {
+  service: string;
+  instance: string;
+  state: 'closed' | 'open' | 'half_open';
+  previous: 'closed' | 'open' | 'half_open' | null;
+  at?: string;
+  ts: number;
+  reason?: string | null;
+  failure_rate?: number | null;
+  volume?: number | null;
+  generation?: number;
+  open_until?: number | null;
+}
+
+/** `split_rollback`: a gateway rolled a canary back to 0 automatically. */
+export interface SplitRollbackEvent {
+  service: string;
+  stable: string;
+  canary: string;
+  generation: number;
+  at: string;
+  reason: string;
+  canary_error_rate?: number;
+  stable_error_rate?: number;
+  basis_points_before?: number;
+}
+
 /** Socket.IO: server → client events and their payloads. */
 export interface ServerEvents {
   connected: { server: string; version: string; time: string; sid: string };
@@ -258,6 +286,8 @@ export interface ServerEvents {
   cep_alert: CepAlert;
   service_status: ServiceStatusEvent;
   task_update: TaskRecord;
+  circuit_state: CircuitStateEvent;
+  split_rollback: SplitRollbackEvent;
   subscription_confirmed: Record<string, unknown>;
   error: ErrorEnvelope;
 }
