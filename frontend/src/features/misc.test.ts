@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LatencyReport, LatencyStats } from '../lib/types';
-import { axisLabels, fmtAge, fmtPct, fmtPrice } from '../lib/format';
+import { axisLabels, fmtAge, fmtPct, fmtPrice, fmtPriceLike } from '../lib/format';
 import { applyStatus } from './overview/hooks/useHealth';
 import { pointsOf, scopesOf, seriesFor } from './latency/hooks/useLatencySeries';
 import { argsFrom, fieldsOf } from './tasks/hooks/argsForm';
@@ -53,13 +53,13 @@ describe('health events', () => {
 
 describe('tasks', () => {
   it('builds arguments from the schema, JSON for objects', () => {
-    const fields = fieldsOf({ type: 'object', required: ['rule', 'symbol'], properties: { rule: { type: 'object' }, symbol: { type: 'string' }, since: { type: 'integer' } } });
+    const fields = fieldsOf({ type: 'object', required: ['rule', 'symbol'], properties: { rule: { type: 'object' }, symbol: { type: 'string' }, limit: { type: 'integer' } } });
     expect(fields.map((f) => [f.name, f.kind, f.required])).toEqual([
       ['rule', 'json', true],
       ['symbol', 'string', true],
-      ['since', 'number', false],
+      ['limit', 'number', false],
     ]);
-    expect(argsFrom(fields, { rule: '{"name":"x"}', symbol: 'BTCUSDT', since: '12' }).args).toEqual({ rule: { name: 'x' }, symbol: 'BTCUSDT', since: 12 });
+    expect(argsFrom(fields, { rule: '{"name":"x"}', symbol: 'BTCUSDT', limit: '12' }).args).toEqual({ rule: { name: 'x' }, symbol: 'BTCUSDT', limit: 12 });
     expect(argsFrom(fields, { rule: '{' }).errors.rule).toContain('not valid JSON');
   });
 
@@ -86,6 +86,10 @@ describe('format', () => {
     expect(fmtPrice(1.08003)).toBe('1.08003');
     expect(fmtPrice(161.99)).toBe('161.9900');
     expect(fmtPrice(null)).toBe('—');
+    // A spread takes the decimals of its price, not of its own size.
+    expect(fmtPriceLike(65_016.75 - 65_010.23, 65_016.75)).toBe('6.52');
+    expect(fmtPriceLike(1.08015 - 1.08003, 1.08003)).toBe('0.00012');
+    expect(fmtPriceLike(6.52, null)).toBe('6.52000');
     expect(fmtPct(-0.0001)).toBe('0.000 %');
     expect(fmtPct(-0.5)).toBe('−0.500 %');
     expect(fmtAge(15_000)).toBe('15 s ago');

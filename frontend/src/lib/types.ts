@@ -87,6 +87,8 @@ export interface ArbitrageConfig {
   severity_thresholds: { high: number; medium: number };
   update_threshold_percentage: number;
   enabled_types: SignalType[];
+  close_margin_percentage?: number;
+  suppress_dominated?: boolean;
 }
 
 /** `cep_alert` and the records of `GET /api/alerts`. */
