@@ -98,3 +98,17 @@ describe('format', () => {
     expect(axisLabels([10, 20])).toEqual(['10', '20']);
   });
 });
+
+describe('latency with few samples', () => {
+  it('counts the buckets where p95 and p99 are the same request', async () => {
+    const { coincidingBuckets } = await import('./latency/hooks/useLatencySeries');
+    const stats = (count: number, p95: number | null, p99: number | null) => ({ count, p95_ms: p95, p99_ms: p99 }) as never;
+    const points = [
+      { t: 1, stats: { overall: stats(3, 12, 12) } },
+      { t: 2, stats: { overall: stats(0, null, null) } },
+      { t: 3, stats: { overall: stats(40, 10, 30) } },
+    ];
+    expect(coincidingBuckets(points, 'overall')).toBe(1);
+    expect(coincidingBuckets(points, 'price_feed')).toBe(0);
+  });
+});

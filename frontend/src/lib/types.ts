@@ -207,6 +207,9 @@ export interface LatencyReport {
   overall: LatencyStats;
   services: Record<string, { summary: LatencyStats; endpoints: Record<string, LatencyStats> }>;
   retention_seconds: number;
+  /** The oldest sample kept for this selection (any age within retention), or null: none. */
+  data_since?: string | null;
+  data_since_ts?: number | null;
 }
 
 export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
