@@ -52,6 +52,9 @@ class AscepError(Exception):
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details or {}
+        #: Extra response headers the answer must carry (``Retry-After``, ``RateLimit``...): a
+        #: step may add to them on the way up, so an error still says what a success would.
+        self.headers: list[tuple[str, str]] = []
 
     def envelope(self, request_id: str | None) -> dict[str, Any]:
         """The JSON-ready error envelope for this error."""
@@ -146,6 +149,8 @@ class ValidationFailed(ClientError):
 
 
 class RateLimited(ClientError):
+    """Over a rate limit; the answer carries ``Retry-After`` and the ``RateLimit`` headers."""
+
     status_code = 429
     code = "RATE_LIMITED"
 

@@ -43,6 +43,8 @@ def error_response(error: AscepError, extra: dict[str, Any] | None = None) -> Re
     body.update(error.envelope(request_id()))
     response = jsonify(body)
     response.status_code = error.status_code
+    for name, value in error.headers:
+        response.headers.add(name, value)
     return response
 
 

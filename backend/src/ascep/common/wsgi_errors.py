@@ -24,6 +24,7 @@ def wsgi_error(error: AscepError, environ: dict[str, Any], start_response: Calla
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
             (REQUEST_ID_HEADER, request_id),
+            *error.headers,
         ],
     )
     return [body]

@@ -24,7 +24,8 @@ from ascep.common.wsgi_errors import wsgi_error
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
-EXPOSED_HEADERS = "X-Request-ID"
+#: Response headers a page may read cross-origin: the correlation id and the rate-limit state.
+EXPOSED_HEADERS = "X-Request-ID, RateLimit, RateLimit-Policy, Retry-After"
 PREFLIGHT_MAX_AGE = "600"
 
 

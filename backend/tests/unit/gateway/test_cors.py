@@ -40,7 +40,7 @@ def test_allowed_origin_gets_it_echoed_with_credentials() -> None:
     response = client().get("/", headers={"Origin": ORIGIN})
     assert cors(response) == {
         "Access-Control-Allow-Origin": ORIGIN,
-        "Access-Control-Expose-Headers": "X-Request-ID",
+        "Access-Control-Expose-Headers": "X-Request-ID, RateLimit, RateLimit-Policy, Retry-After",
         "Access-Control-Allow-Credentials": "true",
     }
     assert response.headers["Vary"] == "Origin"
