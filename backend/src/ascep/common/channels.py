@@ -279,3 +279,23 @@ SPLIT_CHANGES: Final = f"{KEY_PREFIX}gateway:split_changes"
 def split_stats_key(service: str, generation: int, bucket: int) -> str:
     """Hash of one time bucket's per-arm request and error counts (all gateway processes), with a TTL."""
     return f"{KEY_PREFIX}gateway:split_stats:{service}:{generation}:{bucket}"
+
+
+# --- gateway rate limits (ascep.gateway.ratelimit) ---
+#: Hash: target (service name, ``gateway``, ``socketio``) -> JSON of its runtime override
+#: (``{"limit", "updated_at", "generation"}``); written only by the override store's scripts,
+#: which also ring :data:`RATE_LIMIT_CHANGES`.
+RATE_LIMITS_KEY: Final = f"{KEY_PREFIX}gateway:rate_limits"
+
+#: Pub/sub (internal): an override was set or removed; every gateway re-reads the hash.
+RATE_LIMIT_CHANGES: Final = f"{KEY_PREFIX}gateway:rate_limit_changes"
+
+
+def rate_limit_key(identity_digest: str, target: str, algorithm: str) -> str:
+    """One client's counter for one target: a sorted set (``sw``) or a number (``gcra``).
+
+    The client's part is hash-tagged (``{...}``): every key of one client lives in one Redis
+    Cluster slot. ``identity_digest`` is a fixed-length digest of the identity, never the raw
+    subject, key id or address.
+    """
+    return f"{KEY_PREFIX}ratelimit:{{{identity_digest}}}:{target}:{algorithm}"

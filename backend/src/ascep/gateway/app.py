@@ -28,6 +28,8 @@ from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.retries import RetryMetrics, report_attempts, retry
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
+from ascep.gateway.rate_limit_views import bp as rate_limits_bp
+from ascep.gateway.ratelimit.wiring import RateLimits
 from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.inbound import engineio_options
 from ascep.gateway.realtime.polling_limit import PollingBodyLimit
@@ -85,6 +87,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     outcome_steps = [steps.observe_outcome(routing.observe)] if with_upstream_steps else []
     instance_key = partial(steps.upstream_key, static_instances=static_instances)
     retries = build_retries(registry, redis_client, settings)
+    rate_limits = RateLimits(settings, registry)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -92,6 +95,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.render_errors,
             steps.reject_dot_segments,
             steps.resolve_route(registry),
+            rate_limits.step(),  # after authenticate (issue 17): reads exchange.principal
             steps.limit_body(settings.max_body_bytes),
             set_deadline(settings.proxy_request_timeout),
             steps.record_latency(recorder),  # one sample per client request, retries included
@@ -118,7 +122,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     proxy = ProxyApp(pipeline, settings.max_body_bytes)
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
-        CorsMiddleware(app.wsgi_app, cors),  # the gateway's own routes: the proxy's CORS policy
+        # the gateway's own routes: the proxy's CORS policy, the ``gateway`` rate limit
+        CorsMiddleware(rate_limits.own_routes(app.wsgi_app), cors),
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
         owned_prefixes=("/api/gateway/",),
     )
@@ -129,6 +134,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         **engineio_options(settings.socketio_max_message_bytes),
     )
     app.wsgi_app = PollingBodyLimit(app.wsgi_app, settings.socketio_max_message_bytes)  # type: ignore[method-assign]
+    app.wsgi_app = rate_limits.socketio(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
     realtime = Realtime(socketio, settings.redis_url, RealtimeOptions.from_settings(settings), ops.metrics)
     health = HealthAggregator(
@@ -166,11 +172,13 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         routing=routing,
         retry_budget=retries.sync,
         splits=splits,
+        rate_limits=rate_limits,
     )
     install_runtime(app, gateway)
     install_dashboard(app, resolve_dist_dir(settings.dashboard_dist))
     app.register_blueprint(bp)
     app.register_blueprint(splits_bp)
+    app.register_blueprint(rate_limits_bp)
     _register_ops(gateway, metrics)
     return app
 
@@ -209,6 +217,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops.metrics.register(RoutingCollector(gateway.routing))
     ops.status_sections["splits"] = gateway.splits.status
     ops.metrics.register(gateway.splits.collector)
+    ops.status_sections["rate_limits"] = gateway.rate_limits.status
+    ops.metrics.register(gateway.rate_limits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

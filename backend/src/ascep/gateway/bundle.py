@@ -24,6 +24,7 @@ from ascep.gateway.latency.store import LatencyStore
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
+from ascep.gateway.ratelimit.wiring import RateLimits
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
@@ -59,6 +60,7 @@ class Gateway:
     breakers: Breakers
     routing: HealthRouting
     splits: Splits
+    rate_limits: RateLimits
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -73,6 +75,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.realtime.socketio.start_background_task(self.retry_budget.run, sleep)
         self.splits.start(self.realtime.socketio.start_background_task, sleep)
+        self.rate_limits.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -113,6 +116,7 @@ class Gateway:
         if self.retry_budget is not None:
             self.retry_budget.stop()
         self.splits.stop()
+        self.rate_limits.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

@@ -39,9 +39,13 @@ class Policy:
 
     def __post_init__(self) -> None:
         # Names are lower_snake_case (registry names, "gateway", "socketio"): nothing to escape.
-        object.__setattr__(self, "header", f'"{self.name}";q={self.spec.quota};w={self.spec.window_s}')
+        if self.spec.enabled:
+            header = f'"{self.name}";q={self.spec.quota};w={self.spec.window_s}'
+            object.__setattr__(self, "header", header)
 
     def describe(self) -> dict[str, object]:
+        if not self.spec.enabled:
+            return {"limit": "off", "source": self.source}
         return {
             "limit": str(self.spec),
             "source": self.source,

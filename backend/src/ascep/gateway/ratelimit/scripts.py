@@ -15,7 +15,7 @@ it is the ``Retry-After``.
   are not recorded, so a client that keeps hammering is not locked out beyond the window.
 * :data:`GCRA` — the generic cell rate algorithm (a token bucket without a refill timer): the key
   holds the *theoretical arrival time* (TAT) of the next request at the sustained rate. A request
-  is accepted while ``TAT - now <= (burst - 1) × interval``, and moves the TAT one interval on.
+  is accepted while ``TAT - now <= (burst - 1) * interval``, and moves the TAT one interval on.
 
 Tests build the same scripts with the time taken from an argument instead (:func:`build`), to
 compare them step by step with a reference model; the gateway only ever uses the ``TIME`` form.

@@ -6,14 +6,14 @@ A spec says a *rate* (``count`` requests per ``period``) and how many may come *
 * **GCRA** (a token bucket without a refill timer): one request every ``period / count``
   (the emission interval) on average, and up to ``burst`` back to back;
 * **sliding window** (an exact log of accepted requests): at most ``quota = burst`` requests in
-  any window of ``quota × period / count`` seconds — the same long-run rate and the same largest
+  any window of ``quota * period / count`` seconds — the same long-run rate and the same largest
   burst. ``100/60s`` is 100 in any 60 s; ``10/s burst 20`` is 20 in any 2 s.
 
 That window is also what the ``RateLimit-Policy`` header advertises (``q=quota;w=window``), so a
 client reads the same policy whichever algorithm runs.
 
 Every number is bounded (a typo such as ``10000000000/s``, or a spec that would keep a key for a
-year, is refused with the reason), digits are ASCII only (``int()`` would also take ``١٠``), and
+year, is refused with the reason), digits are ASCII only (``int()`` would also take Arabic-Indic digits), and
 the text is at most :data:`MAX_SPEC_LENGTH` characters. Plain Python, no I/O: the registry, the
 settings and the admin API all parse with :func:`parse_limit` and wrap :class:`LimitSpecError` in
 their own error naming the setting, the argument or the field.
@@ -109,7 +109,9 @@ def parse_limit(text: object) -> LimitSpec:
     Case and spaces around ``/`` do not matter; anything else raises :class:`LimitSpecError`.
     """
     if not isinstance(text, str):
-        raise LimitSpecError(f"{text!r} must be a string such as '100/60s', '10/s burst 20' or 'off'")
+        raise LimitSpecError(
+            f"must be a string such as '100/60s', '10/s burst 20' or 'off', not {type(text).__name__}"
+        )
     if len(text) > MAX_SPEC_LENGTH:
         raise LimitSpecError(f"must be at most {MAX_SPEC_LENGTH} characters")
     stripped = text.strip()
