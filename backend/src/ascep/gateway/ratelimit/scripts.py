@@ -16,6 +16,8 @@ it is the ``Retry-After``.
 * :data:`GCRA` — the generic cell rate algorithm (a token bucket without a refill timer): the key
   holds the *theoretical arrival time* (TAT) of the next request at the sustained rate. A request
   is accepted while ``TAT - now <= (burst - 1) * interval``, and moves the TAT one interval on.
+  A TAT further ahead than the current limit allows (left by a stricter limit an administrator
+  has since raised) is pulled back, so a raised limit applies at once.
 
 Tests build the same scripts with the time taken from an argument instead (:func:`build`), to
 compare them step by step with a reference model; the gateway only ever uses the ``TIME`` form.
@@ -61,6 +63,8 @@ local interval = tonumber(ARGV[1])
 local tolerance = (tonumber(ARGV[2]) - 1) * interval
 local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
 if tat < now then tat = now end
+-- beyond this a TAT comes from a stricter limit since raised: the new one applies at once
+if tat > now + tolerance + interval then tat = now + tolerance + interval end
 if tat - now > tolerance then
   return {0, 0, tat - tolerance - now}
 end
