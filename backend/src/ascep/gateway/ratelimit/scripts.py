@@ -63,13 +63,14 @@ local interval = tonumber(ARGV[1])
 local tolerance = (tonumber(ARGV[2]) - 1) * interval
 local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
 if tat < now then tat = now end
--- beyond this a TAT comes from a stricter limit since raised: the new one applies at once
-if tat > now + tolerance + interval then tat = now + tolerance + interval end
+-- beyond the tolerance and an interval a TAT comes from a stricter limit since raised: start
+-- from an empty bucket of the new limit (this request is the last of its burst)
+if tat > now + tolerance + interval + 1 then tat = now + tolerance end
 if tat - now > tolerance then
   return {0, 0, tat - tolerance - now}
 end
 local new = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1)
+redis.call('SET', KEYS[1], string.format('%.17g', new), 'PX', math.ceil((new - now) / 1000) + 1)
 local remaining = math.floor((now + tolerance - new) / interval) + 1
 if remaining < 0 then remaining = 0 end
 return {1, remaining, new - tolerance + remaining * interval - now}

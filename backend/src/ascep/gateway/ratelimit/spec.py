@@ -39,9 +39,9 @@ MAX_WINDOW_S: Final = 86_400
 MAX_SLIDING_QUOTA: Final = 10_000
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-_SPEC = re.compile(
-    r"(?P<count>[0-9]{1,9})\s*/\s*(?P<mult>[0-9]{1,6})?(?P<unit>[smhd])"
-    r"(?:\s+burst\s+(?P<burst>[0-9]{1,9}))?",
+_SPEC = re.compile(  # spaces and tabs only: a newline in a limit is a pasting accident
+    r"(?P<count>[0-9]{1,9})[ \t]*/[ \t]*(?P<mult>[0-9]{1,6})?(?P<unit>[smhd])"
+    r"(?:[ \t]+burst[ \t]+(?P<burst>[0-9]{1,9}))?",
     re.ASCII | re.IGNORECASE,
 )
 
@@ -114,7 +114,7 @@ def parse_limit(text: object) -> LimitSpec:
         )
     if len(text) > MAX_SPEC_LENGTH:
         raise LimitSpecError(f"must be at most {MAX_SPEC_LENGTH} characters")
-    stripped = text.strip()
+    stripped = text.strip(" \t")
     if stripped.lower() == "off":
         return OFF
     match = _SPEC.fullmatch(stripped)
