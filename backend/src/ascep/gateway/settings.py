@@ -244,10 +244,11 @@ class GatewaySettings(CommonSettings):
         "counted); over it: 429 `RATE_LIMITED`. `off` disables it.",
     )
     rate_limit_redis_timeout: float = setting(
-        0.1,
-        "Seconds one rate-limit check may wait for Redis before the request is decided by "
-        "`RATE_LIMIT_FAIL` and Redis counts as down (re-probed every 250 ms in the background; "
-        "a refused or reset connection is decided at once).",
+        0.5,
+        "Seconds one rate-limit check may wait for Redis's answer before the request is decided "
+        "by `RATE_LIMIT_FAIL` and Redis counts as down (re-probed every 250 ms in the background; "
+        "a refused or reset connection is decided at once). Not lower than the event loop's worst "
+        "stall under a burst, or a busy gateway would take itself for cut off.",
         minimum=0.001,
         maximum=5,
     )

@@ -1,9 +1,12 @@
 """The decision for one request: which policy, and — in one ``EVALSHA`` — may it go on?
 
 :meth:`RateLimiter.check` is on the request path of every limited route: a dict lookup for the
-policy, a digest of the identity, one script call (``redis-py``'s ``Script`` sends ``EVALSHA`` and
-loads the script only when Redis answers ``NOSCRIPT``, e.g. after a restart). While Redis is
-down (:class:`~.outage.RedisOutage`) it decides at once without the network.
+policy, a digest of the identity, one round trip on a pooled connection: ``EVALSHA``, and only
+when Redis answers ``NOSCRIPT`` (it restarted) one ``EVAL``, which also caches the script again.
+While Redis is down (:class:`~.outage.RedisOutage`) it decides at once without the network —
+also a request that was queued for a pooled connection when the outage began: it looks again
+once it holds one, so a burst queued behind a hung Redis does not wait for it connection by
+connection.
 
 The key of a client is a BLAKE2b digest of its identity (``key:<id>``, ``sub:<subject>``,
 ``ip:<address>``): fixed length whatever a JWT subject holds, and no raw identity in Redis.
@@ -18,9 +21,10 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import redis
+from redis.exceptions import NoScriptError
 
 from ascep.common import channels
 from ascep.common.errors import AscepError, DependencyUnavailable, RateLimited
@@ -58,7 +62,10 @@ class RateLimiter:
         self.outage = outage
         self.algorithm: Algorithm = table.algorithm
         self.clock = clock
-        self._script = client.register_script(SLIDING_WINDOW if self.algorithm == "sliding_window" else GCRA)
+        self._pool = client.connection_pool
+        self._client = client
+        self._script = SLIDING_WINDOW if self.algorithm == "sliding_window" else GCRA
+        self._sha = hashlib.sha1(self._script.encode()).hexdigest()  # what Redis names it
         self._tag = _KEY_TAGS[self.algorithm]
         self._nonce_prefix = secrets.token_hex(6) + ":"  # sliding-log members unique across processes
         self._sequence = itertools.count()
@@ -66,6 +73,10 @@ class RateLimiter:
         self.decision_buckets = [0] * (len(DECISION_BUCKETS) + 1)
         self.decision_sum = 0.0
         self._last_error_log = 0.0
+
+    def load_script(self) -> None:
+        """Make sure Redis has the script (the first ``EVALSHA`` would load it otherwise)."""
+        self._client.script_load(self._script)
 
     def check(self, target: str, identity: str) -> Decision | None:
         """The decision for ``identity`` on ``target``; ``None`` when the target is not limited."""
@@ -87,13 +98,16 @@ class RateLimiter:
         else:
             args = [spec.emission_us, spec.quota]
         try:
-            allowed, remaining, wait_us = self._script(keys=[key], args=args)
+            reply = self._run(key, args)
         except REDIS_UNAVAILABLE_ERRORS as exc:
             self.outage.failed(exc)
             return self._without_redis(policy)
         except redis.RedisError as exc:  # Redis answered, but not with a verdict (OOM, BUSY...)
             self._log_unexpected(exc)
             return self._without_redis(policy)
+        if reply is None:  # Redis went down while this request queued for a connection
+            return self._without_redis(policy)
+        allowed, remaining, wait_us = reply
         self.outage.succeeded()
         return Decision(
             policy,
@@ -101,6 +115,24 @@ class RateLimiter:
             max(0, int(remaining)),
             whole_seconds(int(wait_us)),
         )
+
+    def _run(self, key: str, args: list[Any]) -> list[int] | None:
+        """One script call on a pooled connection; ``None`` if Redis is down by the time one is free."""
+        connection = self._pool.get_connection()
+        try:
+            if not self.outage.up:
+                return None
+            try:
+                connection.send_command("EVALSHA", self._sha, 1, key, *args)
+                return cast(list[int], connection.read_response())
+            except NoScriptError:  # Redis restarted and forgot it: EVAL runs and caches it again
+                connection.send_command("EVAL", self._script, 1, key, *args)
+                return cast(list[int], connection.read_response())
+        except REDIS_UNAVAILABLE_ERRORS:
+            connection.disconnect()  # a late reply must never be read as the next one's
+            raise
+        finally:
+            self._pool.release(connection)
 
     def _without_redis(self, policy: Policy) -> Decision:
         self.outage.decided_locally()

@@ -8,9 +8,14 @@ the sync loop and the probe start with the other background tasks. The admin API
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, cast
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ascep.common.errors import ConfigError, RegistrationError
 from ascep.common.redis_client import connect
@@ -30,8 +35,34 @@ from ascep.gateway.ratelimit.wsgi import OwnRouteLimit, SocketIOConnectLimit, WS
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
 
+logger = logging.getLogger(__name__)
+
 #: Seconds a Redis command of the override store (admin API, sync loop) may take.
 STORE_TIMEOUT_S = 1.0
+#: Connections the limiter keeps to Redis. A burst of a thousand requests queues for these few
+#: (a check takes ~0.2 ms) instead of opening a connection each: opening hundreds at once under
+#: load is what times out, and a timeout would count as an outage.
+POOL_SIZE = 64
+#: Seconds a check may queue for a free connection (the proxy's own deadline is 30 s): queuing
+#: behind this gateway's own load is not Redis trouble — a hung Redis is noticed by the socket
+#: timeout of the checks ahead, and the queued ones then decide locally (RateLimiter._run).
+POOL_WAIT_S = 30.0
+
+
+def limiter_client(url: str, timeout: float, pool_size: int = POOL_SIZE) -> redis.Redis:
+    """The limiter's client: a bounded pool, ``timeout`` for connecting and for each answer, and no
+    retries (a failed check is decided by ``RATE_LIMIT_FAIL`` at once)."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=pool_size,
+        timeout=POOL_WAIT_S,
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        socket_keepalive=True,
+        health_check_interval=15,
+    )
+    return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
 
 
 def _setting_spec(name: str, value: str, algorithm: Algorithm) -> LimitSpec:
@@ -72,8 +103,7 @@ class RateLimits:
         self.algorithm = cast(Algorithm, settings.rate_limit_algorithm)
         self.table = PolicyTable(base_policies(registry, settings), self.algorithm)
         self.addresses = ClientAddresses(parse_trusted(settings.trusted_proxies))
-        timeout = settings.rate_limit_redis_timeout
-        client = connect(settings.redis_url, socket_timeout=timeout, connect_timeout=timeout, retries=0)
+        self.client = client = limiter_client(settings.redis_url, settings.rate_limit_redis_timeout)
         self.outage = RedisOutage(client.ping, fail_open=settings.rate_limit_fail == "open")
         self.limiter = RateLimiter(client, self.table, self.outage)
         self.store = OverrideStore(
@@ -103,6 +133,23 @@ class RateLimits:
         self.sync.sleep = sleep
         spawn(self.sync.run)
         spawn(self.outage.run, sleep)
+        spawn(self.warm_up)
+
+    def warm_up(self) -> None:
+        """Open the limiter's connections and load its script before traffic needs them."""
+        pool = self.client.connection_pool
+        taken = []
+        try:
+            for _ in range(POOL_SIZE):
+                connection = pool.get_connection()
+                taken.append(connection)
+                connection.connect()
+            self.limiter.load_script()
+        except Exception as exc:  # Redis not there yet: connections open on first use instead
+            logger.info("rate limits: could not open Redis connections ahead of traffic (%s)", exc)
+        finally:
+            for connection in taken:
+                pool.release(connection)
 
     def stop(self) -> None:
         self.sync.stop()
