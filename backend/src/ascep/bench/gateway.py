@@ -6,6 +6,8 @@ alike; the table shows medians over rounds:
 * ``direct``      — the fast upstream itself (nginx returning a small JSON, else an asyncio server);
 * ``gw-local``    — the gateway's own ``/health`` (Flask on eventlet: the framework's floor here);
 * ``gw-proxy``    — ``/api/prices`` through the gateway to the upstream (the measured product);
+* ``gw-ratelimit`` — the same through a second gateway process with rate limiting on (GCRA, a
+  limit so high nothing is refused): the cost of one ``EVALSHA`` per request;
 * ``nginx-proxy`` — nginx reverse-proxying to the same upstream (the honest ceiling), if installed.
 
 The gateway is pinned to CPU 0, the load generator and upstream to CPU 1.
@@ -26,6 +28,7 @@ from ascep.bench._load import LoadResult, generator_name, run_load
 from ascep.bench._servers import Processes, free_port, wait_port
 
 TARGETS = {
+    "ratelimit_overhead_max": 0.10,
     "proxy_vs_local_min": 0.25,
     "added_p50_ms_max": 2.0,
     "p99_ms_at_32_max": 150.0,
@@ -53,13 +56,19 @@ def main(argv: list[str]) -> int:
             "REDIS_URL": procs.redis(),
             "PRICE_FEED_URL": f"http://127.0.0.1:{upstream_port}",
             "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT": "off",  # the plain rows; gw-ratelimit runs a second process with it on
         }
         procs.start([sys.executable, "-m", "ascep.gateway"], env=env, cpu=gateway_cpu)
         wait_port(gateway_port)
+        limited_port = free_port()
+        limited_env = {**env, "PORT": str(limited_port), "RATE_LIMIT": "1000000/s"}
+        procs.start([sys.executable, "-m", "ascep.gateway"], env=limited_env, cpu=gateway_cpu)
+        wait_port(limited_port)
         urls = {
             "direct": f"http://127.0.0.1:{upstream_port}/prices",
             "gw-local": f"http://127.0.0.1:{gateway_port}/health",
             "gw-proxy": f"http://127.0.0.1:{gateway_port}/api/prices",
+            "gw-ratelimit": f"http://127.0.0.1:{limited_port}/api/prices",
         }
         if nginx:
             urls["nginx-proxy"] = f"http://127.0.0.1:{nginx[1]}/prices"
@@ -93,8 +102,8 @@ def report(
         f"\nGateway benchmark — upstream: {upstream}, load: {generator_name()}, "
         f"{len(next(iter(results.values())))} interleaved rounds, medians\n\n"
     )
-    out(f"{'target':<12} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}\n")
-    out("-" * 55 + "\n")
+    out(f"{'target':<13} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}\n")
+    out("-" * 56 + "\n")
     med: dict[tuple[str, int], dict[str, float]] = {}
     for connections in levels:
         for name in urls:
@@ -107,7 +116,7 @@ def report(
             }
             med[(name, connections)] = row
             figures = f"{row['rps']:>10.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} {row['errors']:>7.0f}"
-            out(f"{name:<12} {connections:>5} {figures}\n")
+            out(f"{name:<13} {connections:>5} {figures}\n")
     high, low = max(levels), min(levels)
     ratio = med[("gw-proxy", high)]["rps"] / med[("gw-local", high)]["rps"]
     added = med[("gw-proxy", low)]["p50"] - med[("direct", low)]["p50"]
@@ -130,6 +139,17 @@ def report(
         (f"proxy p99 at {high} conns", f"{p99:.1f} ms", p99 <= TARGETS["p99_ms_at_32_max"], "<= 150 ms"),
         ("errors (all runs)", f"{errors:.0f}", errors == 0, "0"),
     ]
+    if ("gw-ratelimit", high) in med:
+        for level in levels:
+            cost = 1 - med[("gw-ratelimit", level)]["rps"] / med[("gw-proxy", level)]["rps"]
+            checks.append(
+                (
+                    f"rate limiting's throughput cost at {level} conns",
+                    f"{cost * 100:.1f} %",
+                    cost <= TARGETS["ratelimit_overhead_max"],
+                    "<= 10 %",
+                )
+            )
     if ("nginx-proxy", high) in med:
         nginx_ratio = med[("nginx-proxy", high)]["rps"] / med[("gw-proxy", high)]["rps"]
         checks.append(
