@@ -37,7 +37,9 @@ async def _burst(ports: Sequence[int], path: str, count: int, headers: str, time
     tasks = []
     for i in range(count):
         port = ports[i % len(ports)]
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n".encode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n".encode()
+        )
         tasks.append(asyncio.ensure_future(_one(port, request, timeout, outcomes, start, ready)))
     deadline = asyncio.get_running_loop().time() + timeout
     while ready[0] < count and asyncio.get_running_loop().time() < deadline:
@@ -47,6 +49,8 @@ async def _burst(ports: Sequence[int], path: str, count: int, headers: str, time
     return outcomes
 
 
-def burst(ports: Sequence[int], path: str, count: int, *, headers: str = "", timeout: float = 30.0) -> Counter[str]:
+def burst(
+    ports: Sequence[int], path: str, count: int, *, headers: str = "", timeout: float = 30.0
+) -> Counter[str]:
     """``count`` GETs of ``path`` spread round robin over ``ports``, sent together; statuses counted."""
     return asyncio.run(_burst(ports, path, count, headers, timeout))

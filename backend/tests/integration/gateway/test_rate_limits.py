@@ -30,7 +30,9 @@ HOUR_LIMIT = "100/1h"  # nothing comes back during the test: the count is exact
 
 
 @pytest.mark.parametrize("algorithm", ["gcra", "sliding_window"])
-def test_exactly_the_limit_is_accepted_through_two_gateways(start_gateway: StartGateway, algorithm: str) -> None:
+def test_exactly_the_limit_is_accepted_through_two_gateways(
+    start_gateway: StartGateway, algorithm: str
+) -> None:
     # Exactness is about atomicity: a generous Redis timeout keeps a stalled event loop (500
     # requests land on each process at once, on a shared 2-core machine) from being taken for
     # an outage, which the last assertion checks did not happen.
@@ -71,23 +73,29 @@ def test_headers_on_success_and_refusal_and_on_the_gateways_own_routes(start_gat
     for path in ("/health", "/metrics", "/api/gateway/rate-limits"):
         for _ in range(5):
             response = requests.get(gateway.url + path, timeout=5)
-            assert response.status_code == 200 and "RateLimit" not in response.headers, path
+            assert response.status_code == 200, path
+            assert "RateLimit" not in response.headers, path
 
 
 def test_socketio_connection_attempts_are_limited_per_address(start_gateway: StartGateway) -> None:
     gateway = start_gateway(RATE_LIMIT_SOCKETIO="2/1h")
     handshake = f"{gateway.url}/socket.io/?EIO=4&transport=polling"
     first = requests.get(handshake, timeout=5)
-    assert first.status_code == 200 and first.headers["RateLimit-Policy"] == '"socketio";q=2;w=3600'
+    assert first.status_code == 200
+    assert first.headers["RateLimit-Policy"] == '"socketio";q=2;w=3600'
     sid = re.search(r'"sid":"([^"]+)"', first.text)
     assert sid is not None
     # the session's own requests (Socket.IO connect packet, then its answer) are not attempts
     session = f"{handshake}&sid={sid[1]}"
-    assert requests.post(session, data="40", headers={"Content-Type": "text/plain"}, timeout=5).status_code == 200
+    assert (
+        requests.post(session, data="40", headers={"Content-Type": "text/plain"}, timeout=5).status_code
+        == 200
+    )
     assert requests.get(session, timeout=5).text.startswith("40")
     assert requests.get(handshake, timeout=5).status_code == 200
     refused = requests.get(handshake, timeout=5)
-    assert refused.status_code == 429 and refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
     assert int(refused.headers["Retry-After"]) > 0
 
 
@@ -159,10 +167,13 @@ def test_a_runtime_override_reaches_another_gateway_within_a_second(start_gatewa
     started = time.monotonic()
     stored = requests.put(f"{api}/price_feed", json={"limit": "2/1h"}, timeout=5)
     assert stored.status_code == 200, stored.text
-    assert stored.json()["source"] == "override" and stored.json()["configured"]["limit"] == "1000/s"
+    assert stored.json()["source"] == "override"
+    assert stored.json()["configured"]["limit"] == "1000/s"
     wait_for(
-        lambda: requests.get(f"{second.url}/api/gateway/rate-limits/price_feed", timeout=5).json()["limit"]
-        == "2/1h",
+        lambda: (
+            requests.get(f"{second.url}/api/gateway/rate-limits/price_feed", timeout=5).json()["limit"]
+            == "2/1h"
+        ),
         timeout=5,
         message="the override on the second gateway",
     )
@@ -170,7 +181,8 @@ def test_a_runtime_override_reaches_another_gateway_within_a_second(start_gatewa
     statuses = [requests.get(f"{second.url}/api/prices", timeout=5).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     listing = requests.get(api, timeout=5).json()
-    assert listing["algorithm"] == "gcra" and listing["fail_mode"] == "open"
+    assert listing["algorithm"] == "gcra"
+    assert listing["fail_mode"] == "open"
     assert set(listing["targets"]) >= {"price_feed", "gateway", "socketio", "tasks"}
     assert requests.delete(f"{api}/price_feed", timeout=5).status_code == 204
     assert requests.delete(f"{api}/price_feed", timeout=5).status_code == 404
@@ -201,11 +213,15 @@ def test_hostile_specs_are_refused(start_gateway: StartGateway, body: object) ->
     response = requests.put(f"{gateway.url}/api/gateway/rate-limits/price_feed", json=body, timeout=5)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert error["code"] == "VALIDATION_ERROR" and error["details"]["field"] == "limit"
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "limit"
     assert len(response.content) < 1000  # the input is never echoed in full
-    assert requests.put(
-        f"{gateway.url}/api/gateway/rate-limits/no_such_service", json={"limit": "1/s"}, timeout=5
-    ).status_code == 404
+    assert (
+        requests.put(
+            f"{gateway.url}/api/gateway/rate-limits/no_such_service", json={"limit": "1/s"}, timeout=5
+        ).status_code
+        == 404
+    )
 
 
 def metric(gateway: HttpService, name: str) -> float:
@@ -219,5 +235,7 @@ def decision_buckets(gateway: HttpService) -> dict[str, float]:
     text = requests.get(f"{gateway.url}/metrics", timeout=5).text
     return {
         m[1]: float(m[2])
-        for m in re.finditer(r'^ascep_gateway_rate_limit_decision_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)
+        for m in re.finditer(
+            r'^ascep_gateway_rate_limit_decision_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M
+        )
     }

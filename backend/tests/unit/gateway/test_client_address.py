@@ -13,7 +13,10 @@ PROXIES = ClientAddresses(parse_trusted(["10.0.0.0/8", "127.0.0.1", "::1"]))
 def test_without_trusted_proxies_the_header_is_ignored() -> None:
     nobody = ClientAddresses()
     assert nobody.resolve("192.0.2.1", ["203.0.113.9"]) == "192.0.2.1"
-    assert nobody.from_environ({"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}) == "192.0.2.1"
+    assert (
+        nobody.from_environ({"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"})
+        == "192.0.2.1"
+    )
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ def no_exact_boundaries(times: list[int], window_us: int) -> bool:
     return not any(t + window_us in stamps for t in times)
 
 
-@pytest.mark.parametrize(("seed", "quota", "window_s"), [(1, 5, 2), (2, 10, 1), (3, 3, 5), (4, 20, 3), (5, 1, 1)])
+@pytest.mark.parametrize(
+    ("seed", "quota", "window_s"), [(1, 5, 2), (2, 10, 1), (3, 3, 5), (4, 20, 3), (5, 1, 1)]
+)
 def test_sliding_window_matches_the_limits_moving_window(
     redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch, seed: int, quota: int, window_s: int
 ) -> None:
@@ -56,7 +58,9 @@ def test_sliding_window_matches_the_limits_moving_window(
     for index, now in enumerate(times):
         clock.now = now / SECOND_US
         expected = oracle.hit(item, "client")
-        allowed, remaining, wait_us = script(keys=["t:sw"], args=[quota, window_s * SECOND_US, f"n{index}", now])
+        allowed, remaining, wait_us = script(
+            keys=["t:sw"], args=[quota, window_s * SECOND_US, f"n{index}", now]
+        )
         assert bool(allowed) == expected, f"request {index} at {now}"
         _, in_window = oracle.storage.get_moving_window(item.key_for("client"), quota, window_s)
         assert remaining == quota - in_window
@@ -78,8 +82,12 @@ class VirtualScheduling:
         return True
 
 
-@pytest.mark.parametrize(("seed", "rate", "burst"), [(1, 5.0, 5), (2, 10.0, 20), (3, 0.5, 3), (4, 3.0, 1), (5, 100.0, 10)])
-def test_gcra_matches_virtual_scheduling(redis_client: redis.Redis, seed: int, rate: float, burst: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "rate", "burst"), [(1, 5.0, 5), (2, 10.0, 20), (3, 0.5, 3), (4, 3.0, 1), (5, 100.0, 10)]
+)
+def test_gcra_matches_virtual_scheduling(
+    redis_client: redis.Redis, seed: int, rate: float, burst: int
+) -> None:
     script = redis_client.register_script(build("gcra", clock="argument"))
     interval = SECOND_US / rate
     times = arrivals(seed, 400, 400 / rate / 1.5)  # 1.5x the sustained rate: both answers occur

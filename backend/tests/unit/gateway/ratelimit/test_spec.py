@@ -68,7 +68,7 @@ def test_off(text: str) -> None:
         "10/s burst 20 burst 30",
         "10/s burst 2000000",
         "1/h burst 100",  # a burst that takes 100 h to come back
-        "١٠/s",  # Arabic-Indic digits: int() would accept them
+        "\u0661\u0660/s",  # Arabic-Indic digits: int() would accept them
         "10/s; rm -rf /",
         "10/s\nburst 5",
         "10/s\x00",

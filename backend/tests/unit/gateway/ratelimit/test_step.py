@@ -32,16 +32,23 @@ ROUTE = REGISTRY.match("/svc")
 FREE_ROUTE = REGISTRY.match("/free")
 
 
-def limiter_for(url: str, *, fail_open: bool = True, limit: str = "2/1h", timeout: float = 0.1) -> RateLimiter:
+def limiter_for(
+    url: str, *, fail_open: bool = True, limit: str = "2/1h", timeout: float = 0.1
+) -> RateLimiter:
     client = connect(url, socket_timeout=timeout, connect_timeout=timeout, retries=0)
     table = PolicyTable(
-        {"svc": Policy("svc", parse_limit(limit), "default"), "free": Policy("free", parse_limit("off"), "default")},
+        {
+            "svc": Policy("svc", parse_limit(limit), "default"),
+            "free": Policy("free", parse_limit("off"), "default"),
+        },
         "gcra",
     )
     return RateLimiter(client, table, RedisOutage(client.ping, fail_open=fail_open))
 
 
-def exchange(principal: Principal | None = None, addr: str = "192.0.2.1", headers=(), route=ROUTE) -> Exchange:
+def exchange(
+    principal: Principal | None = None, addr: str = "192.0.2.1", headers=(), route=ROUTE
+) -> Exchange:
     return Exchange(
         request_id="rid",
         method="GET",
@@ -109,7 +116,8 @@ def test_headers_on_success_on_errors_below_and_on_the_refusal(redis_url: str) -
     refused = answer(step, exchange())
     assert refused.status == 429
     body = b"".join(refused.body)
-    assert b'"code":"RATE_LIMITED"' in body and b'"request_id":"rid"' in body
+    assert b'"code":"RATE_LIMITED"' in body
+    assert b'"request_id":"rid"' in body
     retry_after = int(header(refused, "Retry-After") or 0)
     assert 1790 <= retry_after <= 1800
     assert header(refused, "RateLimit") == f'"svc";r=0;t={retry_after}'
@@ -118,7 +126,8 @@ def test_headers_on_success_on_errors_below_and_on_the_refusal(redis_url: str) -
 def test_an_unlimited_target_adds_nothing(redis_url: str) -> None:
     step = rate_limit(limiter_for(redis_url), ClientAddresses())
     response = answer(step, exchange(route=FREE_ROUTE))
-    assert response.status == 200 and header(response, "RateLimit-Policy") is None
+    assert response.status == 200
+    assert header(response, "RateLimit-Policy") is None
 
 
 def test_forwarded_for_counts_only_from_a_trusted_proxy(redis_url: str) -> None:
@@ -126,7 +135,9 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(redis_url: str) -> None:
     untrusting = rate_limit(limiter_for(redis_url, limit="1/1h"), ClientAddresses())
     assert answer(untrusting, exchange(headers=spoofed[0])).status == 200
     assert answer(untrusting, exchange(headers=spoofed[1])).status == 429  # same peer, same budget
-    trusting = rate_limit(limiter_for(redis_url, limit="1/1h"), ClientAddresses(parse_trusted(["10.0.0.0/8"])))
+    trusting = rate_limit(
+        limiter_for(redis_url, limit="1/1h"), ClientAddresses(parse_trusted(["10.0.0.0/8"]))
+    )
     assert answer(trusting, exchange(addr="10.0.0.2", headers=spoofed[0])).status == 200
     assert answer(trusting, exchange(addr="10.0.0.2", headers=spoofed[1])).status == 200
     assert answer(trusting, exchange(addr="10.0.0.3", headers=spoofed[1])).status == 429
@@ -168,7 +179,8 @@ def test_redis_killed_is_decided_at_once_and_recovery_is_automatic(
         refused = answer(step, exchange())
         assert b'"code":"DEPENDENCY_UNAVAILABLE"' in b"".join(refused.body)
         assert header(refused, "Retry-After") == "1"
-        assert header(refused, "RateLimit") is None and header(refused, "RateLimit-Policy")
+        assert header(refused, "RateLimit") is None
+        assert header(refused, "RateLimit-Policy")
 
     own_redis.start()
     assert limiter.outage.probe()  # what the background loop does every 250 ms
@@ -195,7 +207,9 @@ def test_a_hung_redis_costs_one_timeout_then_nothing(own_redis: RedisServer) -> 
         own_redis.process.send_signal(18)  # SIGCONT
 
 
-def test_an_unexpected_redis_error_is_decided_by_the_fail_mode(redis_url: str, redis_client: redis.Redis) -> None:
+def test_an_unexpected_redis_error_is_decided_by_the_fail_mode(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
     limiter = limiter_for(redis_url, fail_open=False)
     step = rate_limit(limiter, ClientAddresses())
     redis_client.config_set("maxmemory", "1")  # every write refused: OOM
@@ -205,6 +219,7 @@ def test_an_unexpected_redis_error_is_decided_by_the_fail_mode(redis_url: str, r
     finally:
         redis_client.config_set("maxmemory", "0")
     assert limiter.outage.up  # Redis answered: not an outage
+    for _ in range(2):
+        step(exchange(), ok)
     with pytest.raises(RateLimited):
-        for _ in range(3):
-            step(exchange(), ok)
+        step(exchange(), ok)
