@@ -141,15 +141,17 @@ class RateLimits:
         taken = []
         try:
             for _ in range(POOL_SIZE):
-                connection = pool.get_connection()
+                connection = pool.get_connection()  # opens it
                 taken.append(connection)
-                connection.connect()
-            self.limiter.load_script()
         except Exception as exc:  # Redis not there yet: connections open on first use instead
             logger.info("rate limits: could not open Redis connections ahead of traffic (%s)", exc)
         finally:
-            for connection in taken:
+            for connection in taken:  # all back before anything else needs one
                 pool.release(connection)
+        try:
+            self.limiter.load_script()
+        except Exception as exc:  # the first check loads it (EVAL after NOSCRIPT)
+            logger.info("rate limits: could not load the script ahead of traffic (%s)", exc)
 
     def stop(self) -> None:
         self.sync.stop()
