@@ -29,6 +29,7 @@ from redis.exceptions import NoScriptError
 from ascep.common import channels
 from ascep.common.errors import AscepError, DependencyUnavailable, RateLimited
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
+from ascep.gateway.ratelimit.connections import LimiterConnections
 from ascep.gateway.ratelimit.outage import RedisOutage
 from ascep.gateway.ratelimit.policy import Decision, Outcome, Policy, whole_seconds
 from ascep.gateway.ratelimit.scripts import GCRA, SLIDING_WINDOW, Algorithm
@@ -52,7 +53,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        client: redis.Redis,
+        connections: LimiterConnections,
         table: PolicyTable,
         outage: RedisOutage,
         *,
@@ -62,8 +63,7 @@ class RateLimiter:
         self.outage = outage
         self.algorithm: Algorithm = table.algorithm
         self.clock = clock
-        self._pool = client.connection_pool
-        self._client = client
+        self.connections = connections
         self._script = SLIDING_WINDOW if self.algorithm == "sliding_window" else GCRA
         self._sha = hashlib.sha1(self._script.encode()).hexdigest()  # what Redis names it
         self._tag = _KEY_TAGS[self.algorithm]
@@ -76,7 +76,9 @@ class RateLimiter:
 
     def load_script(self) -> None:
         """Make sure Redis has the script (the first ``EVALSHA`` would load it otherwise)."""
-        self._client.script_load(self._script)
+        with self.connections.use() as connection:
+            connection.send_command("SCRIPT", "LOAD", self._script)
+            connection.read_response()
 
     def check(self, target: str, identity: str) -> Decision | None:
         """The decision for ``identity`` on ``target``; ``None`` when the target is not limited."""
@@ -118,8 +120,7 @@ class RateLimiter:
 
     def _run(self, key: str, args: list[Any]) -> list[int] | None:
         """One script call on a pooled connection; ``None`` if Redis is down by the time one is free."""
-        connection = self._pool.get_connection()
-        try:
+        with self.connections.use() as connection:
             if not self.outage.up:
                 return None
             try:
@@ -128,11 +129,6 @@ class RateLimiter:
             except NoScriptError:  # Redis restarted and forgot it: EVAL runs and caches it again
                 connection.send_command("EVAL", self._script, 1, key, *args)
                 return cast(list[int], connection.read_response())
-        except REDIS_UNAVAILABLE_ERRORS:
-            connection.disconnect()  # a late reply must never be read as the next one's
-            raise
-        finally:
-            self._pool.release(connection)
 
     def _without_redis(self, policy: Policy) -> Decision:
         self.outage.decided_locally()

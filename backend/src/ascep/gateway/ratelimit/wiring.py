@@ -13,14 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from ascep.common.errors import ConfigError, RegistrationError
 from ascep.common.redis_client import connect
 from ascep.gateway.client_address import ClientAddresses, parse_trusted
 from ascep.gateway.proxy.pipeline import Step
+from ascep.gateway.ratelimit.connections import LimiterConnections
 from ascep.gateway.ratelimit.limiter import RateLimiter
 from ascep.gateway.ratelimit.metrics import RateLimitCollector
 from ascep.gateway.ratelimit.outage import RedisOutage
@@ -39,30 +36,12 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a Redis command of the override store (admin API, sync loop) may take.
 STORE_TIMEOUT_S = 1.0
-#: Connections the limiter keeps to Redis. A burst of a thousand requests queues for these few
-#: (a check takes ~0.2 ms) instead of opening a connection each: opening hundreds at once under
-#: load is what times out, and a timeout would count as an outage.
+#: Connections the limiter keeps to Redis (see :mod:`.connections`).
 POOL_SIZE = 64
 #: Seconds a check may queue for a free connection (the proxy's own deadline is 30 s): queuing
 #: behind this gateway's own load is not Redis trouble — a hung Redis is noticed by the socket
 #: timeout of the checks ahead, and the queued ones then decide locally (RateLimiter._run).
 POOL_WAIT_S = 30.0
-
-
-def limiter_client(url: str, timeout: float, pool_size: int = POOL_SIZE) -> redis.Redis:
-    """The limiter's client: a bounded pool, ``timeout`` for connecting and for each answer, and no
-    retries (a failed check is decided by ``RATE_LIMIT_FAIL`` at once)."""
-    pool = redis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=pool_size,
-        timeout=POOL_WAIT_S,
-        decode_responses=True,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        socket_keepalive=True,
-        health_check_interval=15,
-    )
-    return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
 
 
 def _setting_spec(name: str, value: str, algorithm: Algorithm) -> LimitSpec:
@@ -103,9 +82,11 @@ class RateLimits:
         self.algorithm = cast(Algorithm, settings.rate_limit_algorithm)
         self.table = PolicyTable(base_policies(registry, settings), self.algorithm)
         self.addresses = ClientAddresses(parse_trusted(settings.trusted_proxies))
-        self.client = client = limiter_client(settings.redis_url, settings.rate_limit_redis_timeout)
-        self.outage = RedisOutage(client.ping, fail_open=settings.rate_limit_fail == "open")
-        self.limiter = RateLimiter(client, self.table, self.outage)
+        self.connections = LimiterConnections(
+            settings.redis_url, timeout=settings.rate_limit_redis_timeout, size=POOL_SIZE, wait_s=POOL_WAIT_S
+        )
+        self.outage = RedisOutage(self.connections.ping, fail_open=settings.rate_limit_fail == "open")
+        self.limiter = RateLimiter(self.connections, self.table, self.outage)
         self.store = OverrideStore(
             connect(
                 settings.redis_url, socket_timeout=STORE_TIMEOUT_S, connect_timeout=STORE_TIMEOUT_S, retries=0
@@ -137,21 +118,11 @@ class RateLimits:
 
     def warm_up(self) -> None:
         """Open the limiter's connections and load its script before traffic needs them."""
-        pool = self.client.connection_pool
-        taken = []
         try:
-            for _ in range(POOL_SIZE):
-                connection = pool.get_connection()  # opens it
-                taken.append(connection)
-        except Exception as exc:  # Redis not there yet: connections open on first use instead
-            logger.info("rate limits: could not open Redis connections ahead of traffic (%s)", exc)
-        finally:
-            for connection in taken:  # all back before anything else needs one
-                pool.release(connection)
-        try:
+            self.connections.open_all()
             self.limiter.load_script()
-        except Exception as exc:  # the first check loads it (EVAL after NOSCRIPT)
-            logger.info("rate limits: could not load the script ahead of traffic (%s)", exc)
+        except Exception as exc:  # Redis not there yet: both happen on first use instead
+            logger.info("rate limits: could not prepare Redis ahead of traffic (%s)", exc)
 
     def stop(self) -> None:
         self.sync.stop()

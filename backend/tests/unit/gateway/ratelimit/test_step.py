@@ -11,11 +11,11 @@ import pytest
 import redis
 
 from ascep.common.errors import AscepError, BadGateway, DependencyUnavailable, RateLimited
-from ascep.common.redis_client import connect
 from ascep.gateway.auth.principal import Principal
 from ascep.gateway.client_address import ClientAddresses, parse_trusted
 from ascep.gateway.proxy.exchange import Exchange, ProxyResponse
 from ascep.gateway.proxy.steps import error_response
+from ascep.gateway.ratelimit.connections import LimiterConnections
 from ascep.gateway.ratelimit.limiter import RateLimiter
 from ascep.gateway.ratelimit.outage import RedisOutage
 from ascep.gateway.ratelimit.policy import Policy
@@ -35,7 +35,7 @@ FREE_ROUTE = REGISTRY.match("/free")
 def limiter_for(
     url: str, *, fail_open: bool = True, limit: str = "2/1h", timeout: float = 0.1
 ) -> RateLimiter:
-    client = connect(url, socket_timeout=timeout, connect_timeout=timeout, retries=0)
+    connections = LimiterConnections(url, timeout=timeout, size=8, wait_s=5)
     table = PolicyTable(
         {
             "svc": Policy("svc", parse_limit(limit), "default"),
@@ -43,7 +43,7 @@ def limiter_for(
         },
         "gcra",
     )
-    return RateLimiter(client, table, RedisOutage(client.ping, fail_open=fail_open))
+    return RateLimiter(connections, table, RedisOutage(connections.ping, fail_open=fail_open))
 
 
 def exchange(
