@@ -65,7 +65,12 @@ def test_headers_on_success_and_refusal_and_on_the_gateways_own_routes(start_gat
     unavailable = requests.get(f"{gateway.url}/api/signals", timeout=5)
     assert unavailable.status_code == 503
     assert unavailable.headers["RateLimit"].startswith('"arbitrage";r=2;')
-    # the gateway's own /api routes are under the "gateway" policy; ops endpoints are not limited
+    # the gateway's own /api routes are under the "gateway" policy; ops endpoints are not limited,
+    # nor are a browser's CORS preflights
+    preflight = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PUT"}
+    for _ in range(5):
+        answer = requests.options(f"{gateway.url}/api/services", headers=preflight, timeout=5)
+        assert "RateLimit-Policy" not in answer.headers
     own = [requests.get(f"{gateway.url}/api/services", timeout=5) for _ in range(4)]
     assert [a.status_code for a in own] == [200, 200, 200, 429]
     assert own[0].headers["RateLimit-Policy"] == '"gateway";q=3;w=3600'

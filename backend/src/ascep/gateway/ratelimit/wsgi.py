@@ -5,8 +5,9 @@
   under the ``gateway`` policy, per caller — the principal authentication left in
   ``environ["ascep.principal"]``, else the client address. Not limited: the operational endpoints
   (``/health``, ``/ready``, ``/status``, ``/metrics``: probes and scrapers must never see a 429),
-  the dashboard's files, and ``/api/gateway/rate-limits`` itself, so an administrator who set a
-  limit too low can always undo it.
+  the dashboard's files, CORS preflights (the browser's, answered without work; proxied
+  preflights are answered above the proxy's step too), and ``/api/gateway/rate-limits`` itself,
+  so an administrator who set a limit too low can always undo it.
 * :class:`SocketIOConnectLimit` counts Socket.IO *connection attempts* per client address: an
   Engine.IO request without a ``sid`` opens a session; the requests of an open session
   (polling, the websocket upgrade) are not counted. What a connected client may *send* has its own
@@ -24,6 +25,7 @@ from typing import Any
 from ascep.common.wsgi_errors import wsgi_error
 from ascep.gateway.auth.principal import ENVIRON_KEY, Principal, anonymous
 from ascep.gateway.client_address import ClientAddresses, limit_key
+from ascep.gateway.cors import is_preflight
 from ascep.gateway.ratelimit.limiter import RateLimiter, refusal
 from ascep.gateway.ratelimit.table import GATEWAY, SOCKETIO
 
@@ -51,7 +53,15 @@ class OwnRouteLimit:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
-        if not path.startswith("/api/") or path.startswith(EXEMPT_PREFIXES):
+        if (
+            not path.startswith("/api/")
+            or path.startswith(EXEMPT_PREFIXES)
+            or is_preflight(
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("HTTP_ORIGIN"),
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+            )
+        ):
             return self.app(environ, start_response)
         principal = environ.get(ENVIRON_KEY)
         if not isinstance(principal, Principal):
