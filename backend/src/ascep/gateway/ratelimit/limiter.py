@@ -83,11 +83,14 @@ class RateLimiter:
     def check(self, target: str, identity: str) -> Decision | None:
         """The decision for ``identity`` on ``target``; ``None`` when the target is not limited."""
         policy = self.table.get(target)
-        if policy is None:
-            return None
+        return None if policy is None else self.decide(policy, identity)
+
+    def decide(self, policy: Policy, identity: str) -> Decision:
+        """The decision for ``identity`` under ``policy`` (from ``table.get``: callers that build
+        the identity only for limited targets ask for the policy first)."""
         started = self.clock()
         decision = self._decide(policy, identity)
-        self._observe(target, decision.outcome, self.clock() - started)
+        self._observe(policy.name, decision.outcome, self.clock() - started)
         return decision
 
     def _decide(self, policy: Policy, identity: str) -> Decision:

@@ -27,11 +27,12 @@ def rate_limit(limiter: RateLimiter, addresses: ClientAddresses) -> Step:
     def step(exchange: Exchange, call_next: Handler) -> ProxyResponse:
         route = exchange.route
         assert route is not None, "rate_limit must run after resolve_route"
+        policy = limiter.table.get(route.service.name)
+        if policy is None:  # not limited: nothing to look up, no headers
+            return call_next(exchange)
         principal = exchange.principal or _ANONYMOUS
         address = limit_key(addresses.from_headers(exchange.client_addr, exchange.headers))
-        decision = limiter.check(route.service.name, principal.rate_limit_identity(address))
-        if decision is None:
-            return call_next(exchange)
+        decision = limiter.decide(policy, principal.rate_limit_identity(address))
         if not decision.allowed:
             raise refusal(decision)
         headers = decision.headers()

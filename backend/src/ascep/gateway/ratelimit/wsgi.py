@@ -63,13 +63,14 @@ class OwnRouteLimit:
             )
         ):
             return self.app(environ, start_response)
+        policy = self.limiter.table.get(GATEWAY)
+        if policy is None:
+            return self.app(environ, start_response)
         principal = environ.get(ENVIRON_KEY)
         if not isinstance(principal, Principal):
             principal = _ANONYMOUS
         address = limit_key(self.addresses.from_environ(environ))
-        decision = self.limiter.check(GATEWAY, principal.rate_limit_identity(address))
-        if decision is None:
-            return self.app(environ, start_response)
+        decision = self.limiter.decide(policy, principal.rate_limit_identity(address))
         if not decision.allowed:
             return wsgi_error(refusal(decision), environ, start_response)
         return self.app(environ, _with_headers(start_response, decision.headers()))
@@ -90,10 +91,11 @@ class SocketIOConnectLimit:
         path: str = environ.get("PATH_INFO", "")
         if not (path + "/").startswith(self.prefix) or _has_sid(environ.get("QUERY_STRING", "")):
             return self.app(environ, start_response)
-        address = limit_key(self.addresses.from_environ(environ))
-        decision = self.limiter.check(SOCKETIO, f"ip:{address}")
-        if decision is None:
+        policy = self.limiter.table.get(SOCKETIO)
+        if policy is None:
             return self.app(environ, start_response)
+        address = limit_key(self.addresses.from_environ(environ))
+        decision = self.limiter.decide(policy, f"ip:{address}")
         if not decision.allowed:
             return wsgi_error(refusal(decision), environ, start_response)
         return self.app(environ, _with_headers(start_response, decision.headers()))
