@@ -244,3 +244,10 @@ def decision_buckets(gateway: HttpService) -> dict[str, float]:
             r'^ascep_gateway_rate_limit_decision_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M
         )
     }
+
+
+@pytest.mark.parametrize("mode", ["gevent", "threading"])
+def test_limits_hold_in_the_other_async_modes(start_gateway: StartGateway, mode: str) -> None:
+    gateway = start_gateway(ASYNC_MODE=mode, RATE_LIMIT="2/1h")
+    statuses = [requests.get(f"{gateway.url}/api/prices", timeout=5).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
