@@ -26,6 +26,8 @@ class PairTraits:
     daily_volume: float
 
 
+
+
 FOREX_NUMERAIRE = "USD"
 
 #: Crypto asset values in USDT.

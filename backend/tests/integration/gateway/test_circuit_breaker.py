@@ -264,10 +264,8 @@ def test_an_open_breaker_does_not_outlive_its_time_when_the_gateway_that_opened_
     a.stop(signal.SIGKILL)
     set_mode(flaky, 200)
     wait_for(
-        lambda: (
-            requests.get(f"{b.url}/api/prices", timeout=5).status_code == 200
-            and breaker(b, flaky)["state"] == "closed"
-        ),
+        lambda: requests.get(f"{b.url}/api/prices", timeout=5).status_code == 200
+        and breaker(b, flaky)["state"] == "closed",
         timeout=10,
         message="B probes the instance after the open period (3 probes) and closes the breaker",
     )

@@ -34,12 +34,8 @@ def test_no_services_is_healthy_while_redis_answers_and_unhealthy_without_it() -
 
 @pytest.mark.parametrize(
     ("statuses", "expected"),
-    [
-        ([], "healthy"),
-        (["healthy"], "healthy"),
-        (["healthy", "degraded"], "degraded"),
-        (["degraded", "unhealthy", "healthy"], "unhealthy"),
-    ],
+    [([], "healthy"), (["healthy"], "healthy"), (["healthy", "degraded"], "degraded"),
+     (["degraded", "unhealthy", "healthy"], "unhealthy")],
 )
 def test_one_failing_check_makes_the_service_that_bad(statuses: list[str], expected: str) -> None:
     assert worst(statuses) == expected

@@ -223,32 +223,15 @@ def test_what_counts_against_an_instance(error: BaseException, outcome: Outcome)
     assert outcome_of_error(error) == outcome
 
 
-@pytest.mark.parametrize(
-    ("status", "outcome"),
-    [
-        (200, "success"),
-        (404, "success"),
-        (499, "success"),
-        (500, "failure"),
-        (503, "failure"),
-        (504, "failure"),
-    ],
-)
+@pytest.mark.parametrize(("status", "outcome"), [(200, "success"), (404, "success"), (499, "success"),
+                                                 (500, "failure"), (503, "failure"), (504, "failure")])
 def test_only_5xx_answers_count_as_failures(status: int, outcome: Outcome) -> None:
     assert outcome_of_status(status) == outcome
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [
-        {"window_s": 0},
-        {"failure_rate": 0},
-        {"failure_rate": 1.5},
-        {"min_volume": 0},
-        {"open_s": 0},
-        {"half_open_probes": 0},
-        {"probe_timeout_s": -1},
-    ],
+    "bad", [{"window_s": 0}, {"failure_rate": 0}, {"failure_rate": 1.5}, {"min_volume": 0},
+            {"open_s": 0}, {"half_open_probes": 0}, {"probe_timeout_s": -1}],
 )
 def test_options_out_of_range_name_the_option(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):

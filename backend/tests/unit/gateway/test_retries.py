@@ -60,7 +60,9 @@ def routed(method: str = "GET", body: bytes = b"", **overrides: object) -> Excha
 def step(budget: RetryBudget | None = None, slept: list[float] | None = None):  # type: ignore[no-untyped-def]
     budget = budget or RetryBudget(ratio=1.0, min_per_second=100, window_s=10)
     sleeps = slept if slept is not None else []
-    return retry(OPTIONS, budget, RetryMetrics(CollectorRegistry()), max_attempts={}, sleep=sleeps.append)
+    return retry(
+        OPTIONS, budget, RetryMetrics(CollectorRegistry()), max_attempts={}, sleep=sleeps.append
+    )
 
 
 def test_a_post_without_key_is_sent_once_whatever_happens() -> None:

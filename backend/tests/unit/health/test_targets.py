@@ -31,3 +31,4 @@ def test_a_malformed_entry_is_skipped_not_fatal() -> None:
     names = {t.name for t in targets_from_registry(mirror, "http://gw:5000")}
     assert "ok" in names
     assert not names & {"bad", "missing_url"}
+

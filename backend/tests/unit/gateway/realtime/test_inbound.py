@@ -18,3 +18,4 @@ def test_idle_time_saves_up_at_most_the_burst() -> None:
     for _ in range(3):
         bucket.take(0.0)
     assert [bucket.take(100.0) for _ in range(4)] == [True, True, True, False]
+
