@@ -147,9 +147,9 @@ def test_redis_killed_mid_run_is_decided_at_once_and_limits_come_back(
         total = after["+Inf"] - before["+Inf"]
         assert total == 30
         # gateway-side; 90 % leaves room for a descheduled process on a loaded 2-core machine,
-        # and none waited for Redis (RATE_LIMIT_REDIS_TIMEOUT is 100 ms)
+        # and none waited for Redis (RATE_LIMIT_REDIS_TIMEOUT is 500 ms)
         assert within_5ms >= 27, (before, after)
-        assert after["0.05"] - before["0.05"] == 30, (before, after)
+        assert after["0.25"] - before["0.25"] == 30, (before, after)
         assert metric(gateway, "ascep_gateway_rate_limit_redis_up") == 0
         assert metric(gateway, "ascep_gateway_rate_limit_decided_without_redis_total") == 30
         assert metric(gateway, "ascep_gateway_rate_limit_redis_outages_total") == 1
