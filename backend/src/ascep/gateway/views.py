@@ -105,7 +105,8 @@ def services() -> Response:
         entry["routable_instances"] = len(instances.routable())
         now = time.monotonic()
         entry["instances"] = [
-            {**describe_upstream(u, now), **gw.routing.report(u)} for u in instances.members  # one snapshot
+            {**describe_upstream(u, now), **gw.routing.report(u)}
+            for u in instances.members  # one snapshot
         ]
         listing.append(entry)
     return jsonify({"services": listing, "count": len(listing), "latency_available": latency is not None})

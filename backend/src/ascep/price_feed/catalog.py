@@ -26,8 +26,6 @@ class PairTraits:
     daily_volume: float
 
 
-
-
 FOREX_NUMERAIRE = "USD"
 
 #: Crypto asset values in USDT.

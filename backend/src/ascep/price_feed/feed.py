@@ -117,9 +117,7 @@ class PriceFeed:
             rng=rng,
             now=time.monotonic(),
         )
-        return SimulatedSource(
-            "forex", market, settings.forex_tick_rate, self.emit, injector=injector
-        )
+        return SimulatedSource("forex", market, settings.forex_tick_rate, self.emit, injector=injector)
 
     # --- the one sink of every source ---
     def emit(self, record: PriceUpdate, received_ns: int) -> None:

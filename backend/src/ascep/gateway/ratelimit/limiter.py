@@ -1,12 +1,12 @@
 """The decision for one request: which policy, and — in one ``EVALSHA`` — may it go on?
 
 :meth:`RateLimiter.check` is on the request path of every limited route: a dict lookup for the
-policy, a digest of the identity, one round trip on a pooled connection: ``EVALSHA``, and only
-when Redis answers ``NOSCRIPT`` (it restarted) one ``EVAL``, which also caches the script again.
-While Redis is down (:class:`~.outage.RedisOutage`) it decides at once without the network —
-also a request that was queued for a pooled connection when the outage began: it looks again
-once it holds one, so a burst queued behind a hung Redis does not wait for it connection by
-connection.
+policy, a digest of the identity, one ``EVALSHA`` (pipelined with the checks of concurrent
+requests, :mod:`.pipelining`), and only when Redis answers ``NOSCRIPT`` (it restarted) one
+``EVAL``, which also caches the script again. While Redis is down (:class:`~.outage.RedisOutage`)
+it decides at once without the network — also a request that was waiting for its batch when the
+outage began: the next batch is not sent, so a burst queued behind a hung Redis does not wait
+for it batch by batch.
 
 The key of a client is a BLAKE2b digest of its identity (``key:<id>``, ``sub:<subject>``,
 ``ip:<address>``): fixed length whatever a JWT subject holds, and no raw identity in Redis.
@@ -31,6 +31,7 @@ from ascep.common.errors import AscepError, DependencyUnavailable, RateLimited
 from ascep.common.redis_client import REDIS_UNAVAILABLE_ERRORS
 from ascep.gateway.ratelimit.connections import LimiterConnections
 from ascep.gateway.ratelimit.outage import RedisOutage
+from ascep.gateway.ratelimit.pipelining import Pipeline, RedisDown
 from ascep.gateway.ratelimit.policy import Decision, Outcome, Policy, whole_seconds
 from ascep.gateway.ratelimit.scripts import GCRA, SLIDING_WINDOW, Algorithm
 from ascep.gateway.ratelimit.table import PolicyTable
@@ -64,6 +65,7 @@ class RateLimiter:
         self.algorithm: Algorithm = table.algorithm
         self.clock = clock
         self.connections = connections
+        self.pipeline = Pipeline(connections, self._is_up)
         self._script = SLIDING_WINDOW if self.algorithm == "sliding_window" else GCRA
         self._sha = hashlib.sha1(self._script.encode()).hexdigest()  # what Redis names it
         self._tag = _KEY_TAGS[self.algorithm]
@@ -122,16 +124,17 @@ class RateLimiter:
         )
 
     def _run(self, key: str, args: list[Any]) -> list[int] | None:
-        """One script call on a pooled connection; ``None`` if Redis is down by the time one is free."""
-        with self.connections.use() as connection:
-            if not self.outage.up:
-                return None
+        """One script call, pipelined with concurrent ones; ``None`` if Redis is down by then."""
+        try:
             try:
-                connection.send_command("EVALSHA", self._sha, 1, key, *args)
-                return cast(list[int], connection.read_response())
+                return cast(list[int], self.pipeline.call(("EVALSHA", self._sha, 1, key, *args)))
             except NoScriptError:  # Redis restarted and forgot it: EVAL runs and caches it again
-                connection.send_command("EVAL", self._script, 1, key, *args)
-                return cast(list[int], connection.read_response())
+                return cast(list[int], self.pipeline.call(("EVAL", self._script, 1, key, *args)))
+        except RedisDown:  # went down while this request waited its turn: decide here
+            return None
+
+    def _is_up(self) -> bool:
+        return self.outage.up
 
     def _without_redis(self, policy: Policy) -> Decision:
         self.outage.decided_locally()

@@ -114,6 +114,7 @@ class RateLimits:
         self.sync.sleep = sleep
         spawn(self.sync.run)
         spawn(self.outage.run, sleep)
+        self.limiter.pipeline.start(spawn)
         spawn(self.warm_up)
 
     def warm_up(self) -> None:
@@ -127,6 +128,7 @@ class RateLimits:
     def stop(self) -> None:
         self.sync.stop()
         self.outage.stop()
+        self.limiter.pipeline.stop()
 
     def validate(self, limit: object) -> LimitSpec:
         """A limit an administrator sent; :class:`LimitSpecError` says why it cannot be used."""
