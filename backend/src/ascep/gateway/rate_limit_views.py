@@ -12,20 +12,35 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ascep.common.errors import NotFound, ValidationFailed
+from ascep.common.openapi import Body, Reply, doc
+from ascep.common.openapi.params import path_param
 from ascep.common.web import json_body
 from ascep.gateway.bundle import Gateway
+from ascep.gateway.openapi.schemas import RATE_LIMIT, RATE_LIMIT_UPDATE, RATE_LIMITS
 from ascep.gateway.ratelimit.spec import LimitSpecError
 from ascep.gateway.views import gateway
 
 bp = Blueprint("rate_limits", __name__, url_prefix="/api/gateway/rate-limits")
 
+_TARGET = {
+    "target": path_param("target", "A registered service, `gateway` or `socketio`", example="price_feed")
+}
+_UNKNOWN = "No such rate-limit target"
+
 
 @bp.get("")
+@doc("Every rate-limit target with the limit in force, the algorithm and the fail mode", ok=RATE_LIMITS)
 def list_rate_limits() -> Response:
     return jsonify(gateway().rate_limits.describe())
 
 
 @bp.get("/<target>")
+@doc(
+    "One target's limit, where it comes from, and its override",
+    params=_TARGET,
+    ok=RATE_LIMIT,
+    errors={404: _UNKNOWN},
+)
 def get_rate_limit(target: str) -> Response:
     gw = gateway()
     _known(gw, target)
@@ -33,6 +48,13 @@ def get_rate_limit(target: str) -> Response:
 
 
 @bp.put("/<target>")
+@doc(
+    "Override a target's limit on every gateway process (within a second)",
+    params=_TARGET,
+    body=Body(RATE_LIMIT_UPDATE),
+    ok=RATE_LIMIT,
+    errors={404: _UNKNOWN, 422: "Not a limit (details.field is `limit`)"},
+)
 def put_rate_limit(target: str) -> Response:
     gw = gateway()
     _known(gw, target)
@@ -51,6 +73,13 @@ def put_rate_limit(target: str) -> Response:
 
 
 @bp.delete("/<target>")
+@doc(
+    "Remove a target's override (back to its configured limit)",
+    params=_TARGET,
+    replies={204: Reply("Removed")},
+    status=204,
+    errors={404: _UNKNOWN + ", or it has no override"},
+)
 def delete_rate_limit(target: str) -> Response:
     gw = gateway()
     _known(gw, target)
