@@ -12,7 +12,9 @@ UPSTREAM_SCRIPT = Path(support.__file__).parent / "upstream_server.py"
 
 
 def gateway_env(redis_url: str, upstream: HttpService, **overrides: str) -> dict[str, str]:
-    """Gateway settings for tests: price_feed is the echo upstream, the rest refuse connections."""
+    """Gateway settings for tests: price_feed is the echo upstream, the rest refuse connections.
+
+    Rate limits are off (``RATE_LIMIT=off``, ``RATE_LIMIT_SOCKETIO=off``) unless overridden."""
     closed = f"http://127.0.0.1:{free_port()}"
     env = {
         "REDIS_URL": redis_url,
@@ -25,6 +27,10 @@ def gateway_env(redis_url: str, upstream: HttpService, **overrides: str) -> dict
         "HEALTH_POLL_INTERVAL": "1",
         "HEALTH_CHECK_TIMEOUT": "1",
         "LOG_LEVEL": "INFO",
+        # Tests fire many quick requests from 127.0.0.1 (one client to the limiter): limits are
+        # off unless a test is about them (it passes RATE_LIMIT=... as an override).
+        "RATE_LIMIT": "off",
+        "RATE_LIMIT_SOCKETIO": "off",
     }
     env.update(overrides)
     return env

@@ -25,8 +25,10 @@ from ascep.bench._servers import Processes, free_port, wait_port
 Target = tuple[str, dict[str, str]]
 
 
-def start_auth_gateway(procs: Processes, env: dict[str, str], cpu: int | None) -> dict[str, Target]:
-    """Start the secured gateway; the rows' URLs and credentials."""
+def start_auth_gateway(
+    procs: Processes, env: dict[str, str], cpu: int | None
+) -> tuple[dict[str, Target], int]:
+    """Start the secured gateway; the rows' URLs and credentials, and the process id."""
     secret = secrets.token_urlsafe(48)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     keys_dir = Path(tempfile.mkdtemp(prefix="ascep-bench-keys-"))
@@ -36,7 +38,7 @@ def start_auth_gateway(procs: Processes, env: dict[str, str], cpu: int | None) -
         )
     )
     port = free_port()
-    procs.start(
+    secured = procs.start(
         [sys.executable, "-m", "ascep.gateway"],
         env={
             **env,
@@ -67,7 +69,7 @@ def start_auth_gateway(procs: Processes, env: dict[str, str], cpu: int | None) -
         "gw-jwt-hs": (url, {"Authorization": f"Bearer {hs}"}),
         "gw-jwt-rs": (url, {"Authorization": f"Bearer {rs}"}),
         "gw-apikey": (url, {"X-API-Key": created.json()["key"]}),
-    }
+    }, secured.pid
 
 
 def step_costs(repeat: int = 5_000, trials: int = 5) -> dict[str, float]:

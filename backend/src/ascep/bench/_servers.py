@@ -93,7 +93,8 @@ class Processes:
                 child.wait()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def redis(self) -> str:
+    def redis(self, cpu: int | None = None) -> str:
+        """A private redis-server; ``cpu`` pins it (off the measured process's core)."""
         port = free_port()
         self.start(
             [
@@ -108,7 +109,8 @@ class Processes:
                 "no",
                 "--dir",
                 str(self.workdir),
-            ]
+            ],
+            cpu=cpu,
         )
         wait_port(port)
         return f"redis://127.0.0.1:{port}/0"

@@ -228,7 +228,11 @@ def main(argv: list[str]) -> int:
         f"{args.ticks} ticks, {pinned}\n\n"
     )
     columns: tuple[tuple[str, int], ...] = (
-        ("max_len", 7), ("ticks/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("max ms", 8)
+        ("max_len", 7),
+        ("ticks/s", 9),
+        ("p50 ms", 8),
+        ("p99 ms", 8),
+        ("max ms", 8),
     )
     columns += (("open", 6), ("update", 6), ("close", 6))
     header = " ".join(f"{name:>{width}}" for name, width in columns)

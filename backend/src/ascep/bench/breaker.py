@@ -97,6 +97,9 @@ def main(argv: list[str]) -> int:
             "PRICE_FEED_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: a dead instance
             "BREAKER_OPEN_SECONDS": "3600",
             "LOG_LEVEL": "WARNING",
+            # rate limits have their own row in `bench gateway`; every client here is one address
+            "RATE_LIMIT": "off",
+            "RATE_LIMIT_SOCKETIO": "off",
         }
         procs.start([sys.executable, "-m", "ascep.gateway"], env=env, cpu=gateway_cpu)
         wait_port(port)

@@ -138,6 +138,9 @@ def main(argv: list[str]) -> int:
             "PORT": str(port),
             "REDIS_URL": redis_url,
             "LOG_LEVEL": "WARNING",
+            # rate limits have their own row in `bench gateway`; every client here is one address
+            "RATE_LIMIT": "off",
+            "RATE_LIMIT_SOCKETIO": "off",
         }
         procs.start([sys.executable, "-m", "ascep.gateway"], env=env, cpu=gateway_cpu)
         wait_port(port)

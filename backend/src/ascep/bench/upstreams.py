@@ -117,6 +117,9 @@ class BenchContext:
             "REDIS_URL": self.redis_url,
             "PRICE_FEED_URL": service_urls,
             "LOG_LEVEL": "WARNING",
+            # rate limits have their own row in `bench gateway`; every client here is one address
+            "RATE_LIMIT": "off",
+            "RATE_LIMIT_SOCKETIO": "off",
             **(settings or {}),
         }
         command = [sys.executable, "-m", "ascep.gateway"]

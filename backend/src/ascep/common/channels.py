@@ -299,3 +299,21 @@ USERS_KEY: Final = f"{KEY_PREFIX}gateway:users"
 #: Pub/sub (internal): an API key or a user was created, revoked or deleted; every gateway
 #: re-reads both hashes (a doorbell: the message's content is never trusted).
 ACCESS_CHANGES: Final = f"{KEY_PREFIX}gateway:access_changes"
+# --- gateway rate limits (ascep.gateway.ratelimit) ---
+#: Hash: target (service name, ``gateway``, ``socketio``) -> JSON of its runtime override
+#: (``{"limit", "updated_at", "generation"}``); written only by the override store's scripts,
+#: which also ring :data:`RATE_LIMIT_CHANGES`.
+RATE_LIMITS_KEY: Final = f"{KEY_PREFIX}gateway:rate_limits"
+
+#: Pub/sub (internal): an override was set or removed; every gateway re-reads the hash.
+RATE_LIMIT_CHANGES: Final = f"{KEY_PREFIX}gateway:rate_limit_changes"
+
+
+def rate_limit_key(identity_digest: str, target: str, algorithm: str) -> str:
+    """One client's counter for one target: a sorted set (``sw``) or a number (``gcra``).
+
+    The client's part is hash-tagged (``{...}``): every key of one client lives in one Redis
+    Cluster slot. ``identity_digest`` is a fixed-length digest of the identity, never the raw
+    subject, key id or address.
+    """
+    return f"{KEY_PREFIX}ratelimit:{{{identity_digest}}}:{target}:{algorithm}"

@@ -52,14 +52,18 @@ class AscepError(Exception):
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details or {}
+        #: Extra response headers the answer must carry (``Retry-After``, ``RateLimit``...): a
+        #: step may add to them on the way up, so an error still says what a success would.
+        self.headers: list[tuple[str, str]] = []
 
     def envelope(self, request_id: str | None) -> dict[str, Any]:
         """The JSON-ready error envelope for this error."""
         return error_envelope(self.code, self.message, self.details, request_id)
 
     def response_headers(self) -> list[tuple[str, str]]:
-        """Headers the answer must carry besides the envelope (every renderer adds them)."""
-        return []
+        """Headers the answer must carry besides the envelope (every renderer adds them): what
+        steps added on the way up (:attr:`headers`) plus the class's own (a challenge)."""
+        return list(self.headers)
 
 
 class ConfigError(AscepError):
@@ -129,7 +133,7 @@ class Unauthorized(ClientError):
         self.challenge = challenge or bearer_challenge()
 
     def response_headers(self) -> list[tuple[str, str]]:
-        return [("WWW-Authenticate", self.challenge)]
+        return [*self.headers, ("WWW-Authenticate", self.challenge)]
 
 
 class Forbidden(ClientError):
@@ -145,7 +149,8 @@ class Forbidden(ClientError):
         self.challenge = challenge
 
     def response_headers(self) -> list[tuple[str, str]]:
-        return [("WWW-Authenticate", self.challenge)] if self.challenge else []
+        challenge = [("WWW-Authenticate", self.challenge)] if self.challenge else []
+        return [*self.headers, *challenge]
 
 
 class OriginNotAllowed(Forbidden):
@@ -193,6 +198,8 @@ class ValidationFailed(ClientError):
 
 
 class RateLimited(ClientError):
+    """Over a rate limit; the answer carries ``Retry-After`` and the ``RateLimit`` headers."""
+
     status_code = 429
     code = "RATE_LIMITED"
 

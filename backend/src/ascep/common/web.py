@@ -44,7 +44,7 @@ def error_response(error: AscepError, extra: dict[str, Any] | None = None) -> Re
     response = jsonify(body)
     response.status_code = error.status_code
     for name, value in error.response_headers():
-        response.headers[name] = value
+        response.headers.add(name, value)
     return response
 
 

@@ -37,6 +37,8 @@ from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.pipeline import build_pipeline
 from ascep.gateway.proxy.retries import RetryMetrics, report_attempts, retry
 from ascep.gateway.proxy.wsgi import API_PREFIX, ApiDispatcher, ProxyApp
+from ascep.gateway.rate_limit_views import bp as rate_limits_bp
+from ascep.gateway.ratelimit.wiring import RateLimits
 from ascep.gateway.realtime import Realtime, RealtimeOptions
 from ascep.gateway.realtime.access import SocketAccess
 from ascep.gateway.realtime.inbound import engineio_options
@@ -96,6 +98,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     outcome_steps = [steps.observe_outcome(routing.observe)] if with_upstream_steps else []
     instance_key = partial(steps.upstream_key, static_instances=static_instances)
     retries = build_retries(registry, redis_client, settings)
+    rate_limits = RateLimits(settings, registry)
     pipeline = build_pipeline(
         [
             steps.apply_cors(cors),
@@ -104,6 +107,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             steps.reject_dot_segments,
             steps.resolve_route(registry),
             auth.step(),  # sets exchange.principal; 401/403
+            rate_limits.step(),  # after authenticate (issue 17): reads exchange.principal
             steps.limit_body(settings.max_body_bytes),
             set_deadline(settings.proxy_request_timeout),
             steps.record_latency(recorder),  # one sample per client request, retries included
@@ -130,8 +134,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     proxy = ProxyApp(pipeline, settings.max_body_bytes)
     app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
         proxy,
-        # the gateway's own routes: the proxy's CORS policy, then authentication (a 401 carries CORS)
-        CorsMiddleware(auth.middleware(app.wsgi_app), cors),
+        # the gateway's own routes: the proxy's CORS policy, then authentication (a 401 carries
+        # CORS), then the ``gateway`` rate limit (which counts by the principal auth found)
+        CorsMiddleware(auth.middleware(rate_limits.own_routes(app.wsgi_app)), cors),
         owned_paths={f"/api{endpoint}" for endpoint in RESERVED_ENDPOINTS},
         owned_prefixes=("/api/gateway/", "/api/auth/", "/api/users/"),
     )
@@ -142,6 +147,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         **engineio_options(settings.socketio_max_message_bytes),
     )
     app.wsgi_app = PollingBodyLimit(app.wsgi_app, settings.socketio_max_message_bytes)  # type: ignore[method-assign]
+    app.wsgi_app = rate_limits.socketio(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.wsgi_app = SocketIOOriginGuard(app.wsgi_app, cors)  # type: ignore[method-assign]
     realtime = Realtime(
         socketio,
@@ -201,6 +207,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         auth=auth,
         openapi=openapi,
         dashboard_dist=dist_dir,
+        rate_limits=rate_limits,
     )
     install_runtime(app, gateway)
     install_dashboard(app, dist_dir)
@@ -209,6 +216,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(access_bp)
     app.register_blueprint(api_docs_bp)
+    app.register_blueprint(rate_limits_bp)
     _register_ops(gateway, metrics)
     return app
 
@@ -271,6 +279,8 @@ def _register_ops(gateway: Gateway, metrics: GatewayMetrics) -> None:
     ops.status_sections["auth"] = gateway.auth.status
     ops.status_sections["openapi"] = gateway.openapi.status
     ops.metrics.register(gateway.splits.collector)
+    ops.status_sections["rate_limits"] = gateway.rate_limits.status
+    ops.metrics.register(gateway.rate_limits.collector)
     metrics.gauge(
         "ascep_gateway_latency_buffer_pending",
         "Latency samples waiting for Redis.",

@@ -27,6 +27,7 @@ from ascep.gateway.openapi.catalog import SpecCatalog
 from ascep.gateway.proxy.bulkhead import Bulkhead
 from ascep.gateway.proxy.forward import Forwarder
 from ascep.gateway.proxy.wsgi import ProxyApp
+from ascep.gateway.ratelimit.wiring import RateLimits
 from ascep.gateway.realtime import Realtime
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
@@ -65,6 +66,7 @@ class Gateway:
     auth: Auth
     openapi: SpecCatalog
     dashboard_dist: Path
+    rate_limits: RateLimits
     retry_budget: BudgetSync | None = None
     _stopping: bool = field(default=False, init=False, repr=False)
 
@@ -81,6 +83,7 @@ class Gateway:
         self.splits.start(self.realtime.socketio.start_background_task, sleep)
         self.auth.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.socketio.start_background_task(self.openapi.run, sleep)
+        self.rate_limits.start(self.realtime.socketio.start_background_task, sleep)
         self.realtime.start()
 
     def _poll_health_forever(self, sleep: Any) -> None:
@@ -123,6 +126,7 @@ class Gateway:
         self.splits.stop()
         self.auth.stop()
         self.openapi.stop()
+        self.rate_limits.stop()
         self.realtime.bridge.stop()
         try:
             written = self.recorder.flush()

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from ascep.common.errors import RegistrationError
 from ascep.gateway.auth.access import DEFAULT_ACCESS, Access, check_access
+from ascep.gateway.ratelimit.spec import LimitSpec, LimitSpecError, parse_limit
+from ascep.gateway.ratelimit.table import RESERVED_TARGETS
 from ascep.gateway.upstreams.policy import DEFAULT_POLICY, UpstreamPolicy
 
 #: ``/api`` paths the gateway answers itself; no service may claim them or anything below them.
@@ -95,6 +97,7 @@ class ServiceDefinition:
     instances: tuple[Instance, ...] | None = None  # None: the one at host:port; (): discovery only
     policy: UpstreamPolicy = DEFAULT_POLICY
     access: Access = DEFAULT_ACCESS  # scopes its routes need when AUTH_MODE=required
+    rate_limit: LimitSpec | None = None  # None: the gateway's RATE_LIMIT
 
     @property
     def url_variable(self) -> str:
@@ -148,6 +151,7 @@ class ServiceDefinition:
             "max_concurrency": self.max_concurrency,
             "load_balancing": self.policy.load_balancing,
             "access": self.access.describe(),
+            "rate_limit": str(self.rate_limit) if self.rate_limit is not None else None,
         }
 
 
@@ -180,12 +184,15 @@ class ServiceRegistry:
         load_balancing: str | None = None,
         policy: UpstreamPolicy | None = None,
         access: Access | None = None,
+        rate_limit: str | None = None,
     ) -> ServiceDefinition:
         """Register a service; after this, ``/api<endpoint>[/...]`` is routed to it.
 
         ``instances`` replaces the one instance at ``host:port`` (an empty list: instances come
         from discovery only); ``load_balancing`` is a shortcut for that field of ``policy``;
         ``access`` changes the scopes its routes need (:class:`~ascep.gateway.auth.access.Access`).
+        ``rate_limit`` (``"100/60s"``, ``"10/s burst 20"``, ``"off"``) replaces ``RATE_LIMIT``
+        for this service's routes.
         """
         definition = ServiceDefinition(
             name=self._check_name(name),
@@ -198,6 +205,7 @@ class ServiceRegistry:
             max_concurrency=_check_max_concurrency(max_concurrency),
             instances=_check_instances(instances),
             policy=_check_policy(policy, load_balancing),
+            rate_limit=_check_rate_limit(rate_limit),
         )
         definition = replace(definition, access=check_access(access, definition.endpoints))
         _check_endpoint_timeouts(definition)
@@ -211,6 +219,8 @@ class ServiceRegistry:
             raise RegistrationError("name", f"{name!r} must be lower_snake_case (letters, digits, _)")
         if name in self._services:
             raise RegistrationError("name", f"a service named {name!r} is already registered")
+        if name in RESERVED_TARGETS:
+            raise RegistrationError("name", f"{name!r} is reserved by the gateway (a rate-limit target)")
         return name
 
     def _check_endpoints(self, name: str, endpoints: object) -> tuple[str, ...]:
@@ -296,6 +306,15 @@ def _check_health_endpoint(path: object) -> str:
     if not isinstance(path, str) or not path.startswith("/") or " " in path:
         raise RegistrationError("health_endpoint", f"{path!r} must be a path starting with '/'")
     return path
+
+
+def _check_rate_limit(limit: object) -> LimitSpec | None:
+    if limit is None:
+        return None
+    try:
+        return parse_limit(limit)
+    except LimitSpecError as exc:
+        raise RegistrationError("rate_limit", str(exc)) from exc
 
 
 def _check_max_concurrency(limit: object) -> int | None:

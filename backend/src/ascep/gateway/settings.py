@@ -272,6 +272,52 @@ class GatewaySettings(CommonSettings):
         minimum=1,
         maximum=86_400,
     )
+    rate_limit: str = setting(
+        "10/s burst 20",
+        "Default limit of every route, per client (API key, else JWT subject, else address) and "
+        "per service: `<count>/<period>[ burst <n>]` (`100/60s`, `10/s burst 20`) or `off`; "
+        "`register_service(rate_limit=...)` and the admin API override it. Over it: 429 "
+        "`RATE_LIMITED` with `Retry-After`.",
+    )
+    rate_limit_algorithm: str = setting(
+        "gcra",
+        "`gcra` (token bucket: the rate on average, `burst` at once) or `sliding_window` (an "
+        "exact log: at most `burst` (default the count) in any window of burst x period / count).",
+        choices=("gcra", "sliding_window"),
+    )
+    rate_limit_fail: str = setting(
+        "open",
+        "When Redis is unreachable: `open` lets requests through unchecked (the bulkheads still "
+        "bound each service), `closed` refuses them with 503 `DEPENDENCY_UNAVAILABLE`; decided at "
+        "once, logged once per outage, counted in `/metrics`.",
+        choices=("open", "closed"),
+    )
+    rate_limit_socketio: str = setting(
+        "1/s burst 20",
+        "Socket.IO connection attempts per client address (a session's own requests are not "
+        "counted); over it: 429 `RATE_LIMITED`. `off` disables it.",
+    )
+    rate_limit_redis_timeout: float = setting(
+        0.5,
+        "Seconds one rate-limit check may wait for Redis's answer before the request is decided "
+        "by `RATE_LIMIT_FAIL` and Redis counts as down (re-probed every 250 ms in the background; "
+        "a refused or reset connection is decided at once). Not lower than the event loop's worst "
+        "stall under a burst, or a busy gateway would take itself for cut off.",
+        minimum=0.001,
+        maximum=5,
+    )
+    rate_limit_sync_interval: float = setting(
+        0.5,
+        "Seconds between re-reads of the runtime rate-limit overrides from Redis (changes "
+        "normally arrive at once by pub/sub).",
+        minimum=0.05,
+        maximum=10,
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        "Addresses or CIDR networks of front proxies whose `X-Forwarded-For` names the client "
+        "(read from the right, past trusted hops); from any other peer it is ignored.",
+    )
     latency_retention_seconds: int = setting(
         3600,
         "How long latency samples are kept in Redis (also the largest `window`).",

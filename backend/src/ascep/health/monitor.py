@@ -242,8 +242,7 @@ class HealthMonitor:
             "rounds": self.rounds,
             "last_round": iso_utc(self.last_round_ts) if self.last_round_ts else None,
             "services": services,
-            "summary": {s: statuses.count(s) for s in _STATUSES}
-            | {"total": len(statuses)},
+            "summary": {s: statuses.count(s) for s in _STATUSES} | {"total": len(statuses)},
         }
 
     def seconds_since_round(self) -> float | None:

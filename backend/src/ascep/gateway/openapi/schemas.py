@@ -159,3 +159,34 @@ USER_CREATE = obj(
         "scopes": array(SCOPE_NAME),
     }
 )
+
+_POLICY = obj(
+    {
+        "limit": {"type": "string", "description": "`100/60s`, `10/s burst 20` or `off`"},
+        "source": STRING,
+        "quota": INTEGER,
+        "window_seconds": NUMBER,
+        "rate_per_second": NUMBER,
+    },
+    required=["limit", "source"],
+)
+RATE_LIMIT = obj(
+    {
+        **_POLICY["properties"],
+        "target": STRING,
+        "configured": _POLICY,
+        "override": nullable(obj({"limit": STRING, "updated_at": STRING, "generation": INTEGER})),
+    },
+    required=["target", "limit", "source", "configured", "override"],
+)
+RATE_LIMITS = obj(
+    {
+        "algorithm": {"enum": ["gcra", "sliding_window"]},
+        "fail_mode": {"enum": ["open", "closed"]},
+        "trusted_proxies": array(STRING),
+        "targets": {"type": "object", "additionalProperties": RATE_LIMIT},
+    }
+)
+RATE_LIMIT_UPDATE = obj(
+    {"limit": {"type": "string", "maxLength": 64, "examples": ["100/60s", "10/s burst 20"]}}
+)

@@ -187,9 +187,7 @@ class BreakerStore:
         """Open a closed breaker (a process's window tripped); an open or half-open one is kept."""
         rate = "" if transition.failure_rate is None else repr(transition.failure_rate)
         volume = "" if transition.volume is None else str(transition.volume)
-        return self._run(
-            self._open, key, now, int(options.open_s * 1000), transition.reason, rate, volume
-        )
+        return self._run(self._open, key, now, int(options.open_s * 1000), transition.reason, rate, volume)
 
     def acquire_probe(self, key: UpstreamKey, options: BreakerOptions, now: float) -> StoreReply:
         """Take one probe slot, turning an expired open breaker half-open first."""
