@@ -185,6 +185,18 @@ RATE_LIMITS = obj(
         "fail_mode": {"enum": ["open", "closed"]},
         "trusted_proxies": array(STRING),
         "targets": {"type": "object", "additionalProperties": RATE_LIMIT},
+        "limited": array(
+            obj(
+                {
+                    "target": STRING,
+                    "client": {"type": "string", "description": "`key:<id>`, `sub:<subject>`, `ip:<addr>`"},
+                    "refused": INTEGER,
+                    "last_refused_at": STRING,
+                    "retry_after_s": INTEGER,
+                }
+            )
+        ),
+        "limited_window_seconds": NUMBER,
     }
 )
 RATE_LIMIT_UPDATE = obj(
