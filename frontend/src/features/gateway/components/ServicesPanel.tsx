@@ -32,7 +32,7 @@ function HealthCell({ instance, rise, fall }: { instance: Instance; rise?: numbe
   const status = health?.status ?? (instance.healthy ? 'healthy' : 'unhealthy');
   const streak = health
     ? health.consecutive_failures
-      ? `${health.consecutive_failures} failed in a row${fall ? ` (falls at ${fall})` : ''}`
+      ? `${health.consecutive_failures} failed in a row${instance.healthy && fall ? ` (falls at ${fall})` : ''}`
       : health.consecutive_successes
         ? `${health.consecutive_successes} passed in a row${!instance.healthy && rise ? ` (rises at ${rise})` : ''}`
         : ''
