@@ -101,10 +101,16 @@ class Driver:
             time.sleep(0.05)
         applied_after = time.monotonic() - started
         served = {
-            self.http.get(f"{self.b.url}/api/svc", headers={"X-User-ID": f"u{i}"}, timeout=5).json()["version"]
+            self.http.get(f"{self.b.url}/api/svc", headers={"X-User-ID": f"u{i}"}, timeout=5).json()[
+                "version"
+            ]
             for i in range(10)
         }
-        return {"arms": seen.get("arms"), "applied_after_s": round(applied_after, 3), "served": sorted(served)}
+        return {
+            "arms": seen.get("arms"),
+            "applied_after_s": round(applied_after, 3),
+            "served": sorted(served),
+        }
 
     def split_from_b(self, _: str) -> dict[str, Any]:
         body = {"arms": [{"version": "v1", "basis_points": 7500}, {"version": "v2", "basis_points": 2500}]}
@@ -130,7 +136,9 @@ class Driver:
         started = time.monotonic()
         status = 0
         while time.monotonic() - started < 3:
-            status = requests.get(f"{self.b.url}/api/users/me", headers={"X-API-Key": key}, timeout=5).status_code
+            status = requests.get(
+                f"{self.b.url}/api/users/me", headers={"X-API-Key": key}, timeout=5
+            ).status_code
             if status == 401:
                 break
             time.sleep(0.05)

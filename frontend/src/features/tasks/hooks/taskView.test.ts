@@ -16,6 +16,7 @@ describe('task rows', () => {
   it('a cancelled task is stopped, not full: no bar, and its last progress said as such', () => {
     expect(progressView(task({ status: 'cancelled', progress: 1, message: '105 rows' }))).toEqual({ percent: null, label: 'stopped', message: 'Cancelled (had reached: 105 rows)' });
     expect(progressView(task({ status: 'cancelled', progress: 0, message: 'cancelled before it started' })).message).toBe('Cancelled before it started');
+    expect(progressView(task({ status: 'cancelled', progress: 1, message: 'cancelled' }))).toEqual({ percent: null, label: 'stopped', message: 'Cancelled' });
     expect(progressView(task({ status: 'running', progress: 0.42, message: '42 rows' }))).toEqual({ percent: 42, label: '42 %', message: '42 rows' });
     expect(progressView(task({ status: 'succeeded', progress: 1, message: '105 rows' })).percent).toBe(100);
   });

@@ -41,8 +41,10 @@ export function progressView(task: TaskRecord): ProgressView {
   const said = task.message ?? '';
   switch (task.status) {
     case 'cancelled': {
-      const before = /before it started/.test(said);
-      return { percent: null, label: 'stopped', message: before ? 'Cancelled before it started' : `Cancelled${said ? ` (had reached: ${said})` : ''}` };
+      if (/before it started/.test(said)) return { percent: null, label: 'stopped', message: 'Cancelled before it started' };
+      // The record's own word ("cancelled") adds nothing; a progress message says where it stopped.
+      const reached = said && !/cancel/i.test(said) ? ` (had reached: ${said})` : '';
+      return { percent: null, label: 'stopped', message: `Cancelled${reached}` };
     }
     case 'failed':
       return { percent: null, label: 'failed', message: said ? `Failed (at: ${said})` : 'Failed' };
