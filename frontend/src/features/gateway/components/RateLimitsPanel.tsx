@@ -14,6 +14,15 @@ import { DeniedReason } from './Denied';
 
 export const RATE_LIMITS_POLL_MS = 3000;
 
+/** A long-run rate in the unit that reads best: 10/s, 1.67/s, 1.0/h. */
+export function fmtRate(perSecond: number | undefined): string {
+  if (perSecond === undefined || !Number.isFinite(perSecond)) return '—';
+  if (perSecond >= 10) return `${fmtNumber(perSecond, 0)}/s`;
+  if (perSecond >= 0.1) return `${fmtNumber(perSecond, 2)}/s`;
+  if (perSecond * 60 >= 1) return `${fmtNumber(perSecond * 60, 1)}/min`;
+  return `${fmtNumber(perSecond * 3600, 1)}/h`;
+}
+
 function LimitRow({ policy, permission, onChanged }: { policy: RateLimitPolicy; permission: Permission; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
   const [value, setValue] = useState(policy.limit);
@@ -48,7 +57,7 @@ function LimitRow({ policy, permission, onChanged }: { policy: RateLimitPolicy; 
         {policy.limit}
       </td>
       <td>{policy.source}</td>
-      <td className="num">{policy.rate_per_second === undefined ? '—' : `${fmtNumber(policy.rate_per_second, policy.rate_per_second < 10 ? 2 : 0)}/s`}</td>
+      <td className="num">{fmtRate(policy.rate_per_second)}</td>
       <td className="mono muted">{policy.override ? `configured ${policy.configured?.limit ?? '?'}` : ''}</td>
       <td>
         {editing ? (

@@ -15,7 +15,8 @@ import { deleteSplit, fetchSplits, putSplit, type ArmWindow, type GatewayService
 import { bpPercent, formToUpdate, splitFieldOf, splitToForm, versionsOf, type SplitFormValues } from '../hooks/splitForm';
 import { DeniedReason } from './Denied';
 
-const rate = (w: ArmWindow | undefined) => (!w ? '—' : w.error_rate === null || w.error_rate === undefined ? 'no request' : `${fmtNumber(w.error_rate * 100, 1)} % (${w.errors} of ${w.requests})`);
+const rate = (w: ArmWindow | undefined) =>
+  !w ? 'not judged yet' : !w.requests || w.error_rate === null || w.error_rate === undefined ? 'no request served' : `${fmtNumber(w.error_rate * 100, 1)} % (${w.errors} of ${w.requests})`;
 
 function SplitEditor({ service, split, versions, onSaved, onCancel }: { service: string; split: Split | null; versions: string[]; onSaved: (s: Split) => void; onCancel: () => void }) {
   const [values, setValues] = useState<SplitFormValues>(() => splitToForm(split, versions));

@@ -81,3 +81,10 @@ describe('split form', () => {
     expect(versionsOf([inst('a', { version: 'v2' }), inst('b', { version: null }), inst('c', { version: 'v1' }), inst('d', { version: 'v2' })])).toEqual(['v1', 'v2']);
   });
 });
+
+describe('rates', () => {
+  it('read in the unit that fits', async () => {
+    const { fmtRate } = await import('../components/RateLimitsPanel');
+    expect([fmtRate(10), fmtRate(100 / 60), fmtRate(2 / 60), fmtRate(1 / 3600), fmtRate(undefined)]).toEqual(['10/s', '1.67/s', '2.0/min', '1.0/h', '—']);
+  });
+});
