@@ -151,7 +151,6 @@ try {
     { timeout: 20000 },
   );
   step('fell', 'unhealthy');
-  await shot('gateway-full', true);
 
   // 9. A read-only account: the admin controls are there, disabled, with the reason.
   await page.getByRole('button', { name: 'Sign out' }).click();
