@@ -53,13 +53,36 @@ try {
   };
   const connected = () => page.locator('.topbar .conn[data-state="connected"]').waitFor({ timeout: 15000 });
 
-  // 1. Overview loads (the gateway serves the app to a browser at /), socket connected, health grid.
-  const response = await page.goto(BASE + '/', { waitUntil: 'load' });
+  // 0. Latency first, on a fresh stack (no proxied call yet): the page says what it would show and
+  //    since when data exists; the indicator, with no live stream on this page, says how long it
+  //    has been connected rather than the age of the last event.
+  const response = await page.goto(BASE + '/latency', { waitUntil: 'load' });
   step('index_content_type', response.headers()['content-type']);
   await connected();
+  const explainer = page.getByTestId('latency-explainer');
+  await explainer.waitFor({ timeout: 10000 });
+  step('latency_quiet', (await page.getByTestId('latency-since').innerText()).trim());
+  step('latency_freshness', (await page.locator('.topbar .conn-last').innerText()).trim());
+  await shot('latency-quiet');
+
+  // 1. Overview, socket connected, health grid; the ticker shows every symbol, none cut off.
+  await nav('Overview');
   await page.locator('[data-testid="health-grid"] .health-card').first().waitFor({ timeout: 15000 });
   await page.locator('[data-testid="ticker"] span').first().waitFor({ timeout: 10000 });
   step('overview_services', await page.locator('[data-testid="health-grid"] .health-card').count());
+  const symbolCount = await page.evaluate(async () => (await (await fetch('/api/prices')).json()).total_pairs);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="ticker"] > span').length >= n, symbolCount, { timeout: 10000 });
+  step('ticker', await page.evaluate(() => {
+    const box = document.querySelector('[data-testid="ticker"]').getBoundingClientRect();
+    const items = [...document.querySelectorAll('[data-testid="ticker"] > span')];
+    const cut = items.filter((el) => el.getBoundingClientRect().right > box.right + 0.5 || el.scrollWidth > el.clientWidth + 1);
+    return { shown: items.length, cut: cut.map((el) => el.textContent), pageOverflow: document.documentElement.scrollWidth > window.innerWidth };
+  }));
+  step('ticker_symbols', symbolCount);
+  // The price feed's own reason on its card (Binance down, crypto from simulated), not "reports degraded".
+  const reason = page.locator('[data-service="price_feed"] [data-testid="health-reason"]');
+  await page.waitForFunction(() => /Binance not delivering/.test(document.querySelector('[data-service="price_feed"] [data-testid="health-reason"]')?.textContent ?? ''), null, { timeout: 30000 });
+  step('health_reason', await reason.innerText());
   await shot('overview');
 
   // 2. Prices: rows, live updates within 5 s, chart of one symbol with history + live points.
@@ -71,6 +94,12 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent) > n, before, { timeout: 5000 });
   step('price_update_ms', Date.now() - started);
   step('price_rows', await page.locator('table[aria-label="Prices"] tbody tr').count());
+  // A spread reads with its price's decimals (BTC: 2, like its quote), not "6.52000".
+  step('spreads', {
+    btc: await page.locator('tr[data-symbol="BTCUSDT"] [data-col="spread"]').innerText(),
+    btcPrice: await page.locator('tr[data-symbol="BTCUSDT"] [data-col="price"]').innerText(),
+    eurusd: await page.locator('tr[data-symbol="EUR/USD"] [data-col="spread"]').innerText(),
+  });
   // Under the stack's ~1 000 updates/s: frames keep coming, no long task freezes the page.
   step('price_load', await page.evaluate(async () => {
     const count = () => Number(document.querySelector('[data-testid="ticks-received"]')?.textContent);
@@ -112,6 +141,10 @@ try {
   await page.getByRole('button', { name: /detector configuration/ }).click();
   const cycleInput = page.locator('input[name="max_cycle_length"]');
   await cycleInput.waitFor();
+  step('config_new_fields', {
+    closeMargin: await page.locator('input[name="close_margin_percentage"]').inputValue(),
+    suppressDominated: await page.locator('input[name="suppress_dominated"]').isChecked(),
+  });
   await cycleInput.fill('99');
   expectingHttpError = true;
   await page.getByRole('button', { name: 'Save configuration' }).click();
@@ -127,6 +160,13 @@ try {
   await nav('Rules');
   await page.getByRole('button', { name: 'New rule' }).click();
   const editor = page.getByTestId('rule-editor');
+  step('new_rule_calm', {
+    name: await editor.locator('input[name="name"]').inputValue(),
+    jsonName: JSON.parse(await editor.locator('textarea[name="rule-json"]').inputValue()).name,
+    red: await page.getByTestId('rule-issues').count(),
+    invalid: await editor.locator('textarea[aria-invalid="true"]').count(),
+    todo: await page.getByTestId('rule-todo').innerText(),
+  });
   await editor.locator('input[name="name"]').fill('e2e price above zero');
   await editor.locator('input[name="symbol"]').fill(RULE_SYMBOL);
   await editor.locator('input[name="value"]').fill('0');
@@ -160,18 +200,41 @@ try {
   });
   step('latency_points', Number(await page.getByTestId('latency-chart').getAttribute('data-points')));
   step('latency_painted_pixels', drawn);
+  // Buckets of one second hold few samples: p95 = p99 there, and the page says why.
+  await page.getByTestId('p95-note').waitFor({ timeout: 10000 });
+  step('p95_note', Number(await page.getByTestId('p95-note').getAttribute('data-coinciding')));
   await shot('latency');
 
   // 6. Tasks: submit an export from the catalog; task_update drives the row; the result shows.
   await nav('Tasks');
+  step('tasks_freshness', (await page.locator('.topbar .conn-last').innerText()).trim());
+  // The cancelled export seeded by the driver: no full bar, not "105 rows"; arguments on the row.
+  const cancelled = page.locator('table[aria-label="Tasks"] tbody tr[data-status="cancelled"]').first();
+  await cancelled.waitFor({ timeout: 10000 });
+  step('cancelled_task', {
+    bars: await cancelled.locator('[role="progressbar"]').count(),
+    progress: await cancelled.getByTestId('task-progress').innerText(),
+    message: await cancelled.getByTestId('task-message').innerText(),
+    args: await cancelled.locator('.task-args').innerText(),
+  });
   await page.getByRole('button', { name: 'export_prices', exact: true }).click();
+  step('since_input_type', await page.locator('form[aria-label="Submit export_prices"] input[name="since"]').getAttribute('type'));
   await page.locator('form[aria-label="Submit export_prices"] input[name="symbol"]').fill(RULE_SYMBOL);
   await page.getByRole('button', { name: 'Run export_prices' }).click();
   const taskRow = page.locator('table[aria-label="Tasks"] tbody tr').first();
   await taskRow.locator('.badge-succeeded').waitFor({ timeout: 30000 });
   const taskResult = page.getByTestId('task-result');
   await taskResult.waitFor({ timeout: 10000 });
-  step('task', { status: 'succeeded', result: (await taskResult.innerText()).slice(0, 200) });
+  await taskResult.locator('table[aria-label="CSV preview"] tbody tr').first().waitFor({ timeout: 10000 });
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), taskResult.getByRole('button', { name: 'Download CSV' }).click()]);
+  step('task', {
+    status: 'succeeded',
+    result: (await taskResult.innerText()).slice(0, 300),
+    rawJson: (await taskResult.innerText()).includes('"csv"'),
+    previewRows: await taskResult.locator('table[aria-label="CSV preview"] tbody tr').count(),
+    download: download.suggestedFilename(),
+    args: await page.getByTestId('task-args').innerText(),
+  });
   await shot('tasks');
 
   // 7. Light theme, by keyboard.

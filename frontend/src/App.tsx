@@ -18,6 +18,7 @@ const ArbitragePage = lazy(() => import('./features/arbitrage/components/Arbitra
 const RulesPage = lazy(() => import('./features/rules/components/RulesPage'));
 const LatencyPage = lazy(() => import('./features/latency/components/LatencyPage'));
 const TasksPage = lazy(() => import('./features/tasks/components/TasksPage'));
+const GatewayPage = lazy(() => import('./features/gateway/components/GatewayPage'));
 
 export const PAGES = [
   { path: '/', label: 'Overview', component: OverviewPage },
@@ -26,6 +27,7 @@ export const PAGES = [
   { path: '/rules', label: 'Rules', component: RulesPage },
   { path: '/latency', label: 'Latency', component: LatencyPage },
   { path: '/tasks', label: 'Tasks', component: TasksPage },
+  { path: '/gateway', label: 'Gateway', component: GatewayPage },
 ] as const;
 
 type Theme = 'dark' | 'light';
@@ -90,6 +92,12 @@ function Shell({ theme, setTheme }: { theme: Theme; setTheme: (theme: Theme) => 
                 </Link>
               </li>
             ))}
+            <li>
+              {/* Served by the gateway itself (Swagger UI), not a page of this app: a real navigation. */}
+              <a href="/docs" target="_blank" rel="noopener" data-testid="docs-link">
+                API docs ↗
+              </a>
+            </li>
           </ul>
         </nav>
         <div className="topbar-right">

@@ -15,12 +15,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
+from ascep.tasks.records import TaskRecords
 from support.frontend import FRONTEND, ROOT, ensure_build
 from support.ports import free_port
 from support.processes import HttpService, ManagedProcess
@@ -29,6 +32,7 @@ pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
 
 SCRIPT = FRONTEND / "e2e" / "dashboard.e2e.mjs"
+RULE_SYMBOL = "EUR/USD"  # the script's default
 # Test artefacts (gitignored); ASCEP_SCREENSHOT_DIR=docs/screenshots refreshes the README's images.
 SCREENSHOTS = ROOT / os.environ.get("ASCEP_SCREENSHOT_DIR", "artifacts/screenshots")  # relative: to the root
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -55,7 +59,11 @@ def _stack(
         "ascep.price_feed",
         {
             **common,
-            "PRICE_SOURCES": "simulated,forex",
+            # Binance unreachable (a closed local port): simulated crypto takes over after 1 s and
+            # the feed reports its own reason, which the Overview card must show.
+            "PRICE_SOURCES": "binance,simulated,forex",
+            "BINANCE_WS_URL": f"ws://127.0.0.1:{free_port()}/stream",
+            "FAILOVER_DELAY_S": "1",
             # 15 crypto symbols x 40/s + 13 forex pairs x 30/s: about 1 000 updates/s.
             "SIMULATED_TICK_RATE": "40",
             "FOREX_TICK_RATE": "30",
@@ -84,7 +92,27 @@ def _stack(
         "HEALTH_CHECK_TIMEOUT": "1",
     }
     gateway = start_service("gateway", "ascep.gateway", gateway_env, port=gateway_port)
+    _seed_cancelled_export(redis_url)
     return {"gateway_env": gateway_env, "gateway": gateway, "worker": worker}
+
+
+def _seed_cancelled_export(redis_url: str) -> None:
+    """An export cancelled after its last progress report, written through the tasks service's
+    own record store exactly as a worker would (progress 1.0 "105 rows", then cancelled)."""
+    records = TaskRecords(redis.Redis.from_url(redis_url, decode_responses=True), 100, 3600)
+    task = records.create("export_prices", {"symbol": "BTCUSDT", "since": int(time.time() * 1000) - 60_000})
+    run_id, _, _ = records.start(task["id"], "e2e@seed", 60_000)
+    assert run_id is not None
+    records.progress(task["id"], run_id, 1.0, "105 rows")
+    moved, _, _ = records.transition(
+        task["id"],
+        ("running",),
+        "cancelled",
+        held_by=run_id,
+        finished_ts=int(time.time() * 1000),
+        message="cancelled",
+    )
+    assert moved
 
 
 @pytest.mark.timeout(300)
@@ -164,7 +192,36 @@ def _browse(stack: dict[str, Any], start_service: Callable[..., HttpService]) ->
     assert steps["latency_points"] >= 4
     assert steps["latency_painted_pixels"] > 0
     assert steps["task"]["status"] == "succeeded", steps["task"]
-    assert '"rows"' in steps["task"]["result"]
+    # Rough edges of issue 21, each seen in the browser:
+    assert "Data exists" in steps["latency_quiet"] or "no sample at all yet" in steps["latency_quiet"]
+    for freshness in (steps["latency_freshness"], steps["tasks_freshness"]):  # no stream on the page
+        assert "last event" not in freshness, freshness
+    ticker = steps["ticker"]
+    assert ticker["shown"] == steps["ticker_symbols"] >= 20, ticker  # every symbol (28 here)
+    assert ticker["cut"] == [], ticker
+    assert not ticker["pageOverflow"]
+    assert "Binance not delivering" in steps["health_reason"]
+    assert "crypto from simulated" in steps["health_reason"]
+    spreads = steps["spreads"]
+    assert len(spreads["btc"].split(".")[1]) == len(spreads["btcPrice"].split(".")[1]), spreads
+    assert len(spreads["eurusd"].split(".")[1]) == 5, spreads
+    assert steps["config_new_fields"]["closeMargin"] != ""
+    assert steps["config_new_fields"]["suppressDominated"] is True
+    calm = steps["new_rule_calm"]
+    assert calm["name"] == calm["jsonName"] == "threshold rule", calm
+    assert (calm["red"], calm["invalid"]) == (0, 0), calm
+    assert steps["p95_note"] >= 1
+    cancelled = steps["cancelled_task"]
+    assert cancelled["bars"] == 0, cancelled
+    assert cancelled["message"] == "Cancelled", cancelled
+    assert "105 rows" not in cancelled["message"]
+    assert cancelled["args"].startswith("symbol BTCUSDT · since 20"), cancelled
+    assert steps["since_input_type"] == "datetime-local"
+    task = steps["task"]
+    assert not task["rawJson"], task
+    assert task["previewRows"] >= 1
+    assert task["download"].endswith(".csv")
+    assert task["args"] == f"symbol {RULE_SYMBOL}"
     assert steps["theme"] == "light"
     recovered = steps["recovered"]
     assert recovered["rowsAfter"] == recovered["unique"] == recovered["rowsBefore"]

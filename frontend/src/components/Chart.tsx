@@ -13,6 +13,10 @@ export interface ChartSeries {
   color: string;
   /** Format of the values in the legend. */
   unit?: string;
+  /** Line width in CSS pixels (default 2) and dash pattern (e.g. `[6, 4]`): lines that may
+   * coincide stay distinguishable. */
+  width?: number;
+  dash?: number[];
 }
 
 export interface ChartProps {
@@ -33,7 +37,7 @@ function cssVar(name: string, fallback: string): string {
 export function Chart({ data, series, height = 240, title, yLabel, testId }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const layout = series.map((s) => `${s.label}:${s.color}`).join('|');
+  const layout = series.map((s) => `${s.label}:${s.color}:${s.width ?? 2}:${s.dash?.join(',') ?? ''}`).join('|');
   // Points that carry a value (empty time buckets are gaps, not data): what tests count.
   const columns = data.slice(1);
   const points = (data[0] ?? []).filter((_, i) => columns.some((column) => column[i] !== null && column[i] !== undefined)).length;
@@ -57,7 +61,8 @@ export function Chart({ data, series, height = 240, title, yLabel, testId }: Cha
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: 2,
+          width: s.width ?? 2,
+          ...(s.dash ? { dash: s.dash } : {}),
           spanGaps: true,
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : `${v.toFixed(v < 10 ? 3 : 1)}${s.unit ?? ''}`),
         })),

@@ -20,3 +20,18 @@ describe('ConnectionBadge', () => {
     expect(screen.getByRole('status').textContent).toContain('no event yet');
   });
 });
+
+describe('freshness on a page without a live stream', () => {
+  it('says how long it has been connected, not how old the last event is', () => {
+    render(<ConnectionBadge info={{ state: 'connected', lastEventAt: 10_000, since: 5_000, reconnects: 0 }} now={25_000} streamsHeld={0} />);
+    const status = screen.getByRole('status');
+    expect(status.textContent).toContain('connected for 20 s');
+    expect(status.textContent).not.toContain('last event');
+    expect(status.getAttribute('title')).toContain('last event 15 s ago');
+  });
+
+  it('keeps the age of the last event while disconnected', () => {
+    render(<ConnectionBadge info={{ state: 'reconnecting', lastEventAt: 10_000, since: 20_000, reconnects: 0 }} now={25_000} streamsHeld={0} />);
+    expect(screen.getByRole('status').textContent).toContain('last event 15 s ago');
+  });
+});

@@ -1,6 +1,6 @@
-import { useConnection, useNow } from '../lib/hooks';
-import { fmtAge } from '../lib/format';
+import { useConnection, useNow, useStreamsHeld } from '../lib/hooks';
 import type { ConnectionInfo } from '../lib/socket';
+import { freshness } from './freshness';
 
 const LABELS: Record<ConnectionInfo['state'], string> = {
   connecting: 'Connecting',
@@ -10,10 +10,10 @@ const LABELS: Record<ConnectionInfo['state'], string> = {
 };
 
 /** Presentational: what the connection is doing and how fresh the data is. */
-export function ConnectionBadge({ info, now }: { info: ConnectionInfo; now: number }) {
-  const last = info.lastEventAt === null ? 'no event yet' : `last event ${fmtAge(now - info.lastEventAt)}`;
+export function ConnectionBadge({ info, now, streamsHeld = 1 }: { info: ConnectionInfo; now: number; streamsHeld?: number }) {
+  const { text: last, title } = freshness(info, now, streamsHeld);
   return (
-    <div className={`conn conn-${info.state}`} role="status" aria-live="polite" data-state={info.state} title={last}>
+    <div className={`conn conn-${info.state}`} role="status" aria-live="polite" data-state={info.state} title={title}>
       <span className="conn-dot" aria-hidden="true" />
       <span className="conn-label">{LABELS[info.state]}</span>
       <span className="conn-last muted">{last}</span>
@@ -24,5 +24,6 @@ export function ConnectionBadge({ info, now }: { info: ConnectionInfo; now: numb
 export function ConnectionIndicator() {
   const info = useConnection();
   const now = useNow(1000);
-  return <ConnectionBadge info={info} now={now} />;
+  const streamsHeld = useStreamsHeld();
+  return <ConnectionBadge info={info} now={now} streamsHeld={streamsHeld} />;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LatencyReport, LatencyStats } from '../lib/types';
-import { axisLabels, fmtAge, fmtPct, fmtPrice } from '../lib/format';
+import { axisLabels, fmtAge, fmtPct, fmtPrice, fmtPriceLike } from '../lib/format';
 import { applyStatus } from './overview/hooks/useHealth';
 import { pointsOf, scopesOf, seriesFor } from './latency/hooks/useLatencySeries';
 import { argsFrom, fieldsOf } from './tasks/hooks/argsForm';
@@ -53,13 +53,13 @@ describe('health events', () => {
 
 describe('tasks', () => {
   it('builds arguments from the schema, JSON for objects', () => {
-    const fields = fieldsOf({ type: 'object', required: ['rule', 'symbol'], properties: { rule: { type: 'object' }, symbol: { type: 'string' }, since: { type: 'integer' } } });
+    const fields = fieldsOf({ type: 'object', required: ['rule', 'symbol'], properties: { rule: { type: 'object' }, symbol: { type: 'string' }, limit: { type: 'integer' } } });
     expect(fields.map((f) => [f.name, f.kind, f.required])).toEqual([
       ['rule', 'json', true],
       ['symbol', 'string', true],
-      ['since', 'number', false],
+      ['limit', 'number', false],
     ]);
-    expect(argsFrom(fields, { rule: '{"name":"x"}', symbol: 'BTCUSDT', since: '12' }).args).toEqual({ rule: { name: 'x' }, symbol: 'BTCUSDT', since: 12 });
+    expect(argsFrom(fields, { rule: '{"name":"x"}', symbol: 'BTCUSDT', limit: '12' }).args).toEqual({ rule: { name: 'x' }, symbol: 'BTCUSDT', limit: 12 });
     expect(argsFrom(fields, { rule: '{' }).errors.rule).toContain('not valid JSON');
   });
 
@@ -86,11 +86,29 @@ describe('format', () => {
     expect(fmtPrice(1.08003)).toBe('1.08003');
     expect(fmtPrice(161.99)).toBe('161.9900');
     expect(fmtPrice(null)).toBe('—');
+    // A spread takes the decimals of its price, not of its own size.
+    expect(fmtPriceLike(65_016.75 - 65_010.23, 65_016.75)).toBe('6.52');
+    expect(fmtPriceLike(1.08015 - 1.08003, 1.08003)).toBe('0.00012');
+    expect(fmtPriceLike(6.52, null)).toBe('6.52000');
     expect(fmtPct(-0.0001)).toBe('0.000 %');
     expect(fmtPct(-0.5)).toBe('−0.500 %');
     expect(fmtAge(15_000)).toBe('15 s ago');
     expect(axisLabels([1.0801, 1.0802, 1.0803])).toEqual(['1.0801', '1.0802', '1.0803']);
     expect(axisLabels([1.08002, 1.08004])).toEqual(['1.08002', '1.08004']);
     expect(axisLabels([10, 20])).toEqual(['10', '20']);
+  });
+});
+
+describe('latency with few samples', () => {
+  it('counts the buckets where p95 and p99 are the same request', async () => {
+    const { coincidingBuckets } = await import('./latency/hooks/useLatencySeries');
+    const stats = (count: number, p95: number | null, p99: number | null) => ({ count, p95_ms: p95, p99_ms: p99 }) as never;
+    const points = [
+      { t: 1, stats: { overall: stats(3, 12, 12) } },
+      { t: 2, stats: { overall: stats(0, null, null) } },
+      { t: 3, stats: { overall: stats(40, 10, 30) } },
+    ];
+    expect(coincidingBuckets(points, 'overall')).toBe(1);
+    expect(coincidingBuckets(points, 'price_feed')).toBe(0);
   });
 });

@@ -1,10 +1,27 @@
 /** Number and time formatting shared by every page (one place, so tables agree). */
 
+/** Decimals a price of this size is quoted with. */
+function priceDigits(price: number): number {
+  const abs = Math.abs(price);
+  // Forex majors need a fifth decimal (pips and pipettes); large prices need fewer.
+  return abs >= 1000 ? 2 : abs >= 10 ? 4 : abs >= 1 ? 5 : 6;
+}
+
 export function fmtPrice(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const abs = Math.abs(value);
-  // Forex majors need a fifth decimal (pips and pipettes); large prices need fewer.
-  const digits = abs >= 1000 ? 2 : abs >= 10 ? 4 : abs >= 1 ? 5 : 6;
+  const digits = priceDigits(value);
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * A difference of two prices (a bid/ask spread) with the decimals of the price it belongs to:
+ * BTC's 6.52 spread on 65 000 reads "6.52", not "6.52000" (the decimals of a price of 6.52), and
+ * EUR/USD's reads "0.00012" like the quote itself.
+ */
+export function fmtPriceLike(value: number | null | undefined, reference: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (reference === null || reference === undefined || !Number.isFinite(reference)) return fmtPrice(value);
+  const digits = priceDigits(reference);
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 

@@ -18,9 +18,38 @@ export function useSocketEvent<E extends keyof ServerEvents>(event: E, handler: 
   }, [event]);
 }
 
+// How many live streams the mounted pages hold: with none, the age of the last event says
+// nothing about the feed (a Tasks page only gets an event when a task changes).
+let streamsHeld = 0;
+const streamListeners = new Set<() => void>();
+const countStreams = (delta: number) => {
+  streamsHeld += delta;
+  for (const listener of [...streamListeners]) listener();
+};
+
 /** Keep a server subscription (`subscribe_<stream>`) while the component is mounted. */
 export function useStream(stream: keyof Subscriptions, enabled = true): void {
-  useEffect(() => (enabled ? realtime.subscribe(stream) : undefined), [stream, enabled]);
+  useEffect(() => {
+    if (!enabled) return undefined;
+    const release = realtime.subscribe(stream);
+    countStreams(1);
+    return () => {
+      release();
+      countStreams(-1);
+    };
+  }, [stream, enabled]);
+}
+
+/** Live streams (prices, signals, alerts) the mounted components hold right now. */
+export function useStreamsHeld(): number {
+  return useSyncExternalStore(
+    (listener) => {
+      streamListeners.add(listener);
+      return () => streamListeners.delete(listener);
+    },
+    () => streamsHeld,
+    () => 0,
+  );
 }
 
 export interface AsyncState<T> {

@@ -87,6 +87,8 @@ export interface ArbitrageConfig {
   severity_thresholds: { high: number; medium: number };
   update_threshold_percentage: number;
   enabled_types: SignalType[];
+  close_margin_percentage?: number;
+  suppress_dominated?: boolean;
 }
 
 /** `cep_alert` and the records of `GET /api/alerts`. */
@@ -205,6 +207,9 @@ export interface LatencyReport {
   overall: LatencyStats;
   services: Record<string, { summary: LatencyStats; endpoints: Record<string, LatencyStats> }>;
   retention_seconds: number;
+  /** The oldest sample kept for this selection (any age within retention), or null: none. */
+  data_since?: string | null;
+  data_since_ts?: number | null;
 }
 
 export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -249,6 +254,34 @@ export interface ErrorEnvelope {
   request_id?: string;
 }
 
+/** `circuit_state`: a gateway changed an instance's circuit breaker (`instance` is its id). */
+export interface CircuitStateEvent {
+  service: string;
+  instance: string;
+  state: 'closed' | 'open' | 'half_open';
+  previous: 'closed' | 'open' | 'half_open' | null;
+  at?: string;
+  ts: number;
+  reason?: string | null;
+  failure_rate?: number | null;
+  volume?: number | null;
+  generation?: number;
+  open_until?: number | null;
+}
+
+/** `split_rollback`: a gateway rolled a canary back to 0 automatically. */
+export interface SplitRollbackEvent {
+  service: string;
+  stable: string;
+  canary: string;
+  generation: number;
+  at: string;
+  reason: string;
+  canary_error_rate?: number;
+  stable_error_rate?: number;
+  basis_points_before?: number;
+}
+
 /** Socket.IO: server → client events and their payloads. */
 export interface ServerEvents {
   connected: { server: string; version: string; time: string; sid: string };
@@ -258,6 +291,8 @@ export interface ServerEvents {
   cep_alert: CepAlert;
   service_status: ServiceStatusEvent;
   task_update: TaskRecord;
+  circuit_state: CircuitStateEvent;
+  split_rollback: SplitRollbackEvent;
   subscription_confirmed: Record<string, unknown>;
   error: ErrorEnvelope;
 }

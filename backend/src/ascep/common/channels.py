@@ -308,6 +308,11 @@ RATE_LIMITS_KEY: Final = f"{KEY_PREFIX}gateway:rate_limits"
 #: Pub/sub (internal): an override was set or removed; every gateway re-reads the hash.
 RATE_LIMIT_CHANGES: Final = f"{KEY_PREFIX}gateway:rate_limit_changes"
 
+#: Hash: ``<process> <target> <client>`` -> JSON ``{"target", "client", "refused", "last_ms",
+#: "retry_after_s"}``: the clients each gateway process refused in the last minute, for the admin
+#: listing's "limited right now" (written by every process's sync loop, expiring with the window).
+RATE_LIMITED_KEY: Final = f"{KEY_PREFIX}gateway:rate_limited"
+
 
 def rate_limit_key(identity_digest: str, target: str, algorithm: str) -> str:
     """One client's counter for one target: a sorted set (``sw``) or a number (``gcra``).

@@ -103,6 +103,12 @@ def test_a_hung_instance_is_taken_out_by_every_gateway_process_within_a_second(
         failed = [c for c in state(checker)["i1"]["health"]["checks"] if not c["ok"]]
         assert len(failed) >= 3  # fall: three failed checks, each a timeout
         assert "0.3" in (failed[0]["detail"] or "")
+        # The fall in the rise/fall history: decided by the checking process, adopted by the other.
+        decided = {g.name: state(g)["i1"]["health"] for g in gateways}
+        assert sorted(h["checked_here"] for h in decided.values()) == [False, True]
+        for health in decided.values():
+            assert health["transitions"][0]["to"] == "unhealthy"
+            assert health["transitions"][0]["decided"] == ("here" if health["checked_here"] else "shared")
 
         late = node(start_service, "gateway_c", redis_url, instances)  # learns it from Redis at start
         wait_for(lambda: routable(late) == {"i0", "i2"}, timeout=2, message="late gateway has the state")

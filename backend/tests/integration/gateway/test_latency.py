@@ -56,6 +56,10 @@ def test_known_delays_give_exact_count_and_matching_percentiles(
     assert report["overall"]["count"] == len(plan) + 3
     assert report["overall"]["error_rate"] == pytest.approx(3 / 43, abs=1e-6)
     assert report["percentile_method"] == "nearest-rank"
+    # Since when data exists: the first sample's time, for a quiet dashboard to say so.
+    assert report["data_since_ts"] <= time.time() * 1000
+    assert report["data_since"].startswith(time.strftime("%Y-", time.gmtime()))
+    assert latency(gw, service="arbitrage").json()["data_since"] is None
 
     only_sources = latency(gw, endpoint="/sources").json()
     assert only_sources["overall"]["count"] == 3

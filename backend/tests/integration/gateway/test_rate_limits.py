@@ -195,7 +195,17 @@ def test_a_runtime_override_reaches_another_gateway_within_a_second(start_gatewa
     assert time.monotonic() - started < 1.0, "an override reaches every gateway within 1 s"
     statuses = [requests.get(f"{second.url}/api/prices", timeout=5).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+    # Who is being limited right now: refused by the second gateway, listed by the first.
+    def limited_on_first() -> list[dict[str, object]]:
+        return [c for c in requests.get(api, timeout=5).json()["limited"] if c["target"] == "price_feed"]
+
+    wait_for(lambda: limited_on_first(), timeout=3, message="the refusal shared")
+    (client,) = limited_on_first()
+    assert (client["client"], client["refused"]) == ("ip:127.0.0.1", 1)
+    assert client["retry_after_s"] >= 1
     listing = requests.get(api, timeout=5).json()
+    assert listing["limited_window_seconds"] == 60
     assert listing["algorithm"] == "gcra"
     assert listing["fail_mode"] == "open"
     assert set(listing["targets"]) >= {"price_feed", "gateway", "socketio", "tasks"}

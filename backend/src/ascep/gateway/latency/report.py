@@ -115,6 +115,10 @@ def latency_report(
         "overall": summarize(everything).as_dict(),
         "services": services,
     }
+    # Since when anything is kept for this selection (within retention): a quiet page can say so.
+    oldest = store.oldest_ms(channels.latency_key(s, e) for s, e in selected)
+    report["data_since_ts"] = oldest
+    report["data_since"] = iso_utc(oldest) if oldest is not None else None
     if series is not None:
         report["bucket_seconds"] = (step_ms / 1000) if series else None
         report["series"] = series

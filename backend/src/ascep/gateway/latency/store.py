@@ -74,3 +74,17 @@ class LatencyStore:
                 parsed.append((int(score), int(micros) / 1000.0, int(status)))
             result[key] = parsed
         return result
+
+    def oldest_ms(self, keys: Iterable[str]) -> int | None:
+        """Epoch ms of the oldest sample kept under any of ``keys`` (one pipelined round trip).
+
+        What a chart of a quiet system needs to say since when it has data at all.
+        """
+        keys = list(keys)
+        if not keys:
+            return None
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrange(key, 0, 0, withscores=True)
+        found = [int(members[0][1]) for members in pipe.execute() if members]
+        return min(found) if found else None

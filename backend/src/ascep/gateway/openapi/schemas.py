@@ -49,6 +49,8 @@ LATENCY = obj(
         "services": {"type": "object", "additionalProperties": OBJECT},
         "retention_seconds": INTEGER,
         "max_samples_per_endpoint": INTEGER,
+        "data_since": nullable(TIMESTAMP),
+        "data_since_ts": nullable(INTEGER),
         "bucket_seconds": nullable(NUMBER),
         "series": array(OBJECT),
     },
@@ -183,6 +185,18 @@ RATE_LIMITS = obj(
         "fail_mode": {"enum": ["open", "closed"]},
         "trusted_proxies": array(STRING),
         "targets": {"type": "object", "additionalProperties": RATE_LIMIT},
+        "limited": array(
+            obj(
+                {
+                    "target": STRING,
+                    "client": {"type": "string", "description": "`key:<id>`, `sub:<subject>`, `ip:<addr>`"},
+                    "refused": INTEGER,
+                    "last_refused_at": STRING,
+                    "retry_after_s": INTEGER,
+                }
+            )
+        ),
+        "limited_window_seconds": NUMBER,
     }
 )
 RATE_LIMIT_UPDATE = obj(

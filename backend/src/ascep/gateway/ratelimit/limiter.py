@@ -33,6 +33,7 @@ from ascep.gateway.ratelimit.connections import LimiterConnections
 from ascep.gateway.ratelimit.outage import RedisOutage
 from ascep.gateway.ratelimit.pipelining import Pipeline, RedisDown
 from ascep.gateway.ratelimit.policy import Decision, Outcome, Policy, whole_seconds
+from ascep.gateway.ratelimit.refusals import RefusalLog
 from ascep.gateway.ratelimit.scripts import GCRA, SLIDING_WINDOW, Algorithm
 from ascep.gateway.ratelimit.table import PolicyTable
 
@@ -72,6 +73,8 @@ class RateLimiter:
         self._nonce_prefix = secrets.token_hex(6) + ":"  # sliding-log members unique across processes
         self._sequence = itertools.count()
         self.counts: Counter[tuple[str, Outcome]] = Counter()
+        #: Who was refused lately (the admin listing's ``limited``): touched only on a refusal.
+        self.refusals = RefusalLog()
         self.decision_buckets = [0] * (len(DECISION_BUCKETS) + 1)
         self.decision_sum = 0.0
         self._last_error_log = 0.0
@@ -93,6 +96,8 @@ class RateLimiter:
         started = self.clock()
         decision = self._decide(policy, identity)
         self._observe(policy.name, decision.outcome, self.clock() - started)
+        if decision.outcome == "limited":
+            self.refusals.record(policy.name, identity, max(1, decision.wait_s))
         return decision
 
     def _decide(self, policy: Policy, identity: str) -> Decision:

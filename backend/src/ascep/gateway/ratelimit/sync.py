@@ -40,8 +40,11 @@ class OverrideSync(BusSubscriber):
         sleep: Callable[[float], Any],
         interval: float,
         clock: Callable[[], float] = time.time,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
+        """``on_tick``: also run every interval (sharing this process's refusals)."""
         super().__init__(redis_url, (channels.RATE_LIMIT_CHANGES,), sleep=sleep, tick_interval=interval)
+        self.on_tick = on_tick
         self.table = table
         self.store = store
         self.clock = clock
@@ -61,6 +64,8 @@ class OverrideSync(BusSubscriber):
 
     def tick(self) -> None:
         self.resync()
+        if self.on_tick is not None:
+            self.on_tick()
 
     def resync(self) -> None:
         """Adopt the stored overrides this process can run."""

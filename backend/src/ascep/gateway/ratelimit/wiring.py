@@ -22,6 +22,7 @@ from ascep.gateway.ratelimit.limiter import RateLimiter
 from ascep.gateway.ratelimit.metrics import RateLimitCollector
 from ascep.gateway.ratelimit.outage import RedisOutage
 from ascep.gateway.ratelimit.policy import Policy
+from ascep.gateway.ratelimit.refusals import WINDOW_S, SharedRefusals
 from ascep.gateway.ratelimit.scripts import Algorithm
 from ascep.gateway.ratelimit.spec import LimitSpec, LimitSpecError, parse_limit
 from ascep.gateway.ratelimit.step import rate_limit
@@ -31,6 +32,7 @@ from ascep.gateway.ratelimit.table import GATEWAY, SOCKETIO, Override, PolicyTab
 from ascep.gateway.ratelimit.wsgi import OwnRouteLimit, SocketIOConnectLimit, WSGIApp
 from ascep.gateway.routing import ServiceRegistry
 from ascep.gateway.settings import GatewaySettings
+from ascep.gateway.upstreams.health_lease import process_id
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,9 @@ class RateLimits:
             self.store,
             sleep=time.sleep,
             interval=settings.rate_limit_sync_interval,
+            on_tick=self._share_refusals,
         )
+        self.refusals = SharedRefusals(self.limiter.refusals, self.store.client, process_id())
         self.collector = RateLimitCollector(self.limiter)
 
     def step(self) -> Step:
@@ -147,12 +151,17 @@ class RateLimits:
         self.table.replace_overrides({t: o for t, o in self.table.overrides.items() if t != target})
         return removed
 
+    def _share_refusals(self) -> None:
+        self.refusals.flush()
+
     def describe(self) -> dict[str, Any]:
         return {
             "algorithm": self.algorithm,
             "fail_mode": "open" if self.outage.fail_open else "closed",
             "trusted_proxies": [str(n) for n in self.addresses.trusted],
             "targets": {t: self.table.describe(t) for t in sorted(self.table.base)},
+            "limited": self.refusals.listing(),
+            "limited_window_seconds": WINDOW_S,
         }
 
     def status(self) -> dict[str, Any]:

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: Check results kept per instance for ``/api/services`` (enough to see a rise or a fall).
 HISTORY_LENGTH = 10
+#: Rise/fall transitions kept per instance for ``/api/services``: the dashboard's flap history.
+TRANSITIONS_LENGTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,10 @@ class _Counters:
     checked: bool = False
     changed_at: float | None = None  # epoch seconds of the last transition
     history: deque[CheckResult] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
+    #: ``(healthy, at, decided here)`` of the last transitions, oldest first.
+    transitions: deque[tuple[bool, float, bool]] = field(
+        default_factory=lambda: deque(maxlen=TRANSITIONS_LENGTH)
+    )
 
 
 class HealthTracker:
@@ -110,12 +116,12 @@ class HealthTracker:
             counters.successes += 1
             counters.failures = 0
             if not upstream.healthy and counters.successes >= options.rise:
-                return self._transition(upstream, counters, True, result.at)
+                return self._transition(upstream, counters, True, result.at, here=True)
         else:
             counters.failures += 1
             counters.successes = 0
             if upstream.healthy and counters.failures >= options.fall:
-                return self._transition(upstream, counters, False, result.at)
+                return self._transition(upstream, counters, False, result.at, here=True)
         return None
 
     def adopt(self, upstream: Upstream, healthy: bool, at: float | None = None) -> bool:
@@ -127,14 +133,15 @@ class HealthTracker:
         counters = self._of(upstream)
         if upstream.healthy == healthy:
             return False
-        self._transition(upstream, counters, healthy, at if at is not None else time.time())
+        self._transition(upstream, counters, healthy, at if at is not None else time.time(), here=False)
         return True
 
     @staticmethod
-    def _transition(upstream: Upstream, counters: _Counters, healthy: bool, at: float) -> bool:
+    def _transition(upstream: Upstream, counters: _Counters, healthy: bool, at: float, *, here: bool) -> bool:
         upstream.healthy = healthy
         counters.successes = counters.failures = 0
         counters.changed_at = at
+        counters.transitions.append((healthy, at, here))
         return healthy
 
     def forget(self, keep: Iterable[UpstreamKey]) -> None:
@@ -155,6 +162,16 @@ class HealthTracker:
             "consecutive_failures": counters.failures,
             "changed_at": iso_utc(counters.changed_at * 1000) if counters.changed_at else None,
             "checks": [r.as_dict() for r in reversed(counters.history)],  # newest first
+            # Rises and falls, newest first: "decided here" by this process's checks, else
+            # adopted from the process that runs them (``shared``).
+            "transitions": [
+                {
+                    "to": "healthy" if healthy else "unhealthy",
+                    "at": iso_utc(at * 1000),
+                    "decided": "here" if here else "shared",
+                }
+                for healthy, at, here in reversed(counters.transitions)
+            ],
         }
 
 

@@ -166,7 +166,9 @@ class HealthRouting:
         ejected = upstream.ejected_until > now
         return {
             "routable": routable(upstream, now),
-            "health": self.tracker.report(upstream),
+            # ``checked_here``: whether this process runs the active checks (holds the lease);
+            # the others adopt its transitions and keep no check history of their own.
+            "health": {**self.tracker.report(upstream), "checked_here": self.lease.checking},
             "outlier": {
                 "ejected": ejected,
                 "ejected_for_seconds": round(upstream.ejected_until - now, 3) if ejected else 0,

@@ -6,6 +6,7 @@ import pytest
 
 from ascep.gateway.upstreams.active_health import (
     HISTORY_LENGTH,
+    TRANSITIONS_LENGTH,
     CheckResult,
     HealthCheckOptions,
     HealthTracker,
@@ -94,3 +95,24 @@ def test_forget_drops_instances_that_are_gone() -> None:
 def test_options_refuse_nonsense(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="health check"):
         HealthCheckOptions(**bad)  # type: ignore[arg-type]
+
+
+def test_rises_and_falls_are_kept_newest_first_and_say_who_decided() -> None:
+    """The dashboard's flap history: each transition once, with whether this process decided it."""
+    tracker, upstream = HealthTracker(), instance()
+    feed(tracker, upstream, "---++")  # fall at check 2, rise at check 4
+    tracker.adopt(upstream, False, at=10.0)  # another process saw it fail again
+    transitions = tracker.report(upstream)["transitions"]
+    assert [(t["to"], t["decided"]) for t in transitions] == [
+        ("unhealthy", "shared"),
+        ("healthy", "here"),
+        ("unhealthy", "here"),
+    ]
+    assert transitions[0]["at"] == "1970-01-01T00:00:10.000Z"
+    assert transitions[2]["at"] == "1970-01-01T00:00:02.000Z"
+
+
+def test_transition_history_is_bounded() -> None:
+    tracker, upstream = HealthTracker(), instance()
+    feed(tracker, upstream, "---++" * 20)  # 40 transitions
+    assert len(tracker.report(upstream)["transitions"]) == TRANSITIONS_LENGTH

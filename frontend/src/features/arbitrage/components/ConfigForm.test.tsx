@@ -62,3 +62,31 @@ describe('fieldForError', () => {
     expect(fieldForError('nope', names)).toBeUndefined();
   });
 });
+
+describe('ConfigForm options added later', () => {
+  it('edits close_margin_percentage and suppress_dominated, and sends them typed', async () => {
+    const save = vi.fn(async (update: Partial<ArbitrageConfig>) => ({ ...CONFIG, close_margin_percentage: 0.005, suppress_dominated: true, ...update }) as ArbitrageConfig);
+    render(<ConfigForm load={async () => ({ ...CONFIG, close_margin_percentage: 0.005, suppress_dominated: true })} save={save} />);
+    const margin = await screen.findByLabelText('Close margin (pp)');
+    await waitFor(() => expect((margin as HTMLInputElement).value).toBe('0.005'));
+    const suppress = screen.getByRole('checkbox', { name: /Suppress dominated cycles/ }) as HTMLInputElement;
+    expect(suppress.checked).toBe(true);
+    fireEvent.change(margin, { target: { value: '0.01' } });
+    fireEvent.click(suppress);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save configuration' }));
+    });
+    expect(save).toHaveBeenCalledWith(expect.objectContaining({ close_margin_percentage: 0.01, suppress_dominated: false }));
+  });
+
+  it('a detector without them gets no input and no such field', async () => {
+    const save = vi.fn(async () => CONFIG);
+    render(<ConfigForm load={async () => CONFIG} save={save} />);
+    await screen.findByLabelText('Min net % (direct)');
+    expect(screen.queryByLabelText('Close margin (pp)')).toBeNull();
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save configuration' }));
+    });
+    expect(Object.keys((save.mock.calls[0] as unknown[])[0] as object)).not.toContain('close_margin_percentage');
+  });
+});

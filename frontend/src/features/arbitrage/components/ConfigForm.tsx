@@ -4,7 +4,7 @@ import { ApiError } from '../../../lib/api-client';
 import { useAsync } from '../../../lib/hooks';
 import type { ArbitrageConfig } from '../../../lib/types';
 import { fetchConfig, saveConfig } from '../api/arbitrage';
-import { NUMBER_FIELDS, SIGNAL_TYPES, toForm, toUpdate, type FormValues } from '../hooks/configForm';
+import { BOOLEAN_FIELDS, NUMBER_FIELDS, SIGNAL_TYPES, toForm, toUpdate, type FormValues } from '../hooks/configForm';
 
 /** Find the form field a server error names (`min_profit_percentage.direct`, or its parent). */
 export function fieldForError(field: string | undefined, names: string[]): string | undefined {
@@ -25,7 +25,7 @@ export function ConfigForm({ load = fetchConfig, save = saveConfig }: { load?: t
     if (config.data) setValues(toForm(config.data));
   }, [config.data]);
 
-  const names = [...NUMBER_FIELDS.map((f) => f.name), 'fee_percentage_by_source', 'enabled_types'];
+  const names = [...NUMBER_FIELDS.map((f) => f.name), ...BOOLEAN_FIELDS.map((f) => f.name), 'fee_percentage_by_source', 'enabled_types'];
   const set = (name: string, value: string) => {
     setValues((v) => ({ ...v, [name]: value }));
     setErrors((e) => {
@@ -72,7 +72,7 @@ export function ConfigForm({ load = fetchConfig, save = saveConfig }: { load?: t
   return (
     <form onSubmit={submit} aria-label="Detector configuration" noValidate>
       <div className="form-grid">
-        {NUMBER_FIELDS.map((f) => (
+        {NUMBER_FIELDS.filter((f) => f.name in values).map((f) => (
           <label key={f.name} title={f.help}>
             {f.label}
             <input
@@ -104,6 +104,19 @@ export function ConfigForm({ load = fetchConfig, save = saveConfig }: { load?: t
             </span>
           ) : null}
         </label>
+        {BOOLEAN_FIELDS.filter((f) => f.name in values).map((f) => (
+          <label key={f.name} title={f.help} style={{ flexDirection: 'row', alignItems: 'center' }}>
+            <input type="checkbox" name={f.name} checked={values[f.name] === 'true'} onChange={(e) => set(f.name, String(e.target.checked))} aria-describedby={`help-${f.name}`} /> {f.label}
+            <span className="muted" id={`help-${f.name}`} hidden>
+              {f.help}
+            </span>
+            {errors[f.name] ? (
+              <span className="field-error" role="alert">
+                {errors[f.name]}
+              </span>
+            ) : null}
+          </label>
+        ))}
         <fieldset>
           <legend className="muted">Enabled types</legend>
           {SIGNAL_TYPES.map((t) => (

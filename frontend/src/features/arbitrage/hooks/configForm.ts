@@ -24,6 +24,21 @@ export const NUMBER_FIELDS: FieldSpec[] = [
   { name: 'severity_thresholds.high', label: 'High severity from net %', step: 'any' },
   { name: 'severity_thresholds.medium', label: 'Medium severity from net %', step: 'any' },
   { name: 'update_threshold_percentage', label: 'Republish on move of (pp)', step: 'any' },
+  {
+    name: 'close_margin_percentage',
+    label: 'Close margin (pp)',
+    step: 'any',
+    help: 'Hysteresis: an open signal stays open until its net falls below the minimum minus this, so a spread hovering at the threshold does not flap.',
+  },
+];
+
+/** Yes/no options (checkboxes); the form value is "true" / "false". */
+export const BOOLEAN_FIELDS: FieldSpec[] = [
+  {
+    name: 'suppress_dominated',
+    label: 'Suppress dominated cycles',
+    help: 'No signal for a cycle that trades a leg of an open signal with fewer legs and at least the same net profit: one mispricing gives its triangle, not every 4-cycle around it.',
+  },
 ];
 
 export type FormValues = Record<string, string>;
@@ -33,7 +48,12 @@ export function toForm(config: ArbitrageConfig): FormValues {
   for (const f of NUMBER_FIELDS) {
     const [a, b] = f.name.split('.');
     const raw = b ? (config as unknown as Record<string, Record<string, unknown>>)[a]?.[b] : (config as unknown as Record<string, unknown>)[a];
+    if (raw === undefined && !b) continue; // a detector without this option: no input, nothing sent
     values[f.name] = raw === undefined || raw === null ? '' : String(raw);
+  }
+  for (const f of BOOLEAN_FIELDS) {
+    const raw = (config as unknown as Record<string, unknown>)[f.name];
+    if (typeof raw === 'boolean') values[f.name] = String(raw);
   }
   values.fee_percentage_by_source = JSON.stringify(config.fee_percentage_by_source ?? {});
   values.enabled_types = (config.enabled_types ?? []).join(',');
@@ -49,12 +69,16 @@ export function toUpdate(values: FormValues): { update: Record<string, unknown>;
   const update: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const f of NUMBER_FIELDS) {
-    const text = (values[f.name] ?? '').trim();
+    if (values[f.name] === undefined) continue;
+    const text = values[f.name].trim();
     const n = Number(text);
     const value = text !== '' && Number.isFinite(n) ? n : text;
     const [a, b] = f.name.split('.');
     if (b) update[a] = { ...((update[a] as Record<string, unknown>) ?? {}), [b]: value };
     else update[a] = value;
+  }
+  for (const f of BOOLEAN_FIELDS) {
+    if (values[f.name] !== undefined) update[f.name] = values[f.name] === 'true';
   }
   try {
     update.fee_percentage_by_source = JSON.parse(values.fee_percentage_by_source || '{}');

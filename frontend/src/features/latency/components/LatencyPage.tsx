@@ -1,8 +1,9 @@
 import { useMemo, useState } from 'react';
 import { Chart } from '../../../components/Chart';
-import { Empty, ErrorMessage, Loading } from '../../../components/Status';
-import { fmtMs, fmtNumber } from '../../../lib/format';
-import { BUCKETS, OVERALL, scopesOf, seriesFor, useLatencySeries } from '../hooks/useLatencySeries';
+import { ErrorMessage, Loading } from '../../../components/Status';
+import { fmtAge, fmtMs, fmtNumber, fmtTime } from '../../../lib/format';
+import type { LatencyReport } from '../../../lib/types';
+import { BUCKETS, coincidingBuckets, OVERALL, QUIET_REQUESTS, scopesOf, seriesFor, useLatencySeries } from '../hooks/useLatencySeries';
 
 const PALETTE = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#bc8cff', '#39c5cf', '#ff7b72', '#e3b341'];
 
@@ -13,6 +14,33 @@ const WINDOWS = [
   { seconds: 3600, label: '1 h' },
 ];
 
+/**
+ * A quiet system draws almost nothing: say what the charts would show, and since when the gateway
+ * has data at all (the oldest sample it keeps), instead of leaving an empty-looking page.
+ */
+function QuietExplainer({ report, windowLabel }: { report: LatencyReport; windowLabel: string }) {
+  const since = report.data_since_ts ?? null;
+  const retention = Math.round(report.retention_seconds / 60);
+  return (
+    <div className="notice notice-warn" data-testid="latency-explainer">
+      <p>
+        <strong>
+          {report.overall.count === 0 ? 'No request' : `Only ${report.overall.count} request${report.overall.count === 1 ? '' : 's'}`} went through the gateway in the last {windowLabel}.
+        </strong>{' '}
+        Each call proxied to a service (<code>/api/prices</code>, <code>/api/rules</code>…) is timed from arrival to its last byte; these charts show
+        its p50 / p95 / p99, error rate and request count per time bucket, overall, per service and per endpoint, from the samples every gateway writes
+        to Redis. The gateway’s own routes (<code>/api/health</code>, <code>/api/latency</code>) and live Socket.IO events are not proxied calls and do
+        not count.
+      </p>
+      <p data-testid="latency-since">
+        {since !== null
+          ? `Data exists since ${fmtTime(since)} (${fmtAge(Date.now() - since)}; samples are kept ${retention} min).`
+          : `The gateway keeps no sample at all yet (samples are kept ${retention} min): the first proxied call appears here within seconds.`}
+      </p>
+    </div>
+  );
+}
+
 export default function LatencyPage() {
   const [windowSeconds, setWindowSeconds] = useState(60);
   const [scope, setScope] = useState(OVERALL);
@@ -21,6 +49,8 @@ export default function LatencyPage() {
   const pct = useMemo(() => seriesFor(points, scope, ['p50_ms', 'p95_ms', 'p99_ms']), [points, scope]);
   const errors = useMemo(() => seriesFor(points, scope, ['error_rate']), [points, scope]);
   const counts = useMemo(() => seriesFor(points, scope, ['count']), [points, scope]);
+  const coinciding = useMemo(() => coincidingBuckets(points, scope), [points, scope]);
+  const windowLabel = WINDOWS.find((w) => w.seconds === windowSeconds)?.label ?? `${windowSeconds} s`;
   // Every service's p95 on one chart: which one is slow, at a glance.
   const services = useMemo(() => (latest ? Object.keys(latest.services ?? {}).sort() : []), [latest]);
   const perService = useMemo(
@@ -56,10 +86,27 @@ export default function LatencyPage() {
       </div>
       <ErrorMessage error={error} title="Latency unavailable" />
       {!latest && !error ? <Loading /> : null}
-      {latest && latest.overall.count === 0 ? <Empty>No request went through the gateway in this window yet.</Empty> : null}
+      {latest && latest.overall.count < QUIET_REQUESTS ? <QuietExplainer report={latest} windowLabel={windowLabel} /> : null}
       <div className="grid">
         <div className="panel">
-          <Chart testId="latency-chart" title={`${scope}: p50 / p95 / p99`} yLabel="ms" data={pct} series={[{ label: 'p50', color: '#3fb950', unit: ' ms' }, { label: 'p95', color: '#d29922', unit: ' ms' }, { label: 'p99', color: '#f85149', unit: ' ms' }]} />
+          {/* p95 wide and solid, p99 dashed on top: where they coincide, both stay visible. */}
+          <Chart
+            testId="latency-chart"
+            title={`${scope}: p50 / p95 / p99`}
+            yLabel="ms"
+            data={pct}
+            series={[
+              { label: 'p50', color: '#3fb950', unit: ' ms' },
+              { label: 'p95', color: '#d29922', unit: ' ms', width: 4 },
+              { label: 'p99', color: '#f85149', unit: ' ms', dash: [6, 5] },
+            ]}
+          />
+          {coinciding ? (
+            <p className="muted" data-testid="p95-note" data-coinciding={coinciding}>
+              In {coinciding} of the buckets p95 and p99 are the same request: with fewer than 20 samples in a bucket both are its slowest one (nearest rank),
+              so the dashed p99 runs along the p95 line.
+            </p>
+          ) : null}
         </div>
         <div className="panel">
           <Chart title={`${scope}: error rate`} yLabel="%" data={errors} series={[{ label: 'errors', color: '#f85149', unit: ' %' }]} height={180} />

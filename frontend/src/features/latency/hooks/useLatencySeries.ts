@@ -31,6 +31,21 @@ export function seriesFor(points: readonly LatencyPoint[], scope: string, fields
   ];
 }
 
+/**
+ * Buckets in which p95 and p99 are the same sample: with fewer than 20 samples the nearest rank of
+ * both is the largest one, so the two lines coincide (the chart draws them so both stay visible,
+ * and the page says why).
+ */
+export function coincidingBuckets(points: readonly LatencyPoint[], scope: string): number {
+  return points.filter((p) => {
+    const s = p.stats[scope];
+    return s && s.count > 0 && s.p95_ms !== null && s.p95_ms === s.p99_ms;
+  }).length;
+}
+
+/** Below this many requests in a window the page explains what it would show. */
+export const QUIET_REQUESTS = 20;
+
 /** Buckets per window: one point per second for 1 min, per 15 s for 1 h. */
 export const BUCKETS = 60;
 

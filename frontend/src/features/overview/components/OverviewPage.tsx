@@ -62,9 +62,10 @@ function Ticker() {
       </div>
       <ErrorMessage error={error} title="Prices unavailable" />
       {rows.length === 0 && !error ? <Empty>Waiting for prices…</Empty> : null}
+      {/* Every symbol, wrapped onto as many lines as it takes: none cut off at the right edge. */}
       <div className="ticker" data-testid="ticker" aria-live="off">
-        {rows.slice(0, 16).map((r) => (
-          <span key={r.update.symbol}>
+        {rows.map((r) => (
+          <span key={r.update.symbol} data-symbol={r.update.symbol}>
             <strong>{r.update.symbol}</strong>{' '}
             <span className={r.previous === null ? '' : r.update.price >= r.previous ? 'up' : 'down'}>{fmtPrice(r.update.price)}</span>
           </span>

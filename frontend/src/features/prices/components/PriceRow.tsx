@@ -1,5 +1,5 @@
 import { memo, useEffect, useRef } from 'react';
-import { fmtAge, fmtPct, fmtPrice } from '../../../lib/format';
+import { fmtAge, fmtPct, fmtPrice, fmtPriceLike } from '../../../lib/format';
 import { spreadOf, type PriceRowData } from '../hooks/priceStore';
 
 interface Props {
@@ -45,7 +45,7 @@ export const PriceRow = memo(function PriceRow({ row, nowSecond, selected, onSel
       <td className="num" data-col="price">{fmtPrice(update.price)}</td>
       <td className="num">{fmtPrice(update.bid)}</td>
       <td className="num">{fmtPrice(update.ask)}</td>
-      <td className="num">{fmtPrice(spread)}</td>
+      <td className="num" data-col="spread">{fmtPriceLike(spread, update.price)}</td>
       <td className={`num ${change === null || change === 0 ? '' : change > 0 ? 'up' : 'down'}`}>{fmtPct(change, 3)}</td>
       <td>{update.source}</td>
       <td className="num muted">{fmtAge(nowSecond * 1000 - update.ts)}</td>

@@ -71,3 +71,31 @@ describe('RuleEditor', () => {
     expect(json).toMatchObject({ name: 'spike', pattern: 'price_spike', conditions: { percent: 2, window: '60s' } });
   });
 });
+
+describe('a new rule', () => {
+  const needsValue: Validate = (value) =>
+    typeof (value as { conditions?: { value?: unknown } }).conditions?.value === 'number' ? [] : [{ path: '$.conditions.value', message: 'must be number' }];
+
+  it('opens calm: the Name field and the JSON agree, and what is missing is a hint, not an error', () => {
+    render(<RuleEditor validate={needsValue} onSaved={() => undefined} onCancel={() => undefined} />);
+    const name = screen.getByRole('textbox', { name: 'Name' }) as HTMLInputElement;
+    const json = JSON.parse((screen.getByRole('textbox', { name: /Rule JSON/ }) as HTMLTextAreaElement).value);
+    expect(name.value).toBe('threshold rule');
+    expect(json.name).toBe(name.value);
+    expect(screen.queryByTestId('rule-issues')).toBeNull();
+    expect(screen.getByTestId('rule-todo').textContent).toBe('To fill in: the value to compare with.');
+
+    fireEvent.change(screen.getByRole('combobox', { name: 'Pattern' }), { target: { value: 'price_spike' } });
+    expect(name.value).toBe('price_spike rule'); // the automatic name follows the pattern
+    fireEvent.change(screen.getByRole('combobox', { name: 'Pattern' }), { target: { value: 'threshold' } });
+    fireEvent.change(name, { target: { value: 'mine' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Pattern' }), { target: { value: 'volatility' } });
+    expect(name.value).toBe('mine'); // a typed name is never replaced
+  });
+
+  it('shows issues in red once edited', () => {
+    render(<RuleEditor validate={needsValue} onSaved={() => undefined} onCancel={() => undefined} />);
+    fireEvent.change(screen.getByRole('textbox', { name: 'Symbol (empty: all)' }), { target: { value: 'EUR/USD' } });
+    expect(screen.getByTestId('rule-issues').textContent).toContain('$.conditions.value');
+  });
+});

@@ -3,7 +3,7 @@ import { ErrorMessage } from '../../../components/Status';
 import { ApiError } from '../../../lib/api-client';
 import type { Rule } from '../../../lib/types';
 import { createRule, replaceRule } from '../api/rules';
-import { DEFAULT_TEMPLATE, editable, ruleFromTemplate, type TemplateValues } from '../hooks/ruleTemplates';
+import { changeTemplate, DEFAULT_TEMPLATE, editable, missingInTemplate, ruleFromTemplate, type TemplateValues } from '../hooks/ruleTemplates';
 import type { SchemaIssue, Validate } from '../hooks/useSchemaValidator';
 import { RuleForm } from './RuleForm';
 import { RuleTester } from './RuleTester';
@@ -34,18 +34,26 @@ export function RuleEditor({ initial, validate, onSaved, onCancel }: Props) {
   const [serverIssues, setServerIssues] = useState<SchemaIssue[]>([]);
   const [failure, setFailure] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // A new rule opens untouched: what is missing is a hint, not a red error, until someone edits
+  // the rule or tries to save it.
+  const [touched, setTouched] = useState(editing);
 
   const parsed = useMemo(() => parseRuleText(text), [text]);
   const localIssues = useMemo(() => (parsed.rule && validate ? validate(parsed.rule) : parsed.issues), [parsed, validate]);
   const issues = serverIssues.length ? serverIssues : localIssues;
+  const missing = mode === 'form' ? missingInTemplate(template) : [];
+  const quiet = !touched && serverIssues.length === 0;
 
   const onTemplate = (values: TemplateValues) => {
-    setTemplate(values);
-    setText(JSON.stringify(ruleFromTemplate(values), null, 2));
+    const next = changeTemplate(template, values);
+    setTemplate(next);
+    setText(JSON.stringify(ruleFromTemplate(next), null, 2));
     setServerIssues([]);
+    setTouched(true);
   };
 
   const save = async () => {
+    setTouched(true);
     if (!parsed.rule) return;
     setBusy(true);
     setFailure(undefined);
@@ -85,14 +93,19 @@ export function RuleEditor({ initial, validate, onSaved, onCancel }: Props) {
           onChange={(e) => {
             setText(e.target.value);
             setServerIssues([]);
+            setTouched(true);
           }}
-          aria-invalid={issues.length ? true : undefined}
+          aria-invalid={issues.length && !quiet ? true : undefined}
           aria-describedby="rule-issues"
           readOnly={mode === 'form'}
         />
       </label>
       <div id="rule-issues" aria-live="polite">
-        {issues.length ? (
+        {issues.length && quiet ? (
+          <span className="muted" data-testid="rule-todo">
+            To fill in: {missing.length ? missing.join(', ') : issues.map((i) => i.path).join(', ')}.
+          </span>
+        ) : issues.length ? (
           <ul className="field-error" data-testid="rule-issues">
             {issues.slice(0, 12).map((i, n) => (
               <li key={n}>

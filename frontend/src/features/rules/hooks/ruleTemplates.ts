@@ -25,8 +25,11 @@ export interface TemplateValues {
   minSpread: string;
 }
 
+/** The name a new rule gets until someone types one: shown in the Name field and the JSON alike. */
+export const autoName = (pattern: TemplatePattern) => `${pattern} rule`;
+
 export const DEFAULT_TEMPLATE: TemplateValues = {
-  name: '',
+  name: autoName('threshold'),
   pattern: 'threshold',
   symbol: '',
   severity: 'medium',
@@ -46,8 +49,25 @@ const num = (text: string): number | string => {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 };
 
+/** A form change; a name still the automatic one follows the pattern (never a typed name). */
+export function changeTemplate(old: TemplateValues, next: TemplateValues): TemplateValues {
+  if (next.pattern !== old.pattern && old.name === autoName(old.pattern) && next.name === old.name) return { ...next, name: autoName(next.pattern) };
+  return next;
+}
+
+/**
+ * What is still missing before the form's rule can be saved, in words (not schema errors: a new
+ * rule is not *wrong* because nobody has typed its value yet).
+ */
+export function missingInTemplate(v: TemplateValues): string[] {
+  const missing: string[] = [];
+  if (!v.name.trim()) missing.push('a name');
+  if (v.pattern === 'threshold' && !v.value.trim()) missing.push('the value to compare with');
+  return missing;
+}
+
 export function ruleFromTemplate(v: TemplateValues): Rule {
-  const rule: Rule = { name: v.name.trim() || `${v.pattern} rule`, enabled: true, pattern: v.pattern, conditions: {}, severity: v.severity };
+  const rule: Rule = { name: v.name.trim() || autoName(v.pattern), enabled: true, pattern: v.pattern, conditions: {}, severity: v.severity };
   if (v.cooldown.trim()) rule.cooldown = v.cooldown.trim();
   switch (v.pattern) {
     case 'threshold':

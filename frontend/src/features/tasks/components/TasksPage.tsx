@@ -6,7 +6,9 @@ import { useAsync } from '../../../lib/hooks';
 import type { TaskCatalogEntry, TaskRecord } from '../../../lib/types';
 import { cancelTask, downloadCsv, fetchCatalog, fetchTask, submitTask } from '../api/tasks';
 import { argsFrom, fieldsOf } from '../hooks/argsForm';
+import { argsSummary, progressView } from '../hooks/taskView';
 import { useTasks } from '../hooks/useTasks';
+import { TaskResultView } from './TaskResultView';
 
 /** What a backtest needs, shown in the empty rule field (the Rules page builds such JSON too). */
 const RULE_EXAMPLE = JSON.stringify({ name: 'spike', pattern: 'price_spike', conditions: { percent: 0.5, window: '60s' } });
@@ -55,6 +57,8 @@ function SubmitForm({ entry, onSubmitted }: { entry: TaskCatalogEntry; onSubmitt
                 aria-invalid={errors[f.name] ? true : undefined}
                 placeholder={f.name === 'rule' ? RULE_EXAMPLE : 'JSON'}
               />
+            ) : f.kind === 'datetime' ? (
+              <input type="datetime-local" step={1} name={f.name} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} aria-invalid={errors[f.name] ? true : undefined} title={`${f.description ?? ''} (your local time)`} />
             ) : (
               <input name={f.name} inputMode={f.kind === 'number' ? 'numeric' : undefined} value={values[f.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))} aria-invalid={errors[f.name] ? true : undefined} placeholder={f.description} />
             )}
@@ -85,15 +89,22 @@ function TaskResult({ task }: { task: TaskRecord }) {
       </h2>
       <ErrorMessage error={detail.error} title="Task unavailable" />
       {full?.error ? <ErrorMessage error={new Error(typeof full.error === 'string' ? full.error : JSON.stringify(full.error))} title="The task failed" /> : null}
-      {task.name === 'export_prices' && task.status === 'succeeded' ? (
-        <p>
-          <button type="button" className="btn btn-small" onClick={() => { setDownloadError(undefined); downloadCsv(task.id).catch(setDownloadError); }}>
-            Download CSV
-          </button>
-        </p>
-      ) : null}
+      <p className="muted" data-testid="task-args">{argsSummary(task.args)}</p>
       <ErrorMessage error={downloadError} title="Download failed" />
-      {full?.result !== undefined ? <pre data-testid="task-result">{JSON.stringify(full.result, null, 2).slice(0, 20000)}</pre> : task.status === 'succeeded' ? <Loading /> : <p className="muted">No result yet.</p>}
+      {full?.result !== undefined && full.result !== null ? (
+        <TaskResultView
+          name={task.name}
+          result={full.result}
+          onDownloadCsv={() => {
+            setDownloadError(undefined);
+            downloadCsv(task.id).catch(setDownloadError);
+          }}
+        />
+      ) : task.status === 'succeeded' ? (
+        <Loading />
+      ) : (
+        <p className="muted">{task.status === 'cancelled' || task.status === 'failed' ? 'No result: the task did not finish.' : 'No result yet.'}</p>
+      )}
     </section>
   );
 }
@@ -142,6 +153,7 @@ export default function TasksPage() {
               <thead>
                 <tr>
                   <th>Task</th>
+                  <th>Arguments</th>
                   <th>Status</th>
                   <th>Progress</th>
                   <th>Message</th>
@@ -150,18 +162,25 @@ export default function TasksPage() {
                 </tr>
               </thead>
               <tbody>
-                {tasks.map((t) => (
-                  <tr key={t.id} className="clickable" tabIndex={0} aria-current={t.id === openId || undefined} onClick={() => setOpenId(t.id)} onKeyDown={(e) => e.key === 'Enter' && setOpenId(t.id)}>
+                {tasks.map((t) => {
+                  const view = progressView(t);
+                  return (
+                  <tr key={t.id} data-task-id={t.id} data-status={t.status} className="clickable" tabIndex={0} aria-current={t.id === openId || undefined} onClick={() => setOpenId(t.id)} onKeyDown={(e) => e.key === 'Enter' && setOpenId(t.id)}>
                     <td>{t.name}</td>
+                    <td className="mono task-args">{argsSummary(t.args)}</td>
                     <td>
                       <Badge kind={t.status}>{t.status}</Badge>
                     </td>
-                    <td>
-                      <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round((t.progress ?? 0) * 100)}>
-                        <div style={{ width: `${Math.round((t.progress ?? 0) * 100)}%` }} />
-                      </div>
+                    <td data-testid="task-progress">
+                      {view.percent === null ? (
+                        <span className="muted">{view.label}</span>
+                      ) : (
+                        <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={view.percent} aria-valuetext={view.label}>
+                          <div style={{ width: `${view.percent}%` }} />
+                        </div>
+                      )}
                     </td>
-                    <td className="muted">{t.message ?? ''}</td>
+                    <td className="muted" data-testid="task-message">{view.message}</td>
                     <td className="muted">{fmtTime(t.submitted_at)}</td>
                     <td>
                       {t.status === 'queued' || t.status === 'running' ? (
@@ -171,7 +190,8 @@ export default function TasksPage() {
                       ) : null}
                     </td>
                   </tr>
-                ))}
+                  );
+                })}
               </tbody>
             </table>
           )}
