@@ -66,6 +66,10 @@ def running_platform(
             **{f"{name.upper()}_URL": service.url for name, service in started.items()},
             "LATENCY_FLUSH_INTERVAL": "0.05",
             "HEALTH_CHECK_TIMEOUT": "1",
+            # Tests of the platform's behaviour, not of rate limits (tests/integration/gateway/
+            # test_rate_limits.py): many quick calls from one address must not be refused.
+            "RATE_LIMIT": "off",
+            "RATE_LIMIT_SOCKETIO": "off",
             **(gateway_overrides or {}),
         }
         gateway = HttpService("gateway", "ascep.gateway", env, log_dir, port=gateway_port).start()

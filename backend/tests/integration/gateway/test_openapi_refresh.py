@@ -56,6 +56,7 @@ def test_hung_dead_and_returning_services(start_service: Callable[..., HttpServi
                 "OPENAPI_REFRESH_SECONDS": "1",
                 "OPENAPI_FETCH_TIMEOUT": "0.5",
                 "HEALTH_CHECK_TIMEOUT": "0.5",
+                "RATE_LIMIT": "off",  # the test polls the document quickly from one address
             },
         )
         wait_for(lambda: _state(gateway, "price_feed") == "fresh", timeout=15, message="price_feed described")

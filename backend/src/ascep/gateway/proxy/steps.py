@@ -294,5 +294,4 @@ def error_response(error: AscepError, request_id: str) -> ProxyResponse:
         headers.append(("Retry-After", str(OVERLOADED_RETRY_AFTER_S)))
     if isinstance(error, CircuitOpen):
         headers.append(("Retry-After", str(error.retry_after)))
-    headers.extend(error.headers)
     return ProxyResponse(error.status_code, HTTPStatus(error.status_code).phrase, headers, [body])
